@@ -1,0 +1,28 @@
+import type { Knex } from 'knex';
+import * as foundation from './migrations/20261127000000_foundation.js';
+
+// Migrations are imported statically (not scanned from disk) so the same list
+// works under tsx in tests and from the compiled dist/ in production.
+const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
+  '20261127000000_foundation': foundation,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
+
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource: source });
+}
+
+export async function migrateRollbackAll(db: Knex): Promise<void> {
+  await db.migrate.rollback({ migrationSource: source }, true);
+}
+
+/** True when every known migration has run: what /ready reports. */
+export async function migrationsCurrent(db: Knex): Promise<boolean> {
+  const [, pending] = (await db.migrate.list({ migrationSource: source })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/connect.js';
+import { buildContext, restoreContext, type SourceContext } from './bpmn.js';
+import { NotFoundError, UnprocessableError } from './errors.js';
+import { validateBpmn, type Problem } from './validate.js';
+
+export interface DefinitionRow {
+  id: number;
+  key: string;
+  version: number;
+  name: string | null;
+  sha256: string;
+  deployed_by: string;
+  deployed_at: Date;
+  comment: string | null;
+}
+
+export interface DeployResult {
+  id: number;
+  key: string;
+  version: number;
+  name: string | null;
+  /** false when identical XML was already deployed: the existing version is returned. */
+  created: boolean;
+  warnings: Problem[];
+}
+
+const SUMMARY_COLUMNS = ['id', 'key', 'version', 'name', 'sha256', 'deployed_by', 'deployed_at', 'comment'];
+
+/**
+ * Deployed definitions and their serialized contexts. A (key, version) never
+ * changes once written, so its context is cached in memory forever; the cache
+ * is bounded by the number of deployed versions, not by cases.
+ */
+export class DefinitionStore {
+  private readonly contexts = new Map<number, Promise<SourceContext>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly services: string[] = [],
+  ) {}
+
+  async deploy(xml: string, by: { deployedBy: string; comment?: string }): Promise<DeployResult> {
+    const result = await validateBpmn(xml, { services: this.services });
+    const errors = result.problems.filter((p) => p.severity === 'error');
+    if (errors.length || !result.moddle || !result.processId) {
+      throw new UnprocessableError(`The diagram has ${errors.length} problem(s); nothing was deployed.`, [], result.problems);
+    }
+    const warnings = result.problems.filter((p) => p.severity === 'warning');
+    const key = result.processId;
+    const sha256 = createHash('sha256').update(xml).digest('hex');
+    const context = buildContext(result.moddle).serialize();
+
+    return this.db.transaction(async (trx) => {
+      // Serialize deploys of one key so two analysts cannot both take version N+1.
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`definition:${key}`]);
+      const existing = await trx('definitions').where({ key, sha256 }).first('id', 'version', 'name');
+      if (existing) return { id: existing.id, key, version: existing.version, name: existing.name, created: false, warnings };
+      const { max } = (await trx('definitions').where({ key }).max('version as max').first()) as { max: number | null };
+      const version = (max ?? 0) + 1;
+      const [row] = await trx('definitions')
+        .insert({ key, version, name: result.processName ?? null, xml, sha256, context, deployed_by: by.deployedBy, comment: by.comment ?? null })
+        .returning(['id']);
+      return { id: row.id, key, version, name: result.processName ?? null, created: true, warnings };
+    });
+  }
+
+  /** The version new cases of `key` use: the latest deployed. */
+  async latest(key: string): Promise<DefinitionRow> {
+    const row = await this.db('definitions').where({ key }).orderBy('version', 'desc').first(SUMMARY_COLUMNS);
+    if (!row) throw new NotFoundError(`No process "${key}" is deployed.`);
+    return row;
+  }
+
+  async byId(id: number): Promise<DefinitionRow> {
+    const row = await this.db('definitions').where({ id }).first(SUMMARY_COLUMNS);
+    if (!row) throw new NotFoundError(`Definition ${id} does not exist.`);
+    return row;
+  }
+
+  async list(): Promise<DefinitionRow[]> {
+    return this.db('definitions').select(SUMMARY_COLUMNS).orderBy([{ column: 'key' }, { column: 'version', order: 'desc' }]);
+  }
+
+  context(id: number): Promise<SourceContext> {
+    let cached = this.contexts.get(id);
+    if (!cached) {
+      cached = this.db('definitions')
+        .where({ id })
+        .first('context')
+        .then((row) => {
+          if (!row) throw new NotFoundError(`Definition ${id} does not exist.`);
+          const raw = typeof row.context === 'string' ? JSON.parse(row.context) : row.context;
+          return restoreContext(raw);
+        });
+      cached.catch(() => this.contexts.delete(id));
+      this.contexts.set(id, cached);
+    }
+    return cached;
+  }
+}

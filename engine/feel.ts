@@ -1,0 +1,108 @@
+import { evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTime } from 'feelin';
+
+/**
+ * FEEL is the only expression language a diagram may use. Values in diagram
+ * attributes that start with `=` are FEEL (the Camunda 8 convention, so an
+ * analyst can tell at a glance); sequence-flow conditions declare
+ * `language="feel"`. Nothing here ever runs JavaScript from a diagram.
+ */
+export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+export type FeelFunctions = Record<string, (...args: any[]) => unknown>;
+
+/** Functions the engine adds to every FEEL context (the working-day calendar plugs in here). */
+const extraFunctions: FeelFunctions = {};
+
+export function registerFeelFunction(name: string, fn: (...args: any[]) => unknown): void {
+  extraFunctions[name] = fn;
+}
+
+export function isFeel(value: unknown): boolean {
+  return typeof value === 'string' && value.trimStart().startsWith('=');
+}
+
+export class FeelError extends Error {
+  constructor(
+    message: string,
+    readonly expression: string,
+    readonly position?: { from: number; to: number },
+  ) {
+    super(message);
+  }
+}
+
+/** Syntax check; returns null or a message with the position, for deploy-time validation. */
+export function feelSyntaxError(expression: string): string | null {
+  try {
+    parseExpression(expression, {}, undefined);
+    return null;
+  } catch (err: any) {
+    const at = err?.position ? ` at character ${err.position.from + 1}` : '';
+    return `${err?.message ?? String(err)}${at}`;
+  }
+}
+
+/**
+ * Evaluate FEEL against case variables. Returned values are plain JSON-able
+ * JavaScript: dates and times as ISO 8601 strings, durations as ISO strings.
+ * Variables are copied into a null-prototype object so that even a name like
+ * `constructor` resolves to nothing rather than to Object.prototype.
+ */
+export function evaluateFeel(expression: string, variables: Record<string, unknown> = {}): unknown {
+  const source = expression.trimStart().startsWith('=') ? expression.trimStart().slice(1) : expression;
+  const context: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(variables)) context[k] = v;
+  for (const [k, fn] of Object.entries(extraFunctions)) context[k] = fn;
+  try {
+    const { value } = evaluate(source, context);
+    return fromFeel(value);
+  } catch (err: any) {
+    throw new FeelError(`FEEL "${source}" failed: ${err?.message ?? err}`, source, err?.position);
+  }
+}
+
+export function fromFeel(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof FeelDateTime) {
+    const zone = value.zone === 'Z' || value.zone === null ? (value.zone === 'Z' ? 'UTC' : TIME_ZONE) : value.zone;
+    const zoned = (value.value as any).toZonedDateTime(zone);
+    return new Date(zoned.epochMilliseconds).toISOString();
+  }
+  if (value instanceof FeelDate || value instanceof FeelTime || value instanceof FeelDuration) return value.toString();
+  if (Array.isArray(value)) return value.map(fromFeel);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = fromFeel(v);
+    return out;
+  }
+  if (typeof value === 'function') return null;
+  return value;
+}
+
+/** A comma-separated literal list, or a FEEL expression giving a string or a list of strings. */
+export function resolveList(value: string | undefined, variables: Record<string, unknown>): string[] {
+  if (!value) return [];
+  const raw = isFeel(value) ? evaluateFeel(value, variables) : value;
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : raw == null ? [] : [String(raw)];
+  return items.map((s) => String(s).trim()).filter(Boolean);
+}
+
+/**
+ * A due date: FEEL (`=now() + duration("P10D")`, or a working-day function), an ISO
+ * 8601 duration counted from `from`, or an ISO date-time. Returns null when absent.
+ */
+export function resolveDueDate(value: string | undefined, variables: Record<string, unknown>, from = new Date()): Date | null {
+  if (!value) return null;
+  const raw = isFeel(value) ? evaluateFeel(value, variables) : value.trim();
+  if (raw === null || raw === undefined || raw === '') return null;
+  const text = String(raw);
+  if (/^P/i.test(text)) {
+    const { value: duration } = evaluate(`duration("${text}")`, {});
+    if (!(duration instanceof FeelDuration)) throw new FeelError(`"${text}" is not an ISO 8601 duration`, text);
+    const ms = (duration.value as any).total({ unit: 'milliseconds', relativeTo: from.toISOString().replace('Z', '+00:00[UTC]') });
+    return new Date(from.getTime() + ms);
+  }
+  const date = new Date(text.length === 10 ? `${text}T17:00:00+07:00` : text);
+  if (Number.isNaN(date.getTime())) throw new FeelError(`"${text}" is not a date, date-time or duration`, text);
+  return date;
+}

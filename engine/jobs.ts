@@ -1,0 +1,173 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/connect.js';
+
+export interface JobRow {
+  id: string;
+  type: string;
+  case_id: string | null;
+  element_id: string | null;
+  execution_id: string | null;
+  payload: Record<string, unknown>;
+  due_at: Date;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  locked_until: Date | null;
+  locked_by: string | null;
+  last_error: string | null;
+}
+
+export type JobHandler = (job: JobRow) => Promise<unknown>;
+
+export interface JobExecutorOptions {
+  handlers: Record<string, JobHandler>;
+  workerId?: string;
+  /** Time between polls when the last poll found nothing. */
+  pollMs?: number;
+  /** How long a claimed job stays invisible to other nodes. */
+  leaseMs?: number;
+  batchSize?: number;
+  /** First retry delay; doubles per attempt, capped at one hour. */
+  backoffMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /** The node's clock; the engine uses the same clock to decide that a timer expired. */
+  now?: () => Date;
+}
+
+const MAX_BACKOFF_MS = 3_600_000;
+
+/**
+ * Claims due jobs with FOR UPDATE SKIP LOCKED and runs them. Any number of
+ * nodes may run one; a job is executed by one node at a time, and a node that
+ * dies mid-job loses its lease and the job is claimed again (at-least-once,
+ * which the handlers make effectively-once: a fired timer is gone from the
+ * case, so firing it again finds nothing).
+ */
+export class JobExecutor {
+  readonly workerId: string;
+  private readonly opts: Required<Omit<JobExecutorOptions, 'workerId' | 'log'>> & Pick<JobExecutorOptions, 'log'>;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly db: Db,
+    options: JobExecutorOptions,
+  ) {
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.opts = {
+      handlers: options.handlers,
+      pollMs: options.pollMs ?? 1000,
+      leaseMs: options.leaseMs ?? 60_000,
+      batchSize: options.batchSize ?? 10,
+      backoffMs: options.backoffMs ?? 5_000,
+      now: options.now ?? (() => new Date()),
+      log: options.log,
+    };
+  }
+
+  /** Claim up to batchSize due jobs: one statement, so two nodes never claim the same row. */
+  async claim(): Promise<JobRow[]> {
+    const now = this.opts.now();
+    const { rows } = await this.db.raw(
+      `with due as (
+         select id from jobs
+          where status = 'pending' and due_at <= :now
+            and (locked_until is null or locked_until < :now)
+          order by due_at
+          limit :limit
+          for update skip locked
+       )
+       update jobs j
+          set locked_until = :lockedUntil, locked_by = :workerId, attempts = j.attempts + 1, updated_at = :now
+         from due
+        where j.id = due.id
+       returning j.*`,
+      { now, limit: this.opts.batchSize, lockedUntil: new Date(now.getTime() + this.opts.leaseMs), workerId: this.workerId },
+    );
+    return rows;
+  }
+
+  /** Claim and run one batch; returns how many jobs were run. */
+  async runOnce(): Promise<number> {
+    const jobs = await this.claim();
+    for (const job of jobs) await this.run(job);
+    return jobs.length;
+  }
+
+  /** Run batches until nothing is due (tests, and the CLI's one-shot mode). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (let n = await this.runOnce(); n > 0; n = await this.runOnce()) total += n;
+    return total;
+  }
+
+  private async run(job: JobRow): Promise<void> {
+    const handler = this.opts.handlers[job.type];
+    try {
+      if (!handler) throw new Error(`No handler for job type "${job.type}"`);
+      await handler(job);
+      // A handler that completed its job deleted it (timers) or marked it done.
+      // If it is still ours and pending (e.g. a timer not yet expired by the
+      // engine's clock), give the lease back without counting an attempt.
+      await this.db('jobs')
+        .where({ id: job.id, locked_by: this.workerId, status: 'pending' })
+        .update({ locked_until: null, locked_by: null, attempts: this.db.raw('greatest(attempts - 1, 0)') });
+    } catch (err: any) {
+      const message = String(err?.message ?? err).slice(0, 2000);
+      const incident = job.attempts >= job.max_attempts;
+      const delay = Math.min(this.opts.backoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
+      const now = this.opts.now();
+      await this.db('jobs')
+        .where({ id: job.id, locked_by: this.workerId })
+        .update({
+          status: incident ? 'incident' : 'pending',
+          due_at: incident ? job.due_at : new Date(now.getTime() + delay),
+          locked_until: null,
+          locked_by: null,
+          last_error: message,
+          updated_at: now,
+        });
+      this.opts.log?.(incident ? 'error' : 'warn', incident ? 'job became an incident' : 'job failed, will retry', {
+        jobId: job.id,
+        type: job.type,
+        caseId: job.case_id,
+        attempts: job.attempts,
+        error: message,
+      });
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let ran = 0;
+        try {
+          ran = await this.runOnce();
+        } catch (err: any) {
+          this.opts.log?.('error', 'job poll failed', { error: String(err?.message ?? err) });
+        }
+        if (ran === 0 && this.running) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.opts.pollMs);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = null;
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+  }
+}

@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import { newEngine, stateWithoutSource, type EngineHandle, type ServiceFn, type SourceContext } from './bpmn.js';
+import type { Actor } from './actor.js';
+import { SYSTEM_TIMER } from './actor.js';
+
+export interface PendingEvent {
+  type: string;
+  elementId?: string | null;
+  elementName?: string | null;
+  elementType?: string | null;
+  payload?: Record<string, unknown>;
+  actor: Actor;
+}
+
+export interface WaitingActivity {
+  id: string;
+  executionId: string;
+  type: string;
+  name: string | null;
+  behaviour: Record<string, any>;
+  api: any;
+}
+
+/** Names bpmn-elements writes into process variables itself; cases may not use them. */
+export const ENGINE_RESERVED_VARIABLES = ['fields', 'content', 'properties'];
+
+/** How long a run may stay busy (a service task calling back later) before the command gives up. */
+const SETTLE_LIMIT_MS = 10_000;
+
+/**
+ * One engine for one command: recovered or started, driven, read, thrown away.
+ * It records history events as the engine emits them, attributed to whoever
+ * caused them: events replayed on load (an overdue timer firing during resume)
+ * belong to the system, events after the action to the command's actor.
+ */
+export class EngineSession {
+  readonly events: PendingEvent[] = [];
+  private readonly handle: EngineHandle;
+  private readonly listener = new EventEmitter();
+  private failure: Error | null = null;
+  private actor: Actor = SYSTEM_TIMER;
+
+  constructor(name: string, context: SourceContext, services: Record<string, ServiceFn>) {
+    this.handle = newEngine(name, context, services);
+    this.handle.engine.on('error', (err: Error) => {
+      this.failure ??= err;
+    });
+    // Note: content.isRecovered is also set on real events of a recovered
+    // activity (its timeout, its end), so it only filters replays of wait/timer,
+    // which are not recorded here at all.
+    const record = (type: string) => (api: any) => {
+      this.events.push({
+        type,
+        elementId: api.id,
+        elementName: api.name ?? api.owner?.name ?? null,
+        elementType: api.type,
+        payload: type === 'activity.failed' ? { error: String(api.content?.error?.message ?? api.content?.error ?? '') } : {},
+        actor: this.actor,
+      });
+    };
+    this.listener.on('activity.start', record('activity.started'));
+    this.listener.on('activity.end', record('activity.completed'));
+    // activity.execution.discard: a started activity was interrupted (a boundary
+    // event, a completed sibling). Plain activity.discard also fires for every
+    // element on a path not taken, which is noise in a history.
+    this.listener.on('activity.execution.discard', record('activity.cancelled'));
+    this.listener.on('activity.timeout', record('timer.fired'));
+    this.listener.on('activity.error', record('activity.failed'));
+  }
+
+  get engine() {
+    return this.handle.engine;
+  }
+
+  actAs(actor: Actor): void {
+    this.actor = actor;
+  }
+
+  record(event: Omit<PendingEvent, 'actor'>): void {
+    this.events.push({ ...event, actor: this.actor });
+  }
+
+  async start(variables: Record<string, unknown>): Promise<void> {
+    await this.engine.execute({ listener: this.listener, variables } as any);
+    await this.settle();
+  }
+
+  async recover(state: unknown): Promise<void> {
+    this.actor = SYSTEM_TIMER;
+    this.engine.recover(structuredClone(state) as any);
+    await this.engine.resume({ listener: this.listener } as any);
+    await this.settle();
+  }
+
+  /** Wait until every token waits (or the case ended); surface engine errors. */
+  async settle(): Promise<void> {
+    const until = Date.now() + SETTLE_LIMIT_MS;
+    while (!this.failure && this.engine.state === 'running' && this.engine.activityStatus === 'executing') {
+      if (Date.now() > until) throw new Error(`The case did not reach a wait state within ${SETTLE_LIMIT_MS} ms`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  get ended(): boolean {
+    return (this.engine.state as string) === 'completed';
+  }
+
+  /** Every waiting activity, nested sub-processes included. */
+  waiting(): WaitingActivity[] {
+    const out: WaitingActivity[] = [];
+    const visit = (apis: any[]) => {
+      for (const api of apis) {
+        out.push({
+          id: api.id,
+          executionId: api.content?.executionId ?? api.executionId,
+          type: api.type,
+          name: api.owner?.name ?? api.name ?? null,
+          behaviour: api.owner?.behaviour ?? {},
+          api,
+        });
+        if (api.type === 'bpmn:SubProcess' && typeof api.getPostponed === 'function') visit(api.getPostponed());
+      }
+    };
+    visit(this.engine.execution?.getPostponed() ?? []);
+    return out;
+  }
+
+  /**
+   * Process variables (the process environment's, not the engine's), less the
+   * run message bpmn-elements assigns into them (fields, content, properties).
+   */
+  variables(): Record<string, unknown> {
+    const definition = (this.engine.execution as any)?.definitions?.[0];
+    const process = definition?.getProcesses?.()[0];
+    const vars = { ...(process?.environment?.variables ?? this.engine.environment.variables ?? {}) };
+    for (const name of ENGINE_RESERVED_VARIABLES) delete vars[name];
+    return JSON.parse(JSON.stringify(vars));
+  }
+
+  armedTimers() {
+    return this.handle.armedTimers();
+  }
+
+  state(): Promise<unknown> {
+    return stateWithoutSource(this.engine);
+  }
+
+  /** Drop every listener so nothing of the case outlives the command. */
+  dispose(): void {
+    this.listener.removeAllListeners();
+    this.engine.removeAllListeners();
+    try {
+      this.engine.stop();
+    } catch {
+      /* a completed engine has nothing to stop */
+    }
+  }
+}

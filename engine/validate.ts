@@ -1,0 +1,181 @@
+import { feelSyntaxError, isFeel } from './feel.js';
+import { parseBpmn } from './bpmn.js';
+
+export interface Problem {
+  elementId: string | null;
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface ValidationResult {
+  problems: Problem[];
+  /** bpmn-moddle result, present when the XML parsed. */
+  moddle?: Awaited<ReturnType<typeof parseBpmn>>;
+  processId?: string;
+  processName?: string;
+}
+
+/** Flow elements the engine executes as drawn. Anything else is refused at deploy. */
+const SUPPORTED = new Set([
+  'bpmn:StartEvent', 'bpmn:EndEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:IntermediateThrowEvent', 'bpmn:BoundaryEvent',
+  'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:Task', 'bpmn:ReceiveTask', 'bpmn:ServiceTask', 'bpmn:SendTask',
+  'bpmn:ExclusiveGateway', 'bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:EventBasedGateway',
+  'bpmn:SubProcess', 'bpmn:SequenceFlow',
+  'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference',
+]);
+const SUPPORTED_EVENT_DEFINITIONS = new Set([
+  'bpmn:TimerEventDefinition', 'bpmn:MessageEventDefinition', 'bpmn:ErrorEventDefinition',
+  'bpmn:EscalationEventDefinition', 'bpmn:SignalEventDefinition', 'bpmn:TerminateEventDefinition', 'bpmn:LinkEventDefinition',
+]);
+const ISO_DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$/;
+const ISO_CYCLE = /^R\d*\/(.+)$/;
+
+/** Camunda attributes that may hold a FEEL expression or a literal. */
+const FEEL_ATTRIBUTES = ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate', 'followUpDate', 'formKey'];
+
+export interface ValidateOptions {
+  /** Names usable as `${environment.services.NAME}` by service tasks. */
+  services?: string[];
+}
+
+export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
+  const problems: Problem[] = [];
+  const add = (elementId: string | null, rule: string, message: string, severity: Problem['severity'] = 'error') =>
+    problems.push({ elementId, rule, severity, message });
+
+  if (typeof xml !== 'string' || !xml.trim()) {
+    add(null, 'parse', 'The diagram is empty: send the BPMN 2.0 XML as the request body.');
+    return { problems };
+  }
+  let moddle: ValidationResult['moddle'];
+  try {
+    moddle = await parseBpmn(xml);
+  } catch (err: any) {
+    add(null, 'parse', `The file is not valid BPMN 2.0 XML: ${err?.message ?? err}`);
+    return { problems };
+  }
+  for (const w of moddle.warnings ?? []) {
+    add(w.element?.id ?? null, 'parse', `Parser warning: ${w.message}`, /unresolved reference/.test(w.message) ? 'error' : 'warning');
+  }
+  const root = moddle.rootElement;
+  if (!root || root.$type !== 'bpmn:Definitions') {
+    add(null, 'parse', 'The root element must be <bpmn:definitions>.');
+    return { problems, moddle };
+  }
+  if (!root.id) add(null, 'definitions-id', 'Give <bpmn:definitions> an id attribute: running cases are recovered by it.');
+
+  const processes = (root.rootElements ?? []).filter((e: any) => e.$type === 'bpmn:Process');
+  const executable = processes.filter((p: any) => p.isExecutable);
+  if (executable.length !== 1) {
+    add(null, 'one-executable-process', executable.length === 0
+      ? 'Mark exactly one process as executable (isExecutable="true"); none is.'
+      : `Exactly one process may be executable; found ${executable.map((p: any) => p.id).join(', ')}.`);
+  }
+  for (const other of root.rootElements ?? []) {
+    if (/Choreography|Conversation/.test(other.$type)) add(other.id, 'unsupported-element', `${other.$type} is not supported by the engine: remove it.`);
+  }
+
+  const services = new Set(options.services ?? []);
+  const checkFeel = (id: string, what: string, expression: string) => {
+    const err = feelSyntaxError(expression.trimStart().replace(/^=/, ''));
+    if (err) add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
+  };
+  const refuseJuel = (id: string, what: string, value: string) => {
+    add(id, 'not-feel', `${what} uses a \${…} expression, which is never evaluated here. Write FEEL starting with "=" instead, e.g. "=agency".`);
+    void value;
+  };
+
+  const visit = (el: any) => {
+    const id = el.id ?? null;
+    const type: string = el.$type;
+    if (type === 'bpmn:ScriptTask') {
+      add(id, 'no-script-task', `Script task "${el.name ?? id}" is refused: no script from a diagram ever runs. Use a user task, a business-rule task or a FEEL expression.`);
+    } else if (type === 'bpmn:CallActivity') {
+      add(id, 'unsupported-element', `Call activity "${el.name ?? id}" is not supported: model the called steps as an embedded sub-process.`);
+    } else if (!SUPPORTED.has(type)) {
+      add(id, 'unsupported-element', `${type.replace('bpmn:', '')} "${el.name ?? id}" is not supported by the engine. Supported: ${[...SUPPORTED].map((t) => t.replace('bpmn:', '')).join(', ')}.`);
+    }
+
+    for (const def of el.eventDefinitions ?? []) {
+      if (!SUPPORTED_EVENT_DEFINITIONS.has(def.$type)) {
+        add(id, 'unsupported-element', `${def.$type.replace('bpmn:', '')} on "${el.name ?? id}" is not supported.`);
+      }
+      if (def.$type === 'bpmn:TimerEventDefinition') checkTimer(id, def);
+    }
+
+    if (el.conditionExpression) {
+      const cond = el.conditionExpression;
+      const body: string = cond.body ?? '';
+      if (!/^feel$/i.test(cond.language ?? '')) {
+        add(id, 'condition-not-feel', `The condition on "${el.name ?? id}" must be FEEL: set language="feel" and write e.g. outcome = "answer" (found ${cond.language ? `language="${cond.language}"` : 'no language'}${body ? `: ${body}` : ''}).`);
+      } else if (!body.trim()) {
+        add(id, 'feel-syntax', `The condition on "${el.name ?? id}" is empty.`);
+      } else {
+        checkFeel(id, `The condition on "${el.name ?? id}"`, body);
+      }
+    }
+
+    for (const attr of FEEL_ATTRIBUTES) {
+      const value = el[attr];
+      if (typeof value !== 'string' || !value) continue;
+      if (value.includes('${') || value.includes('#{')) refuseJuel(id, `camunda:${attr} on "${el.name ?? id}"`, value);
+      else if (isFeel(value)) checkFeel(id, `camunda:${attr} on "${el.name ?? id}"`, value);
+      else if ((attr === 'dueDate' || attr === 'followUpDate') && !ISO_DURATION.test(value) && Number.isNaN(Date.parse(value))) {
+        add(id, 'due-date', `camunda:${attr} on "${el.name ?? id}" must be an ISO 8601 duration (P10D), a date-time, or FEEL starting with "=": ${value}`);
+      }
+    }
+
+    if (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask') {
+      const impl: string | undefined = el.implementation;
+      const match = impl ? /^\$\{environment\.services\.([A-Za-z_][\w-]*)\}$/.exec(impl) : null;
+      if (!match) {
+        add(id, 'service-implementation', `${type.replace('bpmn:', '')} "${el.name ?? id}" needs implementation="\${environment.services.NAME}" naming a built-in service (${[...services].join(', ') || 'none available'}).`);
+      } else if (!services.has(match[1])) {
+        add(id, 'service-implementation', `Service "${match[1]}" used by "${el.name ?? id}" does not exist. Available: ${[...services].join(', ') || 'none'}.`);
+      }
+    }
+
+    for (const ext of el.extensionElements?.values ?? []) {
+      if (/camunda:(ExecutionListener|TaskListener)/.test(ext.$type)) {
+        add(id, 'no-listener', `${ext.$type} on "${el.name ?? id}" is refused: listeners run code. Model the step in the diagram instead.`);
+      }
+      if (ext.$type === 'camunda:InputOutput') {
+        for (const p of [...(ext.inputParameters ?? []), ...(ext.outputParameters ?? [])]) {
+          if (p.definition?.$type === 'camunda:Script') add(id, 'no-script-task', `Input/output parameter "${p.name}" on "${el.name ?? id}" is a script: scripts never run.`);
+        }
+      }
+    }
+
+    for (const child of el.flowElements ?? []) visit(child);
+  };
+
+  function checkTimer(id: string, def: any) {
+    const parts = (['timeDuration', 'timeDate', 'timeCycle'] as const).filter((k) => def[k]);
+    if (parts.length !== 1) {
+      add(id, 'timer', `Timer "${id}" needs exactly one of timeDuration, timeDate or timeCycle.`);
+      return;
+    }
+    const kind = parts[0];
+    const value: string = (def[kind].body ?? '').trim();
+    if (!value) return add(id, 'timer', `Timer "${id}" has an empty ${kind}.`);
+    if (value.includes('${') || value.includes('#{')) return refuseJuel(id, `The ${kind} of timer "${id}"`, value);
+    if (isFeel(value)) return checkFeel(id, `The ${kind} of timer "${id}"`, value);
+    if (kind === 'timeDuration' && !ISO_DURATION.test(value)) {
+      add(id, 'timer', `The timeDuration of timer "${id}" must be an ISO 8601 duration such as P10D or PT4H, or FEEL starting with "=": ${value}`);
+    } else if (kind === 'timeDate' && Number.isNaN(Date.parse(value))) {
+      add(id, 'timer', `The timeDate of timer "${id}" must be an ISO 8601 date-time with offset, e.g. 2026-12-01T08:00:00+07:00, or FEEL: ${value}`);
+    } else if (kind === 'timeCycle') {
+      const cycle = ISO_CYCLE.exec(value);
+      if (!cycle || !ISO_DURATION.test(cycle[1].split('/').pop() ?? '')) {
+        add(id, 'timer', `The timeCycle of timer "${id}" must be an ISO 8601 repeating interval such as R3/PT1H (cron is not supported): ${value}`);
+      }
+    }
+  }
+
+  for (const p of processes) {
+    for (const el of p.flowElements ?? []) visit(el);
+  }
+  const main = executable[0];
+  return { problems, moddle, processId: main?.id, processName: main?.name };
+}
