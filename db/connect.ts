@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 
 // Return timestamps and bigints as JS values we can reason about:
@@ -36,4 +37,48 @@ export function connect(options: DbOptions): Db {
 
 export function isEmbedded(db: Db): boolean {
   return (db.client.config as Knex.Config).client !== 'pg';
+}
+
+export class DataDirInUseError extends Error {}
+
+/**
+ * PGlite's data folder must belong to one process: a second writer corrupts
+ * it. A pid file claims it; a stale one (its process is gone) is taken over.
+ * Returns the release function.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'pakn.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err: any) {
+      if (err?.code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && processAlive(pid)) {
+        throw new DataDirInUseError(
+          `The embedded data folder ${dataDir} is in use by process ${pid} (probably \`pakn serve\` / \`npm start\`). ` +
+            'Stop it first, or do this through the running server\'s admin API (e.g. POST /v1/keys, POST /v1/definitions).',
+        );
+      }
+      unlinkSync(file);
+    }
+  }
+  throw new DataDirInUseError(`Could not lock ${dataDir}.`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err: any) {
+    return err?.code === 'EPERM';
+  }
 }

@@ -37,11 +37,15 @@ export class DefinitionStore {
 
   constructor(
     private readonly db: Db,
-    private readonly services: string[] = [],
+    private readonly catalogue: { services?: string[]; forms?: string[] } = {},
   ) {}
 
+  validate(xml: string) {
+    return validateBpmn(xml, this.catalogue);
+  }
+
   async deploy(xml: string, by: { deployedBy: string; comment?: string }): Promise<DeployResult> {
-    const result = await validateBpmn(xml, { services: this.services });
+    const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.moddle || !result.processId) {
       throw new UnprocessableError(`The diagram has ${errors.length} problem(s); nothing was deployed.`, [], result.problems);

@@ -33,9 +33,17 @@ export class FeelError extends Error {
 
 /** Syntax check; returns null or a message with the position, for deploy-time validation. */
 export function feelSyntaxError(expression: string): string | null {
+  if (!expression.trim()) return 'the expression is empty';
   try {
-    parseExpression(expression, {}, undefined);
-    return null;
+    // The parser recovers from errors and marks them in the tree instead of throwing.
+    const tree = parseExpression(expression, {}, undefined);
+    let at = -1;
+    tree.iterate({
+      enter(node) {
+        if (at < 0 && node.type.isError) at = node.from;
+      },
+    });
+    return at < 0 ? null : `syntax error at character ${at + 1}`;
   } catch (err: any) {
     const at = err?.position ? ` at character ${err.position.from + 1}` : '';
     return `${err?.message ?? String(err)}${at}`;

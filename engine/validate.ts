@@ -37,6 +37,8 @@ const FEEL_ATTRIBUTES = ['candidateGroups', 'candidateUsers', 'assignee', 'dueDa
 export interface ValidateOptions {
   /** Names usable as `${environment.services.NAME}` by service tasks. */
   services?: string[];
+  /** Installed task forms; a literal formKey must name one of them. */
+  forms?: string[];
 }
 
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
@@ -77,6 +79,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   }
 
   const services = new Set(options.services ?? []);
+  const forms = options.forms ? new Set(options.forms) : null;
   const checkFeel = (id: string, what: string, expression: string) => {
     const err = feelSyntaxError(expression.trimStart().replace(/^=/, ''));
     if (err) add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
@@ -124,6 +127,10 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       else if ((attr === 'dueDate' || attr === 'followUpDate') && !ISO_DURATION.test(value) && Number.isNaN(Date.parse(value))) {
         add(id, 'due-date', `camunda:${attr} on "${el.name ?? id}" must be an ISO 8601 duration (P10D), a date-time, or FEEL starting with "=": ${value}`);
       }
+    }
+
+    if (forms && typeof el.formKey === 'string' && el.formKey && !isFeel(el.formKey) && !forms.has(el.formKey)) {
+      add(id, 'form-missing', `camunda:formKey "${el.formKey}" on "${el.name ?? id}" names no installed form: add processes/forms/${el.formKey}.schema.json or use one of ${[...forms].join(', ') || '(none installed)'}.`);
     }
 
     if (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask') {

@@ -89,6 +89,7 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['case_id', 'seq']);
   });
   await knex.raw(`comment on table case_events is 'Append-only case history written in the same transaction as the state change'`);
+  await knex.raw(`create index case_events_task_idx on case_events ((payload->>'taskId')) where type = 'task.created'`);
   await knex.raw(`
     create function case_events_append_only() returns trigger language plpgsql as $$
     begin

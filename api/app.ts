@@ -1,0 +1,48 @@
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { AppDeps } from './deps.js';
+import { errorMiddleware, mountRoutes, type RouteSpec, type State } from './http.js';
+import { buildOpenApi, renderDocsPage } from './openapi.js';
+import { caseRoutes } from './routes/cases.js';
+import { definitionRoutes } from './routes/definitions.js';
+import { keyRoutes } from './routes/keys.js';
+import { systemRoutes } from './routes/system.js';
+import { taskRoutes } from './routes/tasks.js';
+import { VERSION } from './version.js';
+
+
+export function routeSpecs(deps: AppDeps): RouteSpec[] {
+  let doc: Record<string, unknown> | undefined;
+  let page: string | undefined;
+  const specs: RouteSpec[] = [];
+  const openApi = () => (doc ??= buildOpenApi(specs, VERSION));
+  specs.push(
+    ...systemRoutes(deps, openApi, () => (page ??= renderDocsPage(openApi()))),
+    ...definitionRoutes(deps),
+    ...caseRoutes(deps),
+    ...taskRoutes(deps),
+    ...keyRoutes(deps),
+  );
+  return specs;
+}
+
+export function createApp(deps: AppDeps): Koa<State> {
+  const app = new Koa<State>();
+  app.proxy = true;
+  const router = new Router<State>();
+  mountRoutes(router, routeSpecs(deps), deps.authenticators);
+  app.use(errorMiddleware(deps.log));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'xml'],
+      extendTypes: { xml: ['application/xml', 'text/xml', 'application/bpmn+xml'] },
+      jsonLimit: '1mb',
+      xmlLimit: '5mb',
+      encoding: 'utf-8',
+    } as any),
+  );
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

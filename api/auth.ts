@@ -1,0 +1,101 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/connect.js';
+import type { Actor } from '../engine/actor.js';
+import { InputError, NotFoundError } from '../engine/errors.js';
+
+export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Who is calling. Routes see only this, never how it was proven, so an
+ * OIDC/JWT authenticator can sit beside API keys without touching a route.
+ */
+export interface Principal {
+  id: string;
+  name: string;
+  roles: Role[];
+  /** Agency or unit code this principal acts for (agency keys must have one). */
+  agency: string | null;
+  /** How the caller authenticated: 'api-key', later 'oidc'. */
+  via: string;
+}
+
+export interface Authenticator {
+  /** Returns the principal, null when the credential is not of this kind, or throws when it is but is invalid. */
+  authenticate(token: string): Promise<Principal | null>;
+}
+
+/** Task candidate groups a principal belongs to: its agency and its roles. */
+export function groupsOf(p: Principal): string[] {
+  return [...(p.agency ? [p.agency] : []), ...p.roles];
+}
+
+export function actorOf(p: Principal, requestId?: string): Actor {
+  return { id: p.id, name: p.name, roles: p.roles, agency: p.agency, requestId };
+}
+
+const KEY_PREFIX = 'pakn_';
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  roles: Role[];
+  agency: string | null;
+  prefix: string;
+  created_by: string | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+/** Bearer API keys: 32 random bytes, shown once, stored only as a SHA-256 hash. */
+export class ApiKeys implements Authenticator {
+  constructor(private readonly db: Db) {}
+
+  async create(input: { name: string; roles: string[]; agency?: string | null; createdBy?: string }): Promise<{ key: string; row: ApiKeyRow }> {
+    const name = input.name?.trim();
+    if (!name) throw new InputError('A key needs a name.', [{ path: '/name', message: 'must not be empty' }]);
+    const roles = [...new Set(input.roles)];
+    if (!roles.length) throw new InputError('A key needs at least one role.', [{ path: '/roles', message: `choose from ${ROLES.join(', ')}` }]);
+    const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    if (unknown.length) throw new InputError(`Unknown role(s): ${unknown.join(', ')}.`, [{ path: '/roles', message: `choose from ${ROLES.join(', ')}` }]);
+    if (roles.includes('agency') && !input.agency) {
+      throw new InputError('An agency key must name its agency or unit code.', [{ path: '/agency', message: 'required for role agency' }]);
+    }
+    const secret = randomBytes(32).toString('base64url');
+    const key = `${KEY_PREFIX}${secret}`;
+    const [row] = await this.db('api_keys')
+      .insert({ name, roles, agency: input.agency ?? null, key_hash: hashKey(key), prefix: key.slice(0, 12), created_by: input.createdBy ?? null })
+      .returning(['id', 'name', 'roles', 'agency', 'prefix', 'created_by', 'created_at', 'revoked_at']);
+    return { key, row };
+  }
+
+  list(): Promise<ApiKeyRow[]> {
+    return this.db('api_keys').select('id', 'name', 'roles', 'agency', 'prefix', 'created_by', 'created_at', 'revoked_at').orderBy('created_at');
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError(`Key ${id} does not exist.`);
+    const n = await this.db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: new Date() });
+    if (!n) {
+      const exists = await this.db('api_keys').where({ id }).first('id');
+      if (!exists) throw new NotFoundError(`Key ${id} does not exist.`);
+    }
+  }
+
+  async count(): Promise<number> {
+    const { n } = (await this.db('api_keys').count('* as n').first()) as { n: number };
+    return Number(n);
+  }
+
+  /** Looked up on every request (one indexed read) so a revocation takes effect at once. */
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!token.startsWith(KEY_PREFIX)) return null;
+    const row = await this.db('api_keys').where({ key_hash: hashKey(token) }).whereNull('revoked_at').first('id', 'name', 'roles', 'agency');
+    if (!row) return null;
+    return { id: `key:${row.id}`, name: row.name, roles: row.roles, agency: row.agency, via: 'api-key' };
+  }
+}

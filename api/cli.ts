@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
+import { migrateLatest } from '../db/migrate.js';
+import { UnprocessableError } from '../engine/errors.js';
+import { FormRegistry } from '../engine/forms.js';
+import { validateBpmn, type Problem } from '../engine/validate.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { serve } from './server.js';
+import { createSystem, type System } from './system.js';
+import { join } from 'node:path';
+
+const USAGE = `pakn — workflow for the 1022 public-service hotline
+
+  pakn serve                         serve the API and run jobs (PORT, DATABASE_URL, PAKN_DATA_DIR)
+  pakn migrate                       bring the database schema up to date
+  pakn lint FILE...                  validate BPMN files; exit 1 when any has an error
+  pakn deploy FILE... [--comment C]  deploy BPMN files; exit 1 when any is refused
+  pakn keys create --role R [--role R2] [--agency CODE] --name N
+                                     create an API key; the key is printed alone on the last line
+  pakn keys list                     list keys (never their secrets)
+  pakn keys revoke ID                revoke a key at once
+
+An embedded data folder belongs to one process: stop the server before keys,
+deploy or migrate, or use the admin API (POST /v1/keys, POST /v1/definitions).`;
+
+class UsageError extends Error {}
+
+function printProblems(file: string, problems: Problem[]) {
+  for (const p of problems) console.error(`${file}: ${p.severity} [${p.rule}]${p.elementId ? ` <${p.elementId}>` : ''} ${p.message}`);
+}
+
+async function withSystem<T>(config: Config, fn: (s: System) => Promise<T>): Promise<T> {
+  const system = await createSystem({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  try {
+    return await fn(system);
+  } finally {
+    await system.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'serve': {
+      const running = await serve(config);
+      const shutdown = async () => {
+        await running.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+      return -1;
+    }
+    case 'migrate': {
+      const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+      const db = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await migrateLatest(db);
+        console.log('Database schema is current.');
+      } finally {
+        await db.destroy();
+        release();
+      }
+      return 0;
+    }
+    case 'lint': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+      if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
+      const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
+      let failed = false;
+      for (const file of positionals) {
+        const { problems } = await validateBpmn(readFileSync(file, 'utf8'), { forms });
+        printProblems(file, problems);
+        if (problems.some((p) => p.severity === 'error')) failed = true;
+        else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);
+      }
+      return failed ? 1 : 0;
+    }
+    case 'deploy': {
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' } } });
+      if (!positionals.length) throw new UsageError('pakn deploy needs at least one FILE.');
+      return withSystem(config, async (system) => {
+        let failed = false;
+        for (const file of positionals) {
+          try {
+            const r = await system.definitions.deploy(readFileSync(file, 'utf8'), { deployedBy: 'cli', comment: values.comment });
+            console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}`);
+          } catch (err) {
+            if (!(err instanceof UnprocessableError)) throw err;
+            failed = true;
+            printProblems(file, err.problems as Problem[]);
+          }
+        }
+        return failed ? 1 : 0;
+      });
+    }
+    case 'keys': {
+      const [sub, ...args] = rest;
+      const { positionals, values } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { role: { type: 'string', multiple: true }, agency: { type: 'string' }, name: { type: 'string' } },
+      });
+      return withSystem(config, async (system) => {
+        if (sub === 'create') {
+          if (!values.name || !values.role?.length) throw new UsageError('pakn keys create needs --name N and at least one --role R.');
+          const { key, row } = await system.keys.create({ name: values.name, roles: values.role.flatMap((r) => r.split(',')), agency: values.agency, createdBy: 'cli' });
+          console.log(`Created key ${row.id} for "${row.name}" (${row.roles.join(', ')}${row.agency ? `, ${row.agency}` : ''}). It is shown only now:`);
+          console.log(key);
+          return 0;
+        }
+        if (sub === 'list') {
+          for (const k of await system.keys.list()) {
+            console.log(`${k.id}  ${k.prefix}…  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.revoked_at ? 'REVOKED ' : ''}${k.name}`);
+          }
+          return 0;
+        }
+        if (sub === 'revoke') {
+          if (positionals.length !== 1) throw new UsageError('pakn keys revoke needs the key ID.');
+          await system.keys.revoke(positionals[0]);
+          console.log(`Key ${positionals[0]} revoked.`);
+          return 0;
+        }
+        throw new UsageError(`Unknown keys command "${sub ?? ''}".`);
+      });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command ? 0 : 2;
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof ConfigError || err instanceof DataDirInUseError || err?.status) {
+      console.error(`pakn: ${err.message}`);
+      process.exit(err instanceof ConfigError ? 78 : 1);
+    }
+    createLogger('error').error({ err }, 'pakn failed');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * The only module that reads the environment. Everything is validated at
+ * boot; a bad value stops the process with a message that says what to fix.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  processesDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  jobPollMs: number;
+  /** Deploy the processes in processesDir and create demo principals on first start. */
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}; got "${raw}".`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// or postgresql:// URL (or unset for the embedded database); got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}".`);
+  }
+  const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}".`);
+  }
+  const seed = env.PAKN_SEED_DEMO ?? 'true';
+  if (!['true', 'false'].includes(seed)) throw new ConfigError(`PAKN_SEED_DEMO must be true or false; got "${seed}".`);
+  return {
+    port: int('PORT', env.PORT, 3000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl,
+    dataDir: env.PAKN_DATA_DIR?.trim() || './data',
+    processesDir: env.PAKN_PROCESSES_DIR?.trim() || './processes',
+    logLevel,
+    jobPollMs: int('PAKN_JOB_POLL_MS', env.PAKN_JOB_POLL_MS, 1000, 10, 600_000),
+    seedDemo: seed === 'true',
+  };
+}

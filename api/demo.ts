@@ -1,0 +1,56 @@
+import type { System } from './system.js';
+
+/** Demo principals, one per kind of user, created on the first start of an empty database. */
+export const DEMO_PRINCIPALS = [
+  { name: 'Tổng đài viên 1022 (demo)', roles: ['operator'], agency: 'TONG-DAI-1022' },
+  { name: 'Sở Tài nguyên và Môi trường (demo)', roles: ['agency'], agency: 'SO-TNMT' },
+  { name: 'Công an tỉnh (demo)', roles: ['agency'], agency: 'CONG-AN' },
+  { name: 'Văn phòng UBND tỉnh — điều phối (demo)', roles: ['coordinator'], agency: 'VP-UBND' },
+  { name: 'Sở Nội vụ — kiểm tra chất lượng (demo)', roles: ['reviewer'], agency: 'SO-NV' },
+  { name: 'Chuyên viên phân tích quy trình (demo)', roles: ['analyst'], agency: 'SO-NV' },
+  { name: 'Kiểm tra viên (demo)', roles: ['auditor'], agency: null },
+  { name: 'Quản trị hệ thống (demo)', roles: ['admin'], agency: 'SO-TTTT' },
+] as const;
+
+const DEMO_CASES = [
+  {
+    title: 'Đường Phạm Văn Thuận ngập nước sau mưa',
+    description: 'Mỗi lần mưa lớn, đoạn đường trước chợ Tân Mai ngập sâu 40 cm, xe máy chết máy.',
+    channel: 'call',
+    citizenName: 'Nguyễn Văn An',
+    citizenPhone: '0912345678',
+  },
+  {
+    title: 'Chậm cấp giấy chứng nhận quyền sử dụng đất',
+    description: 'Nộp hồ sơ từ tháng 6 tại Long Khánh, quá hạn hẹn trả nhưng chưa có kết quả.',
+    channel: 'web',
+    citizenName: 'Trần Thị Bình',
+    citizenPhone: '0987654321',
+  },
+  {
+    title: 'Tiếng ồn karaoke sau 22 giờ',
+    description: 'Quán karaoke trên đường Võ Thị Sáu, Biên Hòa hát đến nửa đêm nhiều ngày liền.',
+    channel: 'app',
+    citizenName: 'Lê Văn Cường',
+    citizenPhone: '0909111222',
+  },
+];
+
+/**
+ * First start of an empty database: create the demo principals (their keys
+ * are returned once, to be printed) and a few open cases in Vietnamese so the
+ * inboxes are not empty. Nothing is done when any key already exists.
+ */
+export async function seedDemo(system: System): Promise<Array<{ name: string; roles: readonly string[]; agency: string | null; key: string }> | null> {
+  if ((await system.keys.count()) > 0) return null;
+  const created = [];
+  for (const p of DEMO_PRINCIPALS) {
+    const { key } = await system.keys.create({ name: p.name, roles: [...p.roles], agency: p.agency, createdBy: 'system:seed' });
+    created.push({ ...p, key });
+  }
+  const operator = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['operator'], agency: 'TONG-DAI-1022' };
+  for (const variables of DEMO_CASES) {
+    await system.runtime.startCase({ processKey: system.defaultProcess, variables, actor: operator });
+  }
+  return created;
+}

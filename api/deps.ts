@@ -1,0 +1,19 @@
+import type { Db } from '../db/connect.js';
+import type { DefinitionStore } from '../engine/definitions.js';
+import type { FormRegistry } from '../engine/forms.js';
+import type { Runtime } from '../engine/runtime.js';
+import type { ApiKeys, Authenticator } from './auth.js';
+import type { Logger } from './logger.js';
+
+/** What the HTTP layer needs; built once per process by system.ts. */
+export interface AppDeps {
+  db: Db;
+  definitions: DefinitionStore;
+  runtime: Runtime;
+  forms: FormRegistry;
+  keys: ApiKeys;
+  authenticators: Authenticator[];
+  log: Logger;
+  /** Definition key used when POST /v1/cases names no process. */
+  defaultProcess: string;
+}

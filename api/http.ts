@@ -1,0 +1,170 @@
+import type Koa from 'koa';
+import type { Router, RouterContext } from '@koa/router';
+import type { ValidateFunction } from 'ajv';
+import { randomUUID } from 'node:crypto';
+import { DomainError, ForbiddenError, InputError, UnauthorizedError } from '../engine/errors.js';
+import { createAjv, fieldProblems } from '../engine/json-schema.js';
+import type { Authenticator, Principal, Role } from './auth.js';
+import type { Logger } from './logger.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface State {
+  requestId: string;
+  principal?: Principal;
+  body?: any;
+  query?: any;
+}
+
+export type Ctx = RouterContext<State>;
+
+/**
+ * One declaration per endpoint: it registers the Koa route, enforces auth and
+ * ajv validation, and is the source of the OpenAPI document, so the document
+ * and the code cannot disagree.
+ */
+export interface RouteSpec {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Koa path, e.g. /v1/cases/:code */
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** 'public': no credential; otherwise any of these roles may call. */
+  access: 'public' | Role[];
+  body?: JsonSchema;
+  /** Alternative raw body media types accepted besides JSON (e.g. application/xml). */
+  rawBody?: string[];
+  query?: JsonSchema;
+  responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  handler: (ctx: Ctx) => Promise<void> | void;
+}
+
+const ajv = createAjv();
+
+export const PROBLEM_TYPE_BASE = '/problems/';
+
+export function problem(ctx: Koa.Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  ctx.status = status;
+  ctx.type = 'application/problem+json';
+  ctx.body = { type: `${PROBLEM_TYPE_BASE}${slug(title)}`, title, status, detail, instance: ctx.path, requestId: ctx.state.requestId, ...extra };
+}
+
+function slug(s: string) {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+}
+
+/** First in the chain: request id, access log, and every error as problem+json. */
+export function errorMiddleware(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('X-Request-Id');
+    ctx.state.requestId = /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    const started = performance.now();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        problem(ctx, 404, 'Not found', `No resource at ${ctx.method} ${ctx.path}.`);
+      } else if (ctx.status === 405 && ctx.body === undefined) {
+        problem(ctx, 405, 'Method not allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
+      }
+    } catch (err: any) {
+      if (err instanceof DomainError) {
+        const extra: Record<string, unknown> = {};
+        if ((err as any).errors?.length) extra.errors = (err as any).errors;
+        if ((err as any).problems?.length) extra.problems = (err as any).problems;
+        problem(ctx, err.status, err.title, err.message, extra);
+        if (err.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+        // Koa / body-parser errors: bad JSON, body too large, wrong content type.
+        const detail =
+          err.type === 'entity.parse.failed'
+            ? `The body is not valid ${ctx.is('json') ? 'JSON' : 'content for its Content-Type'}: ${err.message}`
+            : err.status === 413
+              ? `The body is larger than the limit (${err.limit ?? 'see the API reference'} bytes).`
+              : err.expose
+                ? err.message
+                : 'The request could not be read.';
+        problem(ctx, err.status, err.status === 413 ? 'Payload too large' : 'Invalid request', detail);
+      } else {
+        log.error({ err, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'unhandled error');
+        problem(ctx, 500, 'Internal error', `Something failed on our side; quote request id ${ctx.state.requestId} when reporting it.`);
+      }
+    } finally {
+      log.info(
+        {
+          requestId: ctx.state.requestId,
+          method: ctx.method,
+          route: (ctx as any)._matchedRoute ?? ctx.path,
+          status: ctx.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          principal: ctx.state.principal?.id,
+        },
+        'request',
+      );
+    }
+  };
+}
+
+export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[]): void {
+  for (const spec of specs) {
+    const validateBody = spec.body ? ajv.compile(spec.body) : null;
+    const validateQuery = spec.query ? ajv.compile(spec.query) : null;
+    (router as any)[spec.method](spec.path, async (ctx: Ctx) => {
+      if (spec.access !== 'public') {
+        const principal = await authenticate(ctx, authenticators);
+        const allowed = spec.access.some((r) => principal.roles.includes(r));
+        if (!allowed) throw new ForbiddenError(`This needs one of the roles ${spec.access.join(', ')}; your key has ${principal.roles.join(', ')}.`);
+      }
+      if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(ctx.query, spec.query!), 'query');
+      if (spec.method !== 'get' && spec.method !== 'delete') {
+        const raw = (ctx.request as any).body;
+        const isRaw = spec.rawBody && ctx.is(spec.rawBody) && typeof raw === 'string';
+        if (!isRaw && validateBody) {
+          if (raw === undefined || (typeof raw === 'object' && raw !== null && !ctx.is('json') && Object.keys(raw).length === 0 && ctx.request.length)) {
+            throw new InputError('Send a JSON body with Content-Type: application/json.');
+          }
+          ctx.state.body = check(validateBody, raw ?? {}, 'body');
+        } else {
+          ctx.state.body = raw;
+        }
+      }
+      await spec.handler(ctx);
+    });
+  }
+}
+
+async function authenticate(ctx: Ctx, authenticators: Authenticator[]): Promise<Principal> {
+  const header = ctx.get('Authorization');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new UnauthorizedError('Send your API key as "Authorization: Bearer <key>".');
+  for (const a of authenticators) {
+    const p = await a.authenticate(match[1]);
+    if (p) {
+      ctx.state.principal = p;
+      return p;
+    }
+  }
+  throw new UnauthorizedError('The API key is unknown or has been revoked.');
+}
+
+function check(validate: ValidateFunction, data: unknown, where: 'body' | 'query') {
+  if (!validate(data)) {
+    const errors = fieldProblems(validate.errors);
+    throw new InputError(`The request ${where} is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors);
+  }
+  return data;
+}
+
+/** Query strings are text; turn declared integers and booleans into numbers and booleans first. */
+function normalizeQuery(query: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
+  const props = (schema.properties ?? {}) as Record<string, { type?: string }>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query)) {
+    const type = props[k]?.type;
+    if (typeof v === 'string' && type === 'integer' && /^-?\d+$/.test(v)) out[k] = Number(v);
+    else if (typeof v === 'string' && type === 'boolean' && (v === 'true' || v === 'false')) out[k] = v === 'true';
+    else out[k] = v;
+  }
+  return out;
+}

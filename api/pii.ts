@@ -1,0 +1,29 @@
+import type { Principal } from './auth.js';
+
+/** Case variables that hold a citizen's personal data. */
+export const PII_VARIABLES = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail'];
+
+/**
+ * Roles whose work needs the citizen's contact data: operators take the call,
+ * agencies and the coordinator answer the citizen, reviewers check the answer.
+ * Auditors and analysts see it only with the explicit `pii` grant.
+ */
+const PII_ROLES = new Set(['operator', 'agency', 'coordinator', 'reviewer', 'pii']);
+
+export function maySeePii(p: Principal): boolean {
+  return p.roles.some((r) => PII_ROLES.has(r));
+}
+
+export function maskValue(name: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value === null || value === undefined ? value : '***';
+  if (name === 'citizenPhone') return value.length > 3 ? `${'*'.repeat(value.length - 3)}${value.slice(-3)}` : '***';
+  if (name === 'citizenEmail') return value.replace(/^(.).*(@.*)$/, '$1***$2');
+  return value ? `${value.slice(0, 1)}***` : value;
+}
+
+export function maskVariables(vars: Record<string, unknown>, p: Principal): Record<string, unknown> {
+  if (maySeePii(p)) return vars;
+  const out: Record<string, unknown> = { ...vars };
+  for (const k of PII_VARIABLES) if (k in out) out[k] = maskValue(k, out[k]);
+  return out;
+}

@@ -1,0 +1,101 @@
+import { caseHeldBy, findCaseByCode, openTasksOfCase } from '../../db/cases.js';
+import { NotFoundError } from '../../engine/errors.js';
+import { actorOf, type Principal } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import type { RouteSpec } from '../http.js';
+import { maskVariables } from '../pii.js';
+import { MessageBody, StartCaseBody } from '../schemas.js';
+
+const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
+
+export function taskView(t: any, code?: string, variables?: Record<string, unknown>) {
+  return {
+    id: t.id,
+    name: t.name,
+    elementId: t.element_id,
+    ...(code ? { caseCode: code } : {}),
+    ...(variables ? { title: typeof variables.title === 'string' ? variables.title : null } : {}),
+    candidateGroups: t.candidate_groups,
+    assignee: t.assignee,
+    due: t.due_at ? new Date(t.due_at).toISOString() : null,
+    overdue: t.due_at ? new Date(t.due_at).getTime() < Date.now() : false,
+    formKey: t.form_key,
+    createdAt: new Date(t.created_at).toISOString(),
+  };
+}
+
+/** A case as a caller may see it: 404 (not 403) when the caller may not, so codes cannot be probed. */
+export async function loadCaseView(deps: AppDeps, code: string, principal: Principal) {
+  const row = await findCaseByCode(deps.db, code);
+  if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
+  const oversees = principal.roles.some((r) => SEES_ALL_CASES.includes(r));
+  if (!oversees && !(principal.agency && (await caseHeldBy(deps.db, row.id, principal.agency)))) {
+    throw new NotFoundError(`Case ${code} does not exist.`);
+  }
+  const tasks = await openTasksOfCase(deps.db, row.id);
+  return {
+    id: row.id,
+    code: row.code,
+    status: row.status,
+    process: { key: row.process_key, version: row.process_version },
+    variables: maskVariables(row.variables ?? {}, principal),
+    tasks: tasks.map((t) => taskView(t)),
+    version: row.version,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+  };
+}
+
+export function caseRoutes(deps: AppDeps): RouteSpec[] {
+  return [
+    {
+      method: 'post',
+      path: '/v1/cases',
+      summary: 'Open a case (intake)',
+      description: 'Starts the process (default: the active complaint-handling process) and runs it to its first wait states.',
+      tags: ['Cases'],
+      access: ['operator'],
+      body: StartCaseBody,
+      responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } } },
+      handler: async (ctx) => {
+        const principal = ctx.state.principal!;
+        const result = await deps.runtime.startCase({
+          processKey: ctx.state.body.process ?? deps.defaultProcess,
+          variables: ctx.state.body.variables ?? {},
+          actor: actorOf(principal, ctx.state.requestId),
+        });
+        ctx.status = 201;
+        ctx.set('Location', `/v1/cases/${result.code}`);
+        ctx.body = await loadCaseView(deps, result.code, principal);
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/cases/:code',
+      summary: 'A case with its open tasks',
+      description: 'Agencies see only cases they hold or held; personal data is masked for roles that do not need it.',
+      tags: ['Cases'],
+      access: ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'],
+      responses: { 200: { description: 'The case', schema: { $ref: '#/components/schemas/Case' } } },
+      handler: async (ctx) => {
+        ctx.body = await loadCaseView(deps, ctx.params.code, ctx.state.principal!);
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/cases/:code/messages/:name',
+      summary: 'Correlate a BPMN message to a case',
+      description: 'E.g. the citizen supplied more information, or rated the answer. 409 when the case is not waiting for that message.',
+      tags: ['Cases'],
+      access: ['operator', 'coordinator'],
+      body: MessageBody,
+      responses: { 200: { description: 'Delivered; the case after it', schema: { $ref: '#/components/schemas/Case' } } },
+      handler: async (ctx) => {
+        const principal = ctx.state.principal!;
+        await deps.runtime.correlateMessage({ code: ctx.params.code, name: ctx.params.name, payload: ctx.state.body, actor: actorOf(principal, ctx.state.requestId) });
+        ctx.body = await loadCaseView(deps, ctx.params.code, principal);
+      },
+    },
+  ];
+}

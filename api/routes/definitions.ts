@@ -1,0 +1,99 @@
+import { InputError, NotFoundError } from '../../engine/errors.js';
+import type { AppDeps } from '../deps.js';
+import type { Ctx, RouteSpec } from '../http.js';
+import { DeployJsonBody } from '../schemas.js';
+
+const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
+
+/** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
+function diagramOf(ctx: Ctx): { xml: string; comment?: string } {
+  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: ctx.get('X-Deploy-Comment') || undefined };
+  if (ctx.state.body && typeof ctx.state.body.xml === 'string') return ctx.state.body;
+  throw new InputError('Send the BPMN XML with Content-Type: application/xml, or JSON {"xml": "..."}.', [{ path: '/xml', message: 'is required' }]);
+}
+
+export function definitionRoutes(deps: AppDeps): RouteSpec[] {
+  return [
+    {
+      method: 'post',
+      path: '/v1/definitions',
+      summary: 'Deploy a BPMN diagram',
+      description: 'Validates, then stores a new version. Identical XML returns the existing version (200, created=false). 422 lists every problem by element.',
+      tags: ['Definitions'],
+      access: ['analyst'],
+      body: DeployJsonBody,
+      rawBody: XML_TYPES,
+      responses: {
+        201: { description: 'New version deployed', schema: { $ref: '#/components/schemas/Definition' } },
+        200: { description: 'Identical diagram already deployed', schema: { $ref: '#/components/schemas/Definition' } },
+      },
+      handler: async (ctx) => {
+        const { xml, comment } = diagramOf(ctx);
+        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment });
+        ctx.status = result.created ? 201 : 200;
+        ctx.body = result;
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/definitions/validate',
+      summary: 'Validate a BPMN diagram without deploying it',
+      tags: ['Definitions'],
+      access: ['analyst'],
+      body: DeployJsonBody,
+      rawBody: XML_TYPES,
+      responses: {
+        200: {
+          description: 'Every problem found (empty when the diagram is deployable)',
+          schema: { type: 'object', properties: { valid: { type: 'boolean' }, problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } } } },
+        },
+      },
+      handler: async (ctx) => {
+        const { problems } = await deps.definitions.validate(diagramOf(ctx).xml);
+        ctx.body = { valid: !problems.some((p) => p.severity === 'error'), problems };
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/definitions',
+      summary: 'Deployed definitions, every version',
+      tags: ['Definitions'],
+      access: ['analyst', 'auditor'],
+      responses: { 200: { description: 'Definitions', schema: { type: 'array', items: { $ref: '#/components/schemas/Definition' } } } },
+      handler: async (ctx) => {
+        ctx.body = (await deps.definitions.list()).map((d) => ({
+          id: d.id,
+          key: d.key,
+          version: d.version,
+          name: d.name,
+          sha256: d.sha256,
+          deployedBy: d.deployed_by,
+          deployedAt: new Date(d.deployed_at).toISOString(),
+          comment: d.comment,
+        }));
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/definitions/:key/versions/:version',
+      summary: 'One version of a definition; append .xml for the diagram itself',
+      tags: ['Definitions'],
+      access: ['analyst', 'auditor'],
+      responses: {
+        200: { description: 'The version (JSON), or its BPMN XML when the path ends in .xml', schema: { $ref: '#/components/schemas/Definition' } },
+      },
+      handler: async (ctx) => {
+        const match = /^(\d+)(\.xml)?$/.exec(ctx.params.version);
+        if (!match) throw new NotFoundError(`Version ${ctx.params.version} does not exist.`);
+        const row = await deps.db('definitions').where({ key: ctx.params.key, version: Number(match[1]) }).first('id', 'key', 'version', 'name', 'xml', 'sha256', 'deployed_by', 'deployed_at', 'comment');
+        if (!row) throw new NotFoundError(`Definition ${ctx.params.key} version ${match[1]} does not exist.`);
+        if (match[2]) {
+          ctx.type = 'application/xml; charset=utf-8';
+          ctx.body = row.xml;
+          return;
+        }
+        ctx.body = { id: row.id, key: row.key, version: row.version, name: row.name, sha256: row.sha256, deployedBy: row.deployed_by, deployedAt: new Date(row.deployed_at).toISOString(), comment: row.comment };
+      },
+    },
+  ];
+}

@@ -1,0 +1,64 @@
+import { migrationsCurrent } from '../../db/migrate.js';
+import type { AppDeps } from '../deps.js';
+import type { RouteSpec } from '../http.js';
+import { problem } from '../http.js';
+
+export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknown>, docsPage: () => string): RouteSpec[] {
+  return [
+    {
+      method: 'get',
+      path: '/health',
+      summary: 'Liveness: the process answers',
+      tags: ['Operations'],
+      access: 'public',
+      responses: { 200: { description: 'Alive', schema: { type: 'object', properties: { status: { const: 'ok' } } } } },
+      handler: (ctx) => {
+        ctx.body = { status: 'ok' };
+      },
+    },
+    {
+      method: 'get',
+      path: '/ready',
+      summary: 'Readiness: database reachable and migrations current',
+      tags: ['Operations'],
+      access: 'public',
+      responses: {
+        200: { description: 'Ready', schema: { type: 'object' } },
+        503: { description: 'Not ready', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' },
+      },
+      handler: async (ctx) => {
+        try {
+          await deps.db.raw('select 1');
+          if (!(await migrationsCurrent(deps.db))) return problem(ctx, 503, 'Not ready', 'Database migrations are pending: run `pakn migrate`.');
+          ctx.body = { status: 'ready' };
+        } catch (err: any) {
+          deps.log.warn({ err: err?.message }, 'readiness check failed');
+          problem(ctx, 503, 'Not ready', 'The database is not reachable.');
+        }
+      },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This API as OpenAPI 3.1',
+      tags: ['Operations'],
+      access: 'public',
+      responses: { 200: { description: 'OpenAPI document', schema: { type: 'object' } } },
+      handler: (ctx) => {
+        ctx.body = openApi();
+      },
+    },
+    {
+      method: 'get',
+      path: '/docs',
+      summary: 'API reference page',
+      tags: ['Operations'],
+      access: 'public',
+      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      handler: (ctx) => {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = docsPage();
+      },
+    },
+  ];
+}

@@ -1,0 +1,138 @@
+import type { JsonSchema } from './http.js';
+
+/** Schemas shared by ajv (requests) and the OpenAPI document. */
+export const ProblemSchema: JsonSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    requestId: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
+  },
+};
+
+export const DiagramProblemSchema: JsonSchema = {
+  type: 'object',
+  required: ['elementId', 'rule', 'severity', 'message'],
+  properties: {
+    elementId: { type: ['string', 'null'] },
+    rule: { type: 'string' },
+    severity: { enum: ['error', 'warning'] },
+    message: { type: 'string' },
+  },
+};
+
+const variableName = '^(?!(fields|content|properties)$)[A-Za-z_][A-Za-z0-9_]{0,63}$';
+
+export const VariablesSchema: JsonSchema = {
+  type: 'object',
+  description: 'Case variables, visible to FEEL expressions in the diagram. Names fields, content and properties are reserved by the engine.',
+  propertyNames: { pattern: variableName },
+  maxProperties: 200,
+};
+
+export const StartCaseBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    process: { type: 'string', minLength: 1, maxLength: 200, description: 'Definition key; default: complaint-handling' },
+    variables: VariablesSchema,
+  },
+};
+
+export const CompleteTaskBody: JsonSchema = {
+  type: 'object',
+  description: "The task's form data; validated against the task's form schema (formKey).",
+  propertyNames: { pattern: variableName },
+  maxProperties: 200,
+};
+
+export const MessageBody: JsonSchema = {
+  type: 'object',
+  description: 'Message payload; its fields become case variables.',
+  propertyNames: { pattern: variableName },
+  maxProperties: 200,
+};
+
+export const DeployJsonBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['xml'],
+  properties: {
+    xml: { type: 'string', minLength: 1, maxLength: 5_000_000, description: 'BPMN 2.0 XML' },
+    comment: { type: 'string', maxLength: 2000 },
+  },
+};
+
+export const CreateKeyBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'roles'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii'] } },
+    agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' },
+  },
+};
+
+export const TaskSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: ['string', 'null'] },
+    elementId: { type: 'string' },
+    caseCode: { type: 'string' },
+    title: { type: ['string', 'null'] },
+    candidateGroups: { type: 'array', items: { type: 'string' } },
+    assignee: { type: ['string', 'null'] },
+    due: { type: ['string', 'null'], format: 'date-time' },
+    overdue: { type: 'boolean' },
+    formKey: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const CaseSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    code: { type: 'string', example: 'PA2611-7K3QX' },
+    status: { enum: ['running', 'completed', 'failed'] },
+    process: { type: 'object', properties: { key: { type: 'string' }, version: { type: 'integer' } } },
+    variables: { type: 'object' },
+    tasks: { type: 'array', items: { $ref: '#/components/schemas/Task' } },
+    version: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+
+export const DefinitionSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    key: { type: 'string' },
+    version: { type: 'integer' },
+    name: { type: ['string', 'null'] },
+    created: { type: 'boolean', description: 'false when identical XML was already deployed' },
+    warnings: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
+  },
+};
+
+export const TaskListQuery: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', maxLength: 500 },
+    dueBefore: { type: 'string', format: 'date-time' },
+    overdue: { type: 'boolean' },
+    q: { type: 'string', maxLength: 200 },
+  },
+};
