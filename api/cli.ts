@@ -22,6 +22,7 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
                                      create an API key; the key is printed alone on the last line
   pakn keys list                     list keys (never their secrets)
   pakn keys revoke ID                revoke a key at once
+  pakn jobs drain                    run every due job once, then exit (ops, cron, tests)
 
 An embedded data folder belongs to one process: stop the server before keys,
 deploy or migrate, or use the admin API (POST /v1/keys, POST /v1/definitions).`;
@@ -126,6 +127,14 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError(`Unknown keys command "${sub ?? ''}".`);
+      });
+    }
+    case 'jobs': {
+      if (rest[0] !== 'drain') throw new UsageError(`Unknown jobs command "${rest[0] ?? ''}".`);
+      return withSystem(config, async (system) => {
+        const ran = await system.executor.drain();
+        console.log(`Ran ${ran} due job(s).`);
+        return 0;
       });
     }
     case undefined:

@@ -86,10 +86,15 @@ export class DefinitionStore {
     return this.db('definitions').select(SUMMARY_COLUMNS).orderBy([{ column: 'key' }, { column: 'version', order: 'desc' }]);
   }
 
-  context(id: number): Promise<SourceContext> {
+  /**
+   * The serialized context of a version, cached. Pass the command's
+   * transaction when called inside one: the embedded database has a single
+   * connection, and a query outside the open transaction would wait forever.
+   */
+  context(id: number, trx: Db = this.db): Promise<SourceContext> {
     let cached = this.contexts.get(id);
     if (!cached) {
-      cached = this.db('definitions')
+      cached = trx('definitions')
         .where({ id })
         .first('context')
         .then((row) => {

@@ -171,7 +171,7 @@ export class Runtime {
         if (opts.allowEnded) return { caseId: row.id, code: row.code, status: row.status, version: row.version };
         throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
       }
-      const context = await this.definitions.context(row.definition_id);
+      const context = await this.definitions.context(row.definition_id, trx);
       const session = new EngineSession(row.id, context, this.services);
       try {
         await session.recover(row.engine_state);

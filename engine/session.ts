@@ -38,12 +38,17 @@ export class EngineSession {
   private readonly handle: EngineHandle;
   private readonly listener = new EventEmitter();
   private failure: Error | null = null;
+  private completed = false;
   private actor: Actor = SYSTEM_TIMER;
 
   constructor(name: string, context: SourceContext, services: Record<string, ServiceFn>) {
     this.handle = newEngine(name, context, services);
     this.handle.engine.on('error', (err: Error) => {
       this.failure ??= err;
+    });
+    // A finished execution reports state 'idle' (not 'completed'); its 'end' event is the reliable signal.
+    this.handle.engine.on('end', () => {
+      this.completed = true;
     });
     // Note: content.isRecovered is also set on real events of a recovered
     // activity (its timeout, its end), so it only filters replays of wait/timer,
@@ -103,7 +108,7 @@ export class EngineSession {
   }
 
   get ended(): boolean {
-    return (this.engine.state as string) === 'completed';
+    return this.completed;
   }
 
   /** Every waiting activity, nested sub-processes included. */

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { FIXTURES, fixture, testSystem, type TestSystem } from './helpers/system.js';
+
+const REFUSALS: Record<string, string> = {
+  'not-xml.bpmn': 'parse',
+  'no-definitions-id.bpmn': 'definitions-id',
+  'script-task.bpmn': 'no-script-task',
+  'condition-javascript.bpmn': 'condition-not-feel',
+  'condition-expression.bpmn': 'condition-not-feel',
+  'complex-gateway.bpmn': 'unsupported-element',
+  'call-activity.bpmn': 'unsupported-element',
+  'bad-timer.bpmn': 'timer',
+  'bad-feel.bpmn': 'feel-syntax',
+  'juel-attribute.bpmn': 'not-feel',
+  'listener-script.bpmn': 'no-listener',
+  'unknown-form.bpmn': 'form-missing',
+};
+
+describe('Deploying definitions', () => {
+  let t: TestDb;
+  let s: TestSystem;
+  let analyst: { Authorization: string };
+
+  before(async () => {
+    t = await freshDb();
+    s = await testSystem(t.db);
+    analyst = await s.as('analyst');
+  });
+  after(() => t.close());
+
+  it('Given every refusal fixture, then each has a rule in the table (no fixture is left untested)', () => {
+    expect(readdirSync(join(FIXTURES, 'bad')).sort()).to.deep.equal(Object.keys(REFUSALS).sort());
+  });
+
+  for (const [file, rule] of Object.entries(REFUSALS)) {
+    it(`Given ${file}, when an analyst deploys it, then 422 names rule "${rule}" and nothing is stored`, async () => {
+      const before = await t.db('definitions').count('* as n').first();
+      const res = await s.http.post('/v1/definitions').set(analyst).set('Content-Type', 'application/xml').send(fixture(`bad/${file}`));
+      expect(res.status).to.equal(422);
+      expect(res.type).to.equal('application/problem+json');
+      expect(res.body.problems.map((p: any) => p.rule)).to.include(rule);
+      for (const p of res.body.problems) expect(p).to.have.keys('elementId', 'rule', 'severity', 'message');
+      const after = await t.db('definitions').count('* as n').first();
+      expect(after).to.deep.equal(before);
+    });
+  }
+
+  it('Given a script task that would write a file, when it is deployed, then it is refused and no script ran', async () => {
+    const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('bad/script-task.bpmn') });
+    expect(res.status).to.equal(422);
+    expect(existsSync('/tmp/pakn-pwned')).to.equal(false);
+  });
+
+  it('Given a valid diagram, when deployed twice unchanged, then the second deploy returns the same version', async () => {
+    const first = await s.http.post('/v1/definitions').set(analyst).set('Content-Type', 'application/xml').send(fixture('simple.bpmn'));
+    expect(first.status).to.equal(201);
+    expect(first.body).to.include({ key: 'simple', version: 1, created: true });
+    const again = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('simple.bpmn'), comment: 'same again' });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.include({ key: 'simple', version: 1, created: false });
+    expect((await t.db('definitions').where({ key: 'simple' })).length).to.equal(1);
+  });
+
+  it('Given a changed diagram, when deployed, then it becomes version 2 and version 1 stays readable', async () => {
+    const changed = fixture('simple.bpmn').replace('name="Phê duyệt"', 'name="Phê duyệt lại"');
+    const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: changed, comment: 'đổi tên bước' });
+    expect(res.status).to.equal(201);
+    expect(res.body.version).to.equal(2);
+    const v1 = await s.http.get('/v1/definitions/simple/versions/1.xml').set(analyst);
+    expect(v1.status).to.equal(200);
+    expect(v1.text).to.contain('name="Phê duyệt"');
+    const list = await s.http.get('/v1/definitions').set(analyst);
+    expect(list.body.filter((d: any) => d.key === 'simple').map((d: any) => d.version)).to.deep.equal([2, 1]);
+  });
+
+  it('Given a diagram, when validated, then problems are listed and nothing is deployed', async () => {
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('bad/bad-timer.bpmn') });
+    expect(res.status).to.equal(200);
+    expect(res.body.valid).to.equal(false);
+    expect(res.body.problems[0]).to.include({ elementId: 'x', rule: 'timer' });
+    expect(await t.db('definitions').where({ key: 'bad' })).to.have.length(0);
+  });
+
+  it('Given an operator key, when it deploys, then 403 and nothing is stored', async () => {
+    const operator = await s.as('operator');
+    const res = await s.http.post('/v1/definitions').set(operator).send({ xml: fixture('message.bpmn') });
+    expect(res.status).to.equal(403);
+    expect(await t.db('definitions').where({ key: 'message' })).to.have.length(0);
+  });
+
+  it('Given a JSON body without xml, when deployed, then 400 names the field', async () => {
+    const res = await s.http.post('/v1/definitions').set(analyst).send({ comment: 'quên xml' });
+    expect(res.status).to.equal(400);
+    expect(res.body.errors).to.deep.include({ path: '/xml', message: 'is required' });
+  });
+});
