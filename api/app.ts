@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import { InputError } from '../engine/errors.js';
 import type { AppDeps } from './deps.js';
 import { errorMiddleware, mountRoutes, type RouteSpec, type State } from './http.js';
 import { buildOpenApi, renderDocsPage } from './openapi.js';
@@ -40,6 +41,10 @@ export function createApp(deps: AppDeps): Koa<State> {
       jsonLimit: '1mb',
       xmlLimit: '5mb',
       encoding: 'utf-8',
+      onError: (err: any, ctx: Koa.Context) => {
+        if (err?.status === 413) throw err;
+        throw new InputError(`The body is not valid ${ctx.is('json') ? 'JSON' : 'XML text'}: ${err?.message ?? err}`);
+      },
     } as any),
   );
   app.use(router.routes());

@@ -106,10 +106,12 @@ export async function main(argv: string[]): Promise<number> {
         allowPositionals: true,
         options: { role: { type: 'string', multiple: true }, agency: { type: 'string' }, name: { type: 'string' } },
       });
+      if (sub === 'create' && (!values.name || !values.role?.length)) throw new UsageError('pakn keys create needs --name N and at least one --role R.');
+      if (sub === 'revoke' && positionals.length !== 1) throw new UsageError('pakn keys revoke needs the key ID.');
+      if (!['create', 'list', 'revoke'].includes(sub ?? '')) throw new UsageError(`Unknown keys command "${sub ?? ''}".`);
       return withSystem(config, async (system) => {
         if (sub === 'create') {
-          if (!values.name || !values.role?.length) throw new UsageError('pakn keys create needs --name N and at least one --role R.');
-          const { key, row } = await system.keys.create({ name: values.name, roles: values.role.flatMap((r) => r.split(',')), agency: values.agency, createdBy: 'cli' });
+          const { key, row } = await system.keys.create({ name: values.name!, roles: values.role!.flatMap((r) => r.split(',')), agency: values.agency, createdBy: 'cli' });
           console.log(`Created key ${row.id} for "${row.name}" (${row.roles.join(', ')}${row.agency ? `, ${row.agency}` : ''}). It is shown only now:`);
           console.log(key);
           return 0;
@@ -120,13 +122,9 @@ export async function main(argv: string[]): Promise<number> {
           }
           return 0;
         }
-        if (sub === 'revoke') {
-          if (positionals.length !== 1) throw new UsageError('pakn keys revoke needs the key ID.');
-          await system.keys.revoke(positionals[0]);
-          console.log(`Key ${positionals[0]} revoked.`);
-          return 0;
-        }
-        throw new UsageError(`Unknown keys command "${sub ?? ''}".`);
+        await system.keys.revoke(positionals[0]);
+        console.log(`Key ${positionals[0]} revoked.`);
+        return 0;
       });
     }
     case 'jobs': {

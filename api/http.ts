@@ -78,9 +78,7 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
       } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
         // Koa / body-parser errors: bad JSON, body too large, wrong content type.
         const detail =
-          err.type === 'entity.parse.failed'
-            ? `The body is not valid ${ctx.is('json') ? 'JSON' : 'content for its Content-Type'}: ${err.message}`
-            : err.status === 413
+          err.status === 413
               ? `The body is larger than the limit (${err.limit ?? 'see the API reference'} bytes).`
               : err.expose
                 ? err.message

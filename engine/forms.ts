@@ -23,7 +23,7 @@ export class FormRegistry {
       try {
         schema = JSON.parse(readFileSync(join(dir, file), 'utf8'));
       } catch (err: any) {
-        throw new Error(`Form ${join(dir, file)} is not valid JSON: ${err.message}`);
+        throw new Error(`Form ${join(dir, file)} is not valid JSON: ${err.message}`, { cause: err });
       }
       registry.add(key, schema);
     }
@@ -36,7 +36,7 @@ export class FormRegistry {
     try {
       this.validators.set(key, this.ajv.compile(schema));
     } catch (err: any) {
-      throw new Error(`Form "${key}" is not a valid JSON Schema: ${err.message}`);
+      throw new Error(`Form "${key}" is not a valid JSON Schema: ${err.message}`, { cause: err });
     }
     this.schemas.set(key, schema);
   }

@@ -101,7 +101,10 @@ describe('Durable timers and the job executor', () => {
       await Promise.all([a.drain(), b.drain()]);
 
       expect(claimed['node-a'] + claimed['node-b']).to.equal(200);
-      if (ON_POSTGRES) expect(claimed['node-a']).to.be.greaterThan(0) && expect(claimed['node-b']).to.be.greaterThan(0);
+      if (ON_POSTGRES) {
+        expect(claimed['node-a']).to.be.greaterThan(0);
+        expect(claimed['node-b']).to.be.greaterThan(0);
+      }
       const fired = await t.db('case_events').where({ type: 'timer.fired' }).select('case_id');
       expect(fired).to.have.length(200);
       expect(new Set(fired.map((f) => f.case_id)).size).to.equal(200);
