@@ -6,6 +6,7 @@ import type { AppDeps } from './deps.js';
 import { errorMiddleware, mountRoutes, type RouteSpec, type State } from './http.js';
 import { buildOpenApi, renderDocsPage } from './openapi.js';
 import { caseRoutes } from './routes/cases.js';
+import { catalogueRoutes } from './routes/catalogue.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -23,6 +24,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...definitionRoutes(deps),
     ...caseRoutes(deps),
     ...taskRoutes(deps),
+    ...catalogueRoutes(deps),
     ...keyRoutes(deps),
   );
   return specs;

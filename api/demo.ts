@@ -3,13 +3,13 @@ import type { System } from './system.js';
 /** Demo principals, one per kind of user, created on the first start of an empty database. */
 export const DEMO_PRINCIPALS = [
   { name: 'Tổng đài viên 1022 (demo)', roles: ['operator'], agency: 'TONG-DAI-1022' },
-  { name: 'Sở Tài nguyên và Môi trường (demo)', roles: ['agency'], agency: 'SO-TNMT' },
+  { name: 'Sở Nông nghiệp và Môi trường (demo)', roles: ['agency'], agency: 'SNNMT' },
   { name: 'Công an tỉnh (demo)', roles: ['agency'], agency: 'CONG-AN' },
   { name: 'Văn phòng UBND tỉnh — điều phối (demo)', roles: ['coordinator'], agency: 'VP-UBND' },
-  { name: 'Sở Nội vụ — kiểm tra chất lượng (demo)', roles: ['reviewer'], agency: 'SO-NV' },
-  { name: 'Chuyên viên phân tích quy trình (demo)', roles: ['analyst'], agency: 'SO-NV' },
+  { name: 'Sở Nội vụ — kiểm tra chất lượng (demo)', roles: ['reviewer'], agency: 'SNV' },
+  { name: 'Chuyên viên phân tích quy trình (demo)', roles: ['analyst'], agency: 'SNV' },
   { name: 'Kiểm tra viên (demo)', roles: ['auditor'], agency: null },
-  { name: 'Quản trị hệ thống (demo)', roles: ['admin'], agency: 'SO-TTTT' },
+  { name: 'Quản trị hệ thống (demo)', roles: ['admin'], agency: 'SKHCN' },
 ] as const;
 
 const DEMO_CASES = [

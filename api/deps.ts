@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import type { Catalogue } from '../engine/catalogue.js';
 import type { DefinitionStore } from '../engine/definitions.js';
 import type { FormRegistry } from '../engine/forms.js';
 import type { Runtime } from '../engine/runtime.js';
@@ -11,6 +12,9 @@ export interface AppDeps {
   definitions: DefinitionStore;
   runtime: Runtime;
   forms: FormRegistry;
+  catalogue: Catalogue;
+  /** The time new input is checked against (catalogue validity); replaceable in tests. */
+  clock: () => Date;
   keys: ApiKeys;
   authenticators: Authenticator[];
   log: Logger;

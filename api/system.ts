@@ -2,7 +2,11 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, lockDataDir, type Db } from '../db/connect.js';
 import { migrateLatest } from '../db/migrate.js';
-import { DefinitionStore } from '../engine/definitions.js';
+import { DefinitionStore, isDmn } from '../engine/definitions.js';
+import { loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
+import { Catalogue, readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
+import { DecisionStore } from '../engine/decisions.js';
+import type { JobRow } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
@@ -15,6 +19,8 @@ export const DEFAULT_PROCESS = 'complaint-handling';
 
 export interface System extends AppDeps {
   executor: JobExecutor;
+  decisions: DecisionStore;
+  calendar: WorkingCalendar | null;
   close(): Promise<void>;
 }
 
@@ -35,19 +41,34 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     throw err;
   }
   const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
-  const definitions = new DefinitionStore(db, { forms: forms.keys() });
+  const decisions = new DecisionStore(db);
+  const definitions = new DefinitionStore(db, { forms: forms.keys(), decisionIds: () => decisions.ids() });
+  const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
+  const calendar = existsSync(calendarFile) ? loadCalendar(calendarFile) : null;
+  const catalogue = new Catalogue(db);
+  await catalogue.refresh();
   const runtime = new Runtime(db, definitions, {
+    functions: calendar ? feelFunctions(calendar) : {},
+    decisions,
     onCommand: ({ command, caseId, ms, outcome }) => log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command'),
   });
   const keys = new ApiKeys(db);
   const executor = new JobExecutor(db, {
     pollMs: config.jobPollMs,
-    handlers: { timer: (job) => runtime.fireTimer(job.id) },
+    handlers: {
+      timer: (job) => runtime.fireTimer(job.id),
+      sms: (job) => deliverWithoutGateway(db, log, job),
+      notification: (job) => deliverWithoutGateway(db, log, job),
+    },
     log: (level, msg, data) => log[level](data ?? {}, msg),
   });
   return {
     db,
     definitions,
+    decisions,
+    calendar,
+    catalogue,
+    clock: () => new Date(),
     runtime,
     forms,
     keys,
@@ -63,11 +84,32 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   };
 }
 
-/** Deploy every diagram in processes/ (identical ones are no-ops). */
+/**
+ * No SMS gateway is configured yet: the outbox row is the message; delivery
+ * is a log line (phone masked) and the row is marked done.
+ */
+async function deliverWithoutGateway(db: Db, log: Logger, job: JobRow): Promise<void> {
+  const payload = job.payload ?? {};
+  log.info({ jobId: job.id, type: job.type, caseCode: payload.caseCode, template: payload.template, phone: payload.to }, `${job.type} delivered to the log (no gateway configured)`);
+  await db('jobs').where({ id: job.id }).update({ status: 'done', locked_until: null, locked_by: null, updated_at: new Date() });
+}
+
+/**
+ * Load processes/ into the database: the catalogue (replaced by the files'
+ * content), then decision files, then diagrams (identical ones are no-ops).
+ */
 export async function deployProcesses(system: System, dir: string, deployedBy = 'system:seed'): Promise<Array<{ file: string; key: string; version: number; created: boolean }>> {
   if (!existsSync(dir)) return [];
+  const catalogueDir = join(dir, 'catalogue');
+  if (existsSync(join(catalogueDir, 'catalogue.schema.json'))) {
+    await syncCatalogue(system.db, readCatalogueFiles(catalogueDir));
+    await system.catalogue.refresh();
+  }
   const out = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.bpmn')).sort()) {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn') || f.endsWith('.dmn'));
+  // Decisions first: a diagram's business-rule tasks must reference deployed decisions.
+  files.sort((a, b) => Number(isDmn(readFileSync(join(dir, b), 'utf8'))) - Number(isDmn(readFileSync(join(dir, a), 'utf8'))) || a.localeCompare(b));
+  for (const file of files) {
     const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}` });
     out.push({ file, key: r.key, version: r.version, created: r.created });
   }

@@ -3,7 +3,7 @@ import * as Elements from 'bpmn-elements';
 import { BpmnModdle } from 'bpmn-moddle';
 import Serializer, { deserialize, TypeResolver } from 'moddle-context-serializer';
 import { createRequire } from 'node:module';
-import { evaluateFeel, isFeel } from './feel.js';
+import { evaluateFeel, isFeel, type FeelFunctions } from './feel.js';
 
 const require = createRequire(import.meta.url);
 // camunda-bpmn-moddle's package exports only its JSON resources, which is all we need.
@@ -31,6 +31,16 @@ export function restoreContext(serialized: unknown): SourceContext {
 /** Service implementations a diagram may reference as `${environment.services.NAME}`. */
 export type ServiceFn = (scope: any, callback: (err: unknown, result?: unknown) => void) => void;
 
+/** What an engine may reach outside itself during one command. */
+export interface EngineHooks {
+  /** FEEL functions added to every expression (the working-day calendar). */
+  functions: FeelFunctions;
+  /** Built-in services for service and send tasks. */
+  services: Record<string, ServiceFn>;
+  /** Evaluate a deployed decision for a business-rule task (camunda:decisionRef). */
+  decide(decisionRef: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined): Promise<unknown>;
+}
+
 function variablesOf(scope: any): Record<string, unknown> {
   return scope?.environment?.variables ?? {};
 }
@@ -42,14 +52,14 @@ function variablesOf(scope: any): Record<string, unknown> {
  * `${environment.services.NAME}` for registered services. Any other string
  * (an ISO duration such as `P10D`, a literal) passes through unchanged.
  */
-function safeExpressions(services: Record<string, ServiceFn>) {
+function safeExpressions(hooks: EngineHooks) {
   const servicePattern = /^\$\{environment\.services\.([A-Za-z_][\w-]*)\}$/;
   return {
     resolveExpression(expression: unknown, context: any) {
       if (typeof expression !== 'string') return expression;
-      if (isFeel(expression)) return evaluateFeel(expression, variablesOf(context));
+      if (isFeel(expression)) return evaluateFeel(expression, variablesOf(context), hooks.functions);
       const service = servicePattern.exec(expression);
-      if (service) return Object.hasOwn(services, service[1]) ? services[service[1]] : undefined;
+      if (service) return Object.hasOwn(hooks.services, service[1]) ? hooks.services[service[1]] : undefined;
       if (expression.includes('${')) throw new Error(`Expression "${expression}" is not FEEL; only =FEEL expressions are evaluated`);
       return expression;
     },
@@ -62,37 +72,104 @@ function safeExpressions(services: Record<string, ServiceFn>) {
  * Condition scripts: only FEEL. Script tasks get no script, so bpmn-elements
  * fails them ("unsupported") — and deploy refuses them long before that.
  */
-const feelScripts = {
-  register() {
-    return undefined;
-  },
-  getScript(language: string, element: any) {
-    if (element?.type !== 'bpmn:SequenceFlow' || !/^feel$/i.test(language ?? '')) return undefined;
-    const body: string = element.behaviour?.conditionExpression?.body ?? '';
-    return {
-      execute(scope: any, callback: (err: unknown, result?: boolean) => void) {
-        try {
-          callback(null, evaluateFeel(body, variablesOf(scope)) === true);
-        } catch (err) {
-          callback(err);
-        }
-      },
-    };
-  },
-};
+function feelScripts(functions: FeelFunctions) {
+  return {
+    register() {
+      return undefined;
+    },
+    getScript(language: string, element: any) {
+      if (element?.type !== 'bpmn:SequenceFlow' || !/^feel$/i.test(language ?? '')) return undefined;
+      const body: string = element.behaviour?.conditionExpression?.body ?? '';
+      return {
+        execute(scope: any, callback: (err: unknown, result?: boolean) => void) {
+          try {
+            callback(null, evaluateFeel(body, variablesOf(scope), functions) === true);
+          } catch (err) {
+            callback(err);
+          }
+        },
+      };
+    },
+  };
+}
 
 /** Element types whose completion payload becomes case variables. */
-const OUTPUT_TO_VARIABLES = new Set(['bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:ManualTask']);
+const OUTPUT_TO_VARIABLES = new Set(['bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:ManualTask', 'bpmn:BoundaryEvent']);
 
-const extensions = {
-  outputToVariables(activity: any) {
-    if (!OUTPUT_TO_VARIABLES.has(activity.type)) return;
-    activity.on('end', (api: any) => {
-      const output = api.content?.output;
-      if (output && typeof output === 'object' && !Array.isArray(output)) activity.environment.assignVariables(output);
-    });
-  },
-};
+/** camunda:outputParameter entries of an element: name → text (FEEL when it starts with =). */
+export function outputParameters(behaviour: any): Array<{ name: string; value: string }> {
+  const out: Array<{ name: string; value: string }> = [];
+  for (const ext of behaviour?.extensionElements?.values ?? []) {
+    if (ext.$type !== 'camunda:InputOutput') continue;
+    for (const p of ext.outputParameters ?? []) out.push({ name: p.name, value: typeof p.value === 'string' ? p.value : '' });
+  }
+  return out;
+}
+
+/** camunda:properties of an element as a plain map. */
+export function extensionProperties(behaviour: any): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const ext of behaviour?.extensionElements?.values ?? []) {
+    if (ext.$type !== 'camunda:Properties') continue;
+    for (const p of ext.values ?? []) if (p.name) out[p.name] = p.value ?? '';
+  }
+  return out;
+}
+
+function extensions(hooks: EngineHooks) {
+  return {
+    /**
+     * On end: the element's payload (a completed task's form data, a message's
+     * content, a decision's result) becomes case variables, then its
+     * camunda:outputParameters are evaluated (FEEL, seeing those variables) and
+     * assigned. This is how a diagram keeps counters and deadlines without scripts.
+     */
+    variables(activity: any) {
+      const params = outputParameters(activity.behaviour);
+      const copiesOutput = OUTPUT_TO_VARIABLES.has(activity.type);
+      const isDecision = activity.type === 'bpmn:BusinessRuleTask';
+      if (isDecision) activity.behaviour.Service = decisionService(hooks);
+      if (!copiesOutput && !isDecision && !params.length) return;
+      activity.on('end', (api: any) => {
+        const env = activity.environment;
+        let output = api.content?.output;
+        if (isDecision) {
+          output = Array.isArray(output) ? output[0] : output;
+          const resultVariable = activity.behaviour.resultVariable;
+          if (resultVariable) env.assignVariables({ [resultVariable]: output ?? null });
+          else if (output && typeof output === 'object' && !Array.isArray(output)) env.assignVariables(output);
+        } else if (copiesOutput && output && typeof output === 'object' && !Array.isArray(output)) {
+          env.assignVariables(output);
+        }
+        if (params.length) {
+          const assigned: Record<string, unknown> = {};
+          for (const p of params) {
+            // Each parameter sees the ones before it, so a diagram can compute in steps.
+            assigned[p.name] = isFeel(p.value) ? evaluateFeel(p.value, { ...env.variables, ...assigned }, hooks.functions) : p.value;
+          }
+          env.assignVariables(assigned);
+        }
+      });
+    },
+  };
+}
+
+/** bpmn-elements runs a business-rule task as a service task; this is its service. */
+function decisionService(hooks: EngineHooks) {
+  return function DecisionService(activity: any) {
+    return {
+      execute(executeMessage: any, callback: (err: unknown, output?: unknown) => void) {
+        const ref = activity.behaviour.decisionRef;
+        if (!ref) return callback(new Error(`Business-rule task ${activity.id} has no camunda:decisionRef`));
+        hooks.decide(ref, { ...activity.environment.variables }, activity.behaviour.mapDecisionResult).then(
+          (result) => callback(null, result),
+          (err) => callback(err),
+        );
+        void executeMessage;
+      },
+    };
+  };
+}
 
 export interface TimerRef {
   elementId: string;
@@ -112,16 +189,16 @@ export interface EngineHandle {
  * resume(). Each engine has its own Timers (a shared one would clear other
  * cases' timers when any engine ends).
  */
-export function newEngine(name: string, context: SourceContext, services: Record<string, ServiceFn> = {}): EngineHandle {
+export function newEngine(name: string, context: SourceContext, hooks: EngineHooks = { functions: {}, services: {}, decide: async () => null }): EngineHandle {
   const timers = new (Elements as any).Timers({ setTimeout: () => ({}), clearTimeout: () => undefined });
   const engine = new Engine({
     name,
     sourceContext: context,
-    scripts: feelScripts,
-    expressions: safeExpressions(services),
+    scripts: feelScripts(hooks.functions),
+    expressions: safeExpressions(hooks),
     timers,
-    extensions,
-    services,
+    extensions: extensions(hooks),
+    services: hooks.services,
     settings: { enableDummyService: false },
   } as any);
   return {

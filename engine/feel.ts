@@ -8,14 +8,8 @@ import { evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTi
  */
 export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
+/** Functions a node adds to every FEEL context, e.g. the working-day calendar's `add working days`. */
 export type FeelFunctions = Record<string, (...args: any[]) => unknown>;
-
-/** Functions the engine adds to every FEEL context (the working-day calendar plugs in here). */
-const extraFunctions: FeelFunctions = {};
-
-export function registerFeelFunction(name: string, fn: (...args: any[]) => unknown): void {
-  extraFunctions[name] = fn;
-}
 
 export function isFeel(value: unknown): boolean {
   return typeof value === 'string' && value.trimStart().startsWith('=');
@@ -56,11 +50,11 @@ export function feelSyntaxError(expression: string): string | null {
  * Variables are copied into a null-prototype object so that even a name like
  * `constructor` resolves to nothing rather than to Object.prototype.
  */
-export function evaluateFeel(expression: string, variables: Record<string, unknown> = {}): unknown {
+export function evaluateFeel(expression: string, variables: Record<string, unknown> = {}, functions: FeelFunctions = {}): unknown {
   const source = expression.trimStart().startsWith('=') ? expression.trimStart().slice(1) : expression;
   const context: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(variables)) context[k] = v;
-  for (const [k, fn] of Object.entries(extraFunctions)) context[k] = fn;
+  for (const [k, fn] of Object.entries(functions)) context[k] = fn;
   try {
     const { value } = evaluate(source, context);
     return fromFeel(value);
@@ -88,9 +82,9 @@ export function fromFeel(value: unknown): unknown {
 }
 
 /** A comma-separated literal list, or a FEEL expression giving a string or a list of strings. */
-export function resolveList(value: string | undefined, variables: Record<string, unknown>): string[] {
+export function resolveList(value: string | undefined, variables: Record<string, unknown>, functions: FeelFunctions = {}): string[] {
   if (!value) return [];
-  const raw = isFeel(value) ? evaluateFeel(value, variables) : value;
+  const raw = isFeel(value) ? evaluateFeel(value, variables, functions) : value;
   const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : raw == null ? [] : [String(raw)];
   return items.map((s) => String(s).trim()).filter(Boolean);
 }
@@ -99,9 +93,9 @@ export function resolveList(value: string | undefined, variables: Record<string,
  * A due date: FEEL (`=now() + duration("P10D")`, or a working-day function), an ISO
  * 8601 duration counted from `from`, or an ISO date-time. Returns null when absent.
  */
-export function resolveDueDate(value: string | undefined, variables: Record<string, unknown>, from = new Date()): Date | null {
+export function resolveDueDate(value: string | undefined, variables: Record<string, unknown>, from = new Date(), functions: FeelFunctions = {}): Date | null {
   if (!value) return null;
-  const raw = isFeel(value) ? evaluateFeel(value, variables) : value.trim();
+  const raw = isFeel(value) ? evaluateFeel(value, variables, functions) : value.trim();
   if (raw === null || raw === undefined || raw === '') return null;
   const text = String(raw);
   if (/^P/i.test(text)) {

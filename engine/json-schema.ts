@@ -7,7 +7,7 @@ const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (a
 
 /** One ajv configuration for request bodies and task forms alike. */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: false, coerceTypes: false });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: false, coerceTypes: false });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-pii', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'example' });

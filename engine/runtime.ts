@@ -2,11 +2,11 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import type { Actor } from './actor.js';
 import { SYSTEM_TIMER } from './actor.js';
-import type { ServiceFn } from './bpmn.js';
 import { newCaseCode } from './case-code.js';
 import type { DefinitionStore } from './definitions.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
-import { FeelError, resolveDueDate, resolveList } from './feel.js';
+import { FeelError, resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
+import type { DecisionStore } from './decisions.js';
 import { EngineSession, type PendingEvent, type WaitingActivity } from './session.js';
 
 export interface CaseRow {
@@ -44,7 +44,10 @@ export interface CommandResult {
 }
 
 export interface RuntimeOptions {
-  services?: Record<string, ServiceFn>;
+  /** FEEL functions for every expression (the working-day calendar). */
+  functions?: FeelFunctions;
+  /** Deployed DMN decisions for business-rule tasks. */
+  decisions?: DecisionStore;
   /** Called after each command commits; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
@@ -59,14 +62,26 @@ const USER_TASK = 'bpmn:UserTask';
  * case is exactly as it was. No engine outlives its command.
  */
 export class Runtime {
-  private readonly services: Record<string, ServiceFn>;
+  private readonly functions: FeelFunctions;
 
   constructor(
     readonly db: Db,
     readonly definitions: DefinitionStore,
     private readonly options: RuntimeOptions = {},
   ) {
-    this.services = options.services ?? {};
+    this.functions = options.functions ?? {};
+  }
+
+  /** Engine hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
+  private hooks(trx: Knex.Transaction) {
+    const decisions = this.options.decisions;
+    return {
+      functions: this.functions,
+      decide: (ref: string, variables: Record<string, unknown>, map: string | undefined) => {
+        if (!decisions) return Promise.reject(new Error('No decision store is configured'));
+        return decisions.decide(ref, variables, map, trx);
+      },
+    };
   }
 
   async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
@@ -80,7 +95,7 @@ export class Runtime {
             const [row] = await trx('cases')
               .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id })
               .returning('*');
-            const session = new EngineSession(row.id, context, this.services);
+            const session = new EngineSession(row.id, context, this.hooks(trx));
             try {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables: input.variables ?? {} } });
@@ -172,7 +187,7 @@ export class Runtime {
         throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
       }
       const context = await this.definitions.context(row.definition_id, trx);
-      const session = new EngineSession(row.id, context, this.services);
+      const session = new EngineSession(row.id, context, this.hooks(trx));
       try {
         await session.recover(row.engine_state);
         session.actAs(actor);
@@ -196,6 +211,7 @@ export class Runtime {
       throw err;
     }
     await this.projectTimers(trx, row.id, session);
+    await this.writeOutbox(trx, row, session, now);
     const status = session.ended ? 'completed' : 'running';
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
     await this.appendEvents(trx, row.id, session.events);
@@ -225,9 +241,9 @@ export class Runtime {
       if (known.has(w.executionId)) continue;
       // Candidate groups and due date are evaluated once, when the task is
       // created: re-evaluating later would move a deadline as `now()` moves.
-      const candidateGroups = resolveList(w.behaviour.candidateGroups, variables);
-      const assignee = resolveList(w.behaviour.assignee, variables)[0] ?? null;
-      const due = resolveDueDate(w.behaviour.dueDate, variables, now);
+      const candidateGroups = resolveList(w.behaviour.candidateGroups, variables, this.functions);
+      const assignee = resolveList(w.behaviour.assignee, variables, this.functions)[0] ?? null;
+      const due = resolveDueDate(w.behaviour.dueDate, variables, now, this.functions);
       const [task] = await trx('tasks')
         .insert({
           case_id: caseId,
@@ -273,6 +289,23 @@ export class Runtime {
           payload: JSON.stringify({ elementId: t.elementId }),
         })),
       );
+    }
+  }
+
+  /** Transactional outbox: messages exist exactly when the state change that caused them commits. */
+  private async writeOutbox(trx: Knex.Transaction, row: CaseRow, session: EngineSession, now: Date) {
+    if (!session.outbox.length) return;
+    for (const m of session.outbox) {
+      const [job] = await trx('jobs')
+        .insert({
+          type: m.type,
+          case_id: row.id,
+          element_id: m.elementId,
+          due_at: now,
+          payload: JSON.stringify({ ...m.payload, caseCode: row.code }),
+        })
+        .returning('id');
+      session.record({ type: `${m.type}.queued`, elementId: m.elementId, payload: { jobId: String(job.id ?? job), template: m.payload.template } });
     }
   }
 

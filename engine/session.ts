@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { newEngine, stateWithoutSource, type EngineHandle, type ServiceFn, type SourceContext } from './bpmn.js';
+import { extensionProperties, newEngine, stateWithoutSource, type EngineHandle, type EngineHooks, type SourceContext } from './bpmn.js';
 import type { Actor } from './actor.js';
 import { SYSTEM_TIMER } from './actor.js';
 
@@ -11,6 +11,16 @@ export interface PendingEvent {
   payload?: Record<string, unknown>;
   actor: Actor;
 }
+
+/** An outgoing message written in the command's transaction, delivered later by the job executor. */
+export interface OutboxMessage {
+  type: 'sms' | 'notification';
+  elementId: string;
+  payload: Record<string, unknown>;
+}
+
+/** Built-in services a diagram may call, listed for deploy-time validation. */
+export const BUILT_IN_SERVICES = ['sms', 'notify'];
 
 export interface WaitingActivity {
   id: string;
@@ -35,14 +45,15 @@ const SETTLE_LIMIT_MS = 10_000;
  */
 export class EngineSession {
   readonly events: PendingEvent[] = [];
+  readonly outbox: OutboxMessage[] = [];
   private readonly handle: EngineHandle;
   private readonly listener = new EventEmitter();
   private failure: Error | null = null;
   private completed = false;
   private actor: Actor = SYSTEM_TIMER;
 
-  constructor(name: string, context: SourceContext, services: Record<string, ServiceFn>) {
-    this.handle = newEngine(name, context, services);
+  constructor(name: string, context: SourceContext, hooks: Omit<EngineHooks, 'services'>) {
+    this.handle = newEngine(name, context, { ...hooks, services: this.services() });
     this.handle.engine.on('error', (err: Error) => {
       this.failure ??= err;
     });
@@ -71,6 +82,34 @@ export class EngineSession {
     this.listener.on('activity.execution.discard', record('activity.cancelled'));
     this.listener.on('activity.timeout', record('timer.fired'));
     this.listener.on('activity.error', record('activity.failed'));
+  }
+
+  /**
+   * sms: a message to the citizen (template from camunda:property "template",
+   * default the element id); notify: a message to the agencies in
+   * camunda:property "to" (FEEL-free: a variable name, default "agency").
+   * Both only queue an outbox row in this command's transaction.
+   */
+  private services(): EngineHooks['services'] {
+    return {
+      sms: (scope: any, callback) => {
+        const props = extensionProperties(this.behaviourOf(scope.id));
+        const vars = scope.environment?.variables ?? {};
+        this.outbox.push({ type: 'sms', elementId: scope.id, payload: { template: props.template || scope.id, to: vars.citizenPhone ?? null } });
+        callback(null);
+      },
+      notify: (scope: any, callback) => {
+        const props = extensionProperties(this.behaviourOf(scope.id));
+        const vars = scope.environment?.variables ?? {};
+        const toVariable = props.to || 'agency';
+        this.outbox.push({ type: 'notification', elementId: scope.id, payload: { template: props.template || scope.id, to: vars[toVariable] ?? null } });
+        callback(null);
+      },
+    };
+  }
+
+  private behaviourOf(elementId: string): any {
+    return (this.handle?.engine.execution as any)?.definitions?.[0]?.getActivityById?.(elementId)?.behaviour ?? {};
   }
 
   get engine() {

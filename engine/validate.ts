@@ -19,7 +19,7 @@ export interface ValidationResult {
 /** Flow elements the engine executes as drawn. Anything else is refused at deploy. */
 const SUPPORTED = new Set([
   'bpmn:StartEvent', 'bpmn:EndEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:IntermediateThrowEvent', 'bpmn:BoundaryEvent',
-  'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:Task', 'bpmn:ReceiveTask', 'bpmn:ServiceTask', 'bpmn:SendTask',
+  'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:Task', 'bpmn:ReceiveTask', 'bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask',
   'bpmn:ExclusiveGateway', 'bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:EventBasedGateway',
   'bpmn:SubProcess', 'bpmn:SequenceFlow',
   'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference',
@@ -39,6 +39,8 @@ export interface ValidateOptions {
   services?: string[];
   /** Installed task forms; a literal formKey must name one of them. */
   forms?: string[];
+  /** Deployed DMN decision ids; a business-rule task's camunda:decisionRef must name one of them. */
+  decisions?: string[];
 }
 
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
@@ -80,6 +82,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
 
   const services = new Set(options.services ?? []);
   const forms = options.forms ? new Set(options.forms) : null;
+  const decisions = options.decisions ? new Set(options.decisions) : null;
   const checkFeel = (id: string, what: string, expression: string) => {
     const err = feelSyntaxError(expression.trimStart().replace(/^=/, ''));
     if (err) add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
@@ -143,7 +146,31 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       }
     }
 
+    if (type === 'bpmn:BusinessRuleTask') {
+      if (!el.decisionRef) {
+        add(id, 'decision-ref', `Business-rule task "${el.name ?? id}" needs camunda:decisionRef naming a deployed DMN decision (e.g. route-complaint).`);
+      } else if (decisions && !decisions.has(el.decisionRef)) {
+        add(id, 'decision-ref', `Decision "${el.decisionRef}" used by "${el.name ?? id}" is not deployed. Deploy its DMN file first${decisions.size ? ` (deployed: ${[...decisions].join(', ')})` : ''}.`);
+      }
+      if (el.mapDecisionResult && !['singleResult', 'singleEntry', 'collectEntries', 'resultList'].includes(el.mapDecisionResult)) {
+        add(id, 'decision-ref', `camunda:mapDecisionResult "${el.mapDecisionResult}" on "${el.name ?? id}" must be singleResult, singleEntry, collectEntries or resultList.`);
+      }
+    }
+
     for (const ext of el.extensionElements?.values ?? []) {
+      if (ext.$type === 'camunda:InputOutput') {
+        for (const p of ext.outputParameters ?? []) {
+          if (p.definition) continue; // scripts are reported below
+          if (!p.name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name) || ['fields', 'content', 'properties'].includes(p.name)) {
+            add(id, 'output-parameter', `Output parameter "${p.name ?? ''}" on "${el.name ?? id}" needs a variable name (letters, digits, _; not fields, content or properties).`);
+          }
+          if (typeof p.value === 'string' && isFeel(p.value)) checkFeel(id, `Output parameter "${p.name}" on "${el.name ?? id}"`, p.value);
+          if (typeof p.value === 'string' && p.value.includes('${')) refuseJuel(id, `Output parameter "${p.name}" on "${el.name ?? id}"`, p.value);
+        }
+        if ((ext.inputParameters ?? []).length) {
+          add(id, 'input-parameter', `Input parameters on "${el.name ?? id}" are ignored: every step sees all case variables. Remove them, or use output parameters.`, 'warning');
+        }
+      }
       if (/camunda:(ExecutionListener|TaskListener)/.test(ext.$type)) {
         add(id, 'no-listener', `${ext.$type} on "${el.name ?? id}" is refused: listeners run code. Model the step in the diagram instead.`);
       }

@@ -60,6 +60,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
+        deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock());
         const result = await deps.runtime.startCase({
           processKey: ctx.state.body.process ?? deps.defaultProcess,
           variables: ctx.state.body.variables ?? {},

@@ -127,6 +127,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         const authorize = (current: TaskRow) => {
           if (!mayAct(p, current)) throw new ForbiddenError(`You may see task "${current.name ?? current.element_id}" but not complete it: it is for ${current.assignee ?? current.candidate_groups.join(', ')}.`);
           deps.forms.check(current.form_key, ctx.state.body);
+          deps.catalogue.checkCodes(ctx.state.body, deps.clock());
         };
         authorize(task);
         const result = await deps.runtime.completeTask({ taskId: task.id, output: ctx.state.body, actor: actorOf(p, ctx.state.requestId), authorize });

@@ -1,0 +1,25 @@
+import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/catalogue.js';
+import { NotFoundError } from '../../engine/errors.js';
+import type { AppDeps } from '../deps.js';
+import type { RouteSpec } from '../http.js';
+
+export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
+  return [
+    {
+      method: 'get',
+      path: '/v1/catalogue/:kind',
+      summary: 'Catalogue entries (agencies, units, fields, procedures) with validity dates',
+      description: 'With ?on=YYYY-MM-DD only the entries in force that day; ?on=today for today in Asia/Ho_Chi_Minh.',
+      tags: ['Catalogue'],
+      access: ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'],
+      query: { type: 'object', additionalProperties: false, properties: { on: { type: 'string', pattern: '^(today|\\d{4}-\\d{2}-\\d{2})$' } } },
+      responses: { 200: { description: 'Entries', schema: { type: 'array', items: { type: 'object' } } } },
+      handler: (ctx) => {
+        const kind = ctx.params.kind as CatalogueKind;
+        if (!(CATALOGUE_KINDS as readonly string[]).includes(kind)) throw new NotFoundError(`No catalogue "${kind}"; there are ${CATALOGUE_KINDS.join(', ')}.`);
+        const on = ctx.state.query?.on === 'today' ? vietnamDate(deps.clock()) : ctx.state.query?.on;
+        ctx.body = deps.catalogue.list(kind, on).sort((a, b) => a.code.localeCompare(b.code));
+      },
+    },
+  ];
+}

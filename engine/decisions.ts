@@ -1,0 +1,62 @@
+import type { Db } from '../db/connect.js';
+import { evaluateDecision, type DecisionTable, type ParsedDmn } from './dmn.js';
+import { UnprocessableError } from './errors.js';
+
+/**
+ * Deployed DMN decisions. A business-rule task names a decision id
+ * (camunda:decisionRef); the latest deployed file containing it answers
+ * (Camunda's default "latest" binding), so a routing change applies to every
+ * routing done after the deploy, while the BPMN version of a case stays fixed.
+ */
+export class DecisionStore {
+  private readonly parsed = new Map<number, ParsedDmn>();
+
+  constructor(private readonly db: Db) {}
+
+  /** The table of the newest deployed file that contains `decisionId`. */
+  async table(decisionId: string, trx: Db = this.db): Promise<{ table: DecisionTable; definitionId: number; key: string; version: number }> {
+    const row = await trx('definitions')
+      .where({ kind: 'dmn' })
+      .whereRaw(`jsonb_path_exists(context, ?::jsonpath, jsonb_build_object('id', ?::text))`, ['$.decisions[*] ? (@.id == $id)', decisionId])
+      .orderBy('id', 'desc')
+      .first('id', 'key', 'version', 'context');
+    if (!row) throw new UnprocessableError(`Decision "${decisionId}" is not deployed: deploy the DMN file that defines it.`);
+    let dmn = this.parsed.get(row.id);
+    if (!dmn) {
+      dmn = (typeof row.context === 'string' ? JSON.parse(row.context) : row.context) as ParsedDmn;
+      this.parsed.set(row.id, dmn);
+    }
+    return { table: dmn.decisions.find((d) => d.id === decisionId)!, definitionId: row.id, key: row.key, version: row.version };
+  }
+
+  /** Deployed decision ids, for deploy-time validation of business-rule tasks. */
+  async ids(): Promise<string[]> {
+    const rows = await this.db.raw(`select distinct jsonb_path_query(context, '$.decisions[*].id') #>> '{}' as id from definitions where kind = 'dmn'`);
+    return rows.rows.map((r: { id: string }) => r.id);
+  }
+
+  /**
+   * Evaluate for a business-rule task. mapDecisionResult as in Camunda 7:
+   * singleResult (default) → the one matched row's outputs or null;
+   * singleEntry → its single value; collectEntries → list of single values;
+   * resultList → list of rows.
+   */
+  async decide(decisionId: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined, trx: Db = this.db): Promise<unknown> {
+    const { table } = await this.table(decisionId, trx);
+    const { output } = evaluateDecision(table, variables);
+    const rows = output === null ? [] : Array.isArray(output) ? output : [output];
+    switch (mapDecisionResult ?? 'singleResult') {
+      case 'resultList':
+        return rows;
+      case 'collectEntries':
+        return rows.map((r) => (typeof r === 'object' && r ? Object.values(r)[0] : r));
+      case 'singleEntry': {
+        const first = rows[0];
+        return first && typeof first === 'object' ? (Object.values(first)[0] ?? null) : (first ?? null);
+      }
+      default:
+        if (rows.length > 1) throw new UnprocessableError(`Decision "${decisionId}" matched ${rows.length} rows where one was expected.`);
+        return rows[0] ?? null;
+    }
+  }
+}
