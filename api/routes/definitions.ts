@@ -7,9 +7,20 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
 /** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
 function diagramOf(ctx: Ctx): { xml: string; comment?: string } {
-  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: ctx.get('X-Deploy-Comment') || undefined };
+  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: headerComment(ctx) };
   if (ctx.state.body && typeof ctx.state.body.xml === 'string') return ctx.state.body;
   throw new InputError('Send the BPMN XML with Content-Type: application/xml, or JSON {"xml": "..."}.', [{ path: '/xml', message: 'is required' }]);
+}
+
+/** HTTP headers are Latin-1, so a Vietnamese comment travels percent-encoded (encodeURIComponent). */
+function headerComment(ctx: Ctx): string | undefined {
+  const raw = ctx.get('X-Deploy-Comment');
+  if (!raw) return undefined;
+  try {
+    return decodeURIComponent(raw).slice(0, 2000);
+  } catch {
+    throw new InputError('X-Deploy-Comment must be percent-encoded UTF-8 (encodeURIComponent).', [{ path: 'header X-Deploy-Comment', message: 'is not valid percent-encoding' }]);
+  }
 }
 
 export function definitionRoutes(deps: AppDeps): RouteSpec[] {
