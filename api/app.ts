@@ -34,7 +34,7 @@ export function createApp(deps: AppDeps): Koa<State> {
   const app = new Koa<State>();
   app.proxy = true;
   const router = new Router<State>();
-  mountRoutes(router, routeSpecs(deps), deps.authenticators);
+  mountRoutes(router, routeSpecs(deps), deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
   app.use(errorMiddleware(deps.log));
   app.use(
     bodyParser({

@@ -12,6 +12,8 @@ export interface Config {
   jobPollMs: number;
   /** Deploy the processes in processesDir and create demo principals on first start. */
   seedDemo: boolean;
+  /** Write requests per API key per minute on one node; 0 turns the limit off. */
+  writeRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,5 +45,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     jobPollMs: int('PAKN_JOB_POLL_MS', env.PAKN_JOB_POLL_MS, 1000, 10, 600_000),
     seedDemo: seed === 'true',
+    writeRateLimitPerMinute: int('PAKN_WRITE_RATE_LIMIT', env.PAKN_WRITE_RATE_LIMIT, 300, 0, 1_000_000),
   };
 }

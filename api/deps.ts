@@ -18,6 +18,8 @@ export interface AppDeps {
   keys: ApiKeys;
   authenticators: Authenticator[];
   log: Logger;
+  /** Writes per API key per minute (0: no limit). */
+  writeRateLimitPerMinute: number;
   /** Definition key used when POST /v1/cases names no process. */
   defaultProcess: string;
 }

@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { Router, RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv';
+import ratelimit from 'koa-ratelimit';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ForbiddenError, InputError, UnauthorizedError } from '../engine/errors.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
@@ -75,6 +76,9 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
         if ((err as any).problems?.length) extra.problems = (err as any).problems;
         problem(ctx, err.status, err.title, err.message, extra);
         if (err.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      } else if (err?.status === 429) {
+        for (const [k, v] of Object.entries<string>(err.headers ?? {})) ctx.set(k, String(v));
+        problem(ctx, 429, 'Too many requests', err.message);
       } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
         // Koa / body-parser errors: bad JSON, body too large, wrong content type.
         const detail =
@@ -104,7 +108,26 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
   };
 }
 
-export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[]): void {
+export interface RateLimit {
+  /** Writes (POST/PUT/DELETE) allowed per principal per window; 0 turns the limit off. */
+  max: number;
+  windowMs: number;
+}
+
+export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[], rateLimit: RateLimit = { max: 0, windowMs: 60_000 }): void {
+  // Per key, per node, in memory: several nodes multiply the allowance, which
+  // is fine for its purpose (stop a runaway integration), not a quota.
+  const limitWrites = rateLimit.max > 0
+    ? ratelimit({
+        driver: 'memory',
+        db: new Map(),
+        duration: rateLimit.windowMs,
+        max: rateLimit.max,
+        id: (ctx) => ctx.state.principal?.id ?? ctx.ip,
+        throw: true,
+        errorMessage: `Too many write requests for this key: at most ${rateLimit.max} per ${Math.round(rateLimit.windowMs / 1000)} s. Retry after the time in Retry-After.`,
+      })
+    : null;
   for (const spec of specs) {
     const validateBody = spec.body ? ajv.compile(spec.body) : null;
     const validateQuery = spec.query ? ajv.compile(spec.query) : null;
@@ -114,6 +137,7 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
         const allowed = spec.access.some((r) => principal.roles.includes(r));
         if (!allowed) throw new ForbiddenError(`This needs one of the roles ${spec.access.join(', ')}; your key has ${principal.roles.join(', ')}.`);
       }
+      if (limitWrites && spec.method !== 'get') await limitWrites(ctx as any, async () => {});
       if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(ctx.query, spec.query!), 'query');
       if (spec.method !== 'get' && spec.method !== 'delete') {
         const raw = (ctx.request as any).body;

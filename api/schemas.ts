@@ -93,6 +93,10 @@ export const TaskSchema: JsonSchema = {
     due: { type: ['string', 'null'], format: 'date-time' },
     overdue: { type: 'boolean' },
     formKey: { type: ['string', 'null'] },
+    claimedBy: { type: ['string', 'null'] },
+    field: { type: ['string', 'null'] },
+    unit: { type: ['string', 'null'] },
+    transferCount: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },
   },
 };
@@ -125,10 +129,47 @@ export const DefinitionSchema: JsonSchema = {
   },
 };
 
+export const TransferBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['toAgency', 'reason'],
+  properties: {
+    toAgency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$', description: 'Catalogue code of the agency that should handle the case' },
+    reason: { type: 'string', minLength: 5, maxLength: 2000 },
+  },
+};
+
+export const CommentBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['text'],
+  properties: {
+    text: { type: 'string', minLength: 1, maxLength: 4000 },
+    attachments: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 255 },
+          url: { type: 'string', format: 'uri', maxLength: 2000 },
+          mediaType: { type: 'string', maxLength: 100 },
+          size: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+  },
+};
+
 export const TaskListQuery: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    state: { enum: ['open', 'claimed'], description: 'open: nobody claimed it; claimed: somebody did' },
+    field: { type: 'string', maxLength: 64 },
+    unit: { type: 'string', maxLength: 64 },
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
     cursor: { type: 'string', maxLength: 500 },
     dueBefore: { type: 'string', format: 'date-time' },

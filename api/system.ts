@@ -69,6 +69,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     calendar,
     catalogue,
     clock: () => new Date(),
+    writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     runtime,
     forms,
     keys,

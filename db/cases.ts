@@ -34,3 +34,10 @@ export async function pastTask(db: Db, taskId: string): Promise<{ case_id: strin
   if (!row) return null;
   return { case_id: row.case_id, candidate_groups: row.payload.candidateGroups ?? [], assignee: row.payload.assignee ?? null };
 }
+
+export async function caseComments(db: Db, caseId: string) {
+  return db('case_events')
+    .where({ case_id: caseId, type: 'comment.added' })
+    .orderBy('seq')
+    .select('seq', 'actor_id', 'actor_agency', 'payload', 'at');
+}

@@ -5,6 +5,9 @@ export interface InboxQuery {
   groups: string[] | null;
   assignee: string;
   dueBefore?: Date;
+  state?: 'open' | 'claimed';
+  field?: string;
+  unit?: string;
   overdue?: boolean;
   q?: string;
   limit: number;
@@ -41,6 +44,10 @@ export async function listInbox(db: Db, q: InboxQuery): Promise<InboxRow[]> {
     query.where((w) => w.whereRaw('t.candidate_groups && ?::text[]', [groups]).orWhere('t.assignee', q.assignee));
   }
   if (q.dueBefore) query.where('t.due_at', '<', q.dueBefore);
+  if (q.state === 'open') query.whereNull('t.assignee');
+  if (q.state === 'claimed') query.whereNotNull('t.assignee');
+  if (q.field) query.whereRaw(`c.variables->>'field' = ?`, [q.field]);
+  if (q.unit) query.whereRaw(`c.variables->>'unit' = ?`, [q.unit]);
   if (q.overdue === true) query.where('t.due_at', '<', new Date());
   if (q.overdue === false) query.where((w) => w.whereNull('t.due_at').orWhere('t.due_at', '>=', new Date()));
   if (q.q) query.where((w) => w.whereILike('t.name', `%${escapeLike(q.q!)}%`).orWhereRaw(`c.variables->>'title' ilike ?`, [`%${escapeLike(q.q!)}%`]));

@@ -156,6 +156,54 @@ export class Runtime {
   }
 
   /**
+   * Claim or unclaim a task, or comment on it: commands that change no engine
+   * state but must serialize with completions (the case row is locked) and
+   * leave one history event. `authorize` runs on the locked, current task.
+   */
+  async taskAction(input: {
+    taskId: string;
+    action: 'claim' | 'unclaim' | 'comment';
+    actor: Actor;
+    authorize?: (task: TaskRow) => void;
+    payload?: Record<string, unknown>;
+  }): Promise<CommandResult & { task: TaskRow }> {
+    const task = await this.db('tasks').where({ id: input.taskId }).first('case_id');
+    if (!task) throw new ConflictError(`Task ${input.taskId} is not open.`);
+    return this.timed(`${input.action}Task`, () =>
+      this.db.transaction(async (trx) => {
+        const row: CaseRow | undefined = await trx('cases').where({ id: task.case_id }).forUpdate().first();
+        const current: TaskRow | undefined = await trx('tasks').where({ id: input.taskId }).first();
+        if (!row || !current) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
+        input.authorize?.(current);
+        let updated = current;
+        if (input.action === 'claim') {
+          if (current.assignee && current.assignee !== input.actor.id) throw new ConflictError(`Task "${current.name ?? current.element_id}" is already claimed by someone else.`);
+          [updated] = await trx('tasks').where({ id: current.id }).update({ assignee: input.actor.id }).returning('*');
+        } else if (input.action === 'unclaim') {
+          if (current.assignee && current.assignee !== input.actor.id && !input.actor.roles.includes('coordinator')) {
+            throw new ConflictError(`Task "${current.name ?? current.element_id}" is claimed by someone else; only they or the coordinator can release it.`);
+          }
+          [updated] = await trx('tasks').where({ id: current.id }).update({ assignee: null }).returning('*');
+        }
+        const type = input.action === 'comment' ? 'comment.added' : `task.${input.action}ed`;
+        await this.appendEvents(trx, row.id, [
+          {
+            type,
+            elementId: current.element_id,
+            elementName: current.name,
+            elementType: USER_TASK,
+            payload: { taskId: current.id, ...(input.action === 'unclaim' ? { previousAssignee: current.assignee } : {}), ...(input.payload ?? {}) },
+            actor: input.actor,
+          },
+        ]);
+        const version = row.version + 1;
+        await trx('cases').where({ id: row.id }).update({ version, updated_at: new Date() });
+        return { caseId: row.id, code: row.code, status: row.status, version, task: updated };
+      }),
+    );
+  }
+
+  /**
    * Fire a due timer job. Loading the case is enough: a timer whose expireAt
    * has passed fires during resume(). Returns 'stale' when another command
    * already consumed the timer (the job row is gone).

@@ -9,14 +9,23 @@ import { MessageBody, StartCaseBody } from '../schemas.js';
 const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
 
 export function taskView(t: any, code?: string, variables?: Record<string, unknown>) {
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     id: t.id,
     name: t.name,
     elementId: t.element_id,
     ...(code ? { caseCode: code } : {}),
-    ...(variables ? { title: typeof variables.title === 'string' ? variables.title : null } : {}),
+    ...(variables
+      ? {
+          title: text(variables.title),
+          field: text(variables.field),
+          unit: text(variables.unit),
+          transferCount: typeof variables.transferCount === 'number' ? variables.transferCount : 0,
+        }
+      : {}),
     candidateGroups: t.candidate_groups,
     assignee: t.assignee,
+    claimedBy: t.assignee,
     due: t.due_at ? new Date(t.due_at).toISOString() : null,
     overdue: t.due_at ? new Date(t.due_at).getTime() < Date.now() : false,
     formKey: t.form_key,

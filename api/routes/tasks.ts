@@ -1,25 +1,32 @@
+import { caseComments, pastTask, recentEvents } from '../../db/cases.js';
 import { listInbox } from '../../db/inbox.js';
-import { pastTask, recentEvents } from '../../db/cases.js';
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
 import type { TaskRow } from '../../engine/runtime.js';
 import { actorOf, groupsOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { maskVariables } from '../pii.js';
-import { CompleteTaskBody, TaskListQuery } from '../schemas.js';
+import { CommentBody, CompleteTaskBody, TaskListQuery, TransferBody } from '../schemas.js';
 import { taskView } from './cases.js';
 
-/** Roles that oversee every inbox (read only, unless they are also a candidate). */
-const SEES_ALL_TASKS = ['coordinator', 'auditor'];
+/** Roles that oversee every inbox: they read any task, and act only where they are a candidate. */
+const OVERSEERS = ['coordinator', 'auditor'];
+const ANYONE = ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'] as const;
+/** Form fields whose enum lists a step's possible outcomes. */
+const OUTCOME_FIELDS = ['outcome', 'decision', 'reviewDecision', 'finding'];
 
-function mayAct(p: Principal, t: Pick<TaskRow, 'candidate_groups' | 'assignee'>): boolean {
-  if (t.assignee) return t.assignee === p.id;
+type Access = 'none' | 'see' | 'act';
+
+/**
+ * What a principal may do with a task: act when it is a candidate (its agency
+ * or one of its roles is a candidate group) or the task is assigned to it;
+ * see when it oversees. Whether someone else has claimed it is a separate,
+ * changing fact, answered with 409.
+ */
+function accessTo(p: Principal, t: Pick<TaskRow, 'candidate_groups' | 'assignee'>): Access {
   const groups = groupsOf(p);
-  return t.candidate_groups.some((g) => groups.includes(g));
-}
-
-function maySee(p: Principal, t: Pick<TaskRow, 'candidate_groups' | 'assignee'>): boolean {
-  return mayAct(p, t) || p.roles.some((r) => SEES_ALL_TASKS.includes(r)) || t.candidate_groups.some((g) => groupsOf(p).includes(g));
+  if (t.assignee === p.id || t.candidate_groups.some((g) => groups.includes(g))) return 'act';
+  return p.roles.some((r) => OVERSEERS.includes(r)) ? 'see' : 'none';
 }
 
 function encodeCursor(row: { due_at: Date | null; id: string }): string {
@@ -36,27 +43,81 @@ function decodeCursor(cursor: string): { due: string | null; id: string } {
   throw new InputError('The cursor is not one this API returned.', [{ path: '/cursor', message: 'use nextCursor from the previous page' }]);
 }
 
+function allowedOutcomes(form: Record<string, any> | undefined): string[] {
+  for (const f of OUTCOME_FIELDS) {
+    const values = form?.properties?.[f]?.enum;
+    if (Array.isArray(values)) return values;
+  }
+  return [];
+}
+
 export function taskRoutes(deps: AppDeps): RouteSpec[] {
-  const anyone = ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'] as const;
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  /** The task if the caller may see it; otherwise 404 (never reveal that it exists), or 409 if it was closed. */
   const loadVisible = async (id: string, p: Principal): Promise<TaskRow> => {
-    const valid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+    const valid = UUID.test(id);
     const task = valid ? await deps.db('tasks').where({ id }).first() : undefined;
-    // A task the caller may not see answers exactly like one that does not exist.
-    if (task && maySee(p, task)) return task;
+    if (task && accessTo(p, task) !== 'none') return task;
     if (!task && valid) {
       const past = await pastTask(deps.db, id);
-      if (past && maySee(p, past)) throw new ConflictError(`Task ${id} is no longer open: it was completed or cancelled.`);
+      if (past && accessTo(p, past) !== 'none') throw new ConflictError(`Task ${id} is no longer open: it was completed or cancelled.`);
     }
     throw new NotFoundError(`Task ${id} does not exist.`);
   };
+
+  /** Checks run again on the locked, current task inside the command. */
+  const mustAct = (p: Principal, { allowClaimedByOther = false } = {}) => (t: TaskRow) => {
+    if (accessTo(p, t) !== 'act') {
+      throw new ForbiddenError(`You may see task "${t.name ?? t.element_id}" but not act on it: it is for ${t.candidate_groups.join(', ') || t.assignee}.`);
+    }
+    if (!allowClaimedByOther && t.assignee && t.assignee !== p.id) {
+      throw new ConflictError(`Task "${t.name ?? t.element_id}" is claimed by someone else; ask them or the coordinator to release it.`);
+    }
+  };
+
+  const complete = async (ctx: any, p: Principal, task: TaskRow, data: Record<string, unknown>) => {
+    const authorize = (current: TaskRow) => {
+      mustAct(p)(current);
+      deps.forms.check(current.form_key, data);
+      deps.catalogue.checkCodes(data, deps.clock());
+    };
+    authorize(task);
+    const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(p, ctx.state.requestId), authorize });
+    ctx.body = { caseCode: result.code, caseStatus: result.status, caseVersion: result.version };
+  };
+
+  const taskAction = (action: 'claim' | 'unclaim'): RouteSpec => ({
+    method: 'post',
+    path: `/v1/tasks/:id/${action}`,
+    summary: action === 'claim' ? 'Claim a task: it becomes yours until you complete or release it' : 'Release a claimed task back to its group',
+    description: action === 'claim' ? '409 when someone else claimed it first.' : 'Only the claimant (or the coordinator) may release it; 409 otherwise.',
+    tags: ['Tasks'],
+    access: [...ANYONE],
+    responses: { 200: { description: 'The task after the change', schema: { $ref: '#/components/schemas/Task' } } },
+    handler: async (ctx) => {
+      const p = ctx.state.principal!;
+      const task = await loadVisible(ctx.params.id, p);
+      // The coordinator may release anyone's claim (a clerk on leave), though it cannot act on the task.
+      const coordinatorReleases = action === 'unclaim' && p.roles.includes('coordinator');
+      const authorize = (t: TaskRow) => {
+        if (coordinatorReleases && accessTo(p, t) !== 'none') return;
+        mustAct(p)(t);
+      };
+      authorize(task);
+      const result = await deps.runtime.taskAction({ taskId: task.id, action, actor: actorOf(p, ctx.state.requestId), authorize });
+      ctx.body = taskView(result.task, result.code);
+    },
+  });
+
   return [
     {
       method: 'get',
       path: '/v1/tasks',
       summary: 'Inbox: open tasks the caller may act on',
-      description: 'Sorted by due date (no due date last); keyset pagination with limit and cursor.',
+      description: 'Sorted by due date (no due date last); keyset pagination with limit (≤ 200) and cursor (nextCursor of the previous page).',
       tags: ['Tasks'],
-      access: [...anyone],
+      access: [...ANYONE],
       query: TaskListQuery,
       responses: {
         200: {
@@ -66,14 +127,17 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
-        const q = ctx.state.query as { limit?: number; cursor?: string; dueBefore?: string; overdue?: boolean; q?: string };
+        const q = ctx.state.query as { limit?: number; cursor?: string; dueBefore?: string; overdue?: boolean; q?: string; state?: 'open' | 'claimed'; field?: string; unit?: string };
         const limit = q.limit ?? 50;
         const rows = await listInbox(deps.db, {
-          groups: p.roles.some((r) => SEES_ALL_TASKS.includes(r)) ? null : groupsOf(p),
+          groups: p.roles.some((r) => OVERSEERS.includes(r)) ? null : groupsOf(p),
           assignee: p.id,
           dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,
           overdue: q.overdue,
           q: q.q,
+          state: q.state,
+          field: q.field,
+          unit: q.unit,
           limit: limit + 1,
           cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
         });
@@ -87,19 +151,29 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/tasks/:id',
-      summary: 'A task with its form schema and case summary',
+      summary: 'A task with its form schema, allowed outcomes, case summary, comments and recent history',
+      description: "The citizen's personal data is masked unless the caller's role needs it.",
       tags: ['Tasks'],
-      access: [...anyone],
+      access: [...ANYONE],
       responses: { 200: { description: 'The task', schema: { $ref: '#/components/schemas/Task' } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
         const kase = await deps.db('cases').where({ id: task.case_id }).first('code', 'status', 'variables');
+        const form = task.form_key ? deps.forms.schema(task.form_key) : undefined;
         ctx.body = {
           ...taskView(task, kase.code, kase.variables),
-          mayAct: mayAct(p, task),
-          form: task.form_key ? (deps.forms.schema(task.form_key) ?? null) : null,
+          mayAct: accessTo(p, task) === 'act' && (!task.assignee || task.assignee === p.id),
+          form: form ?? null,
+          allowedOutcomes: allowedOutcomes(form),
           case: { code: kase.code, status: kase.status, variables: maskVariables(kase.variables ?? {}, p) },
+          comments: (await caseComments(deps.db, task.case_id)).map((c) => ({
+            author: c.actor_id,
+            agency: c.actor_agency,
+            text: c.payload.text,
+            attachments: c.payload.attachments ?? [],
+            at: new Date(c.at).toISOString(),
+          })),
           history: (await recentEvents(deps.db, task.case_id)).map((e) => ({
             seq: e.seq,
             type: e.type,
@@ -112,26 +186,59 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         };
       },
     },
+    taskAction('claim'),
+    taskAction('unclaim'),
     {
       method: 'post',
       path: '/v1/tasks/:id/complete',
       summary: 'Complete a task with its form data',
-      description: '404 for a task the caller may not see, 403 for one it may see but not act on, 409 when it is no longer open, 422 when the form data fails the form schema.',
+      description:
+        '404 for a task the caller may not see, 403 for one it may see but not act on, 409 when it is no longer open or is claimed by someone else, 422 when the form data fails the form schema (errors name the field).',
       tags: ['Tasks'],
-      access: [...anyone],
+      access: [...ANYONE],
       body: CompleteTaskBody,
-      responses: { 200: { description: 'Completed; the case after it', schema: { $ref: '#/components/schemas/Case' } } },
+      responses: { 200: { description: 'Completed', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
+      handler: async (ctx) => {
+        const p = ctx.state.principal!;
+        await complete(ctx, p, await loadVisible(ctx.params.id, p), ctx.state.body);
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/tasks/:id/transfer',
+      summary: 'Transfer the case to another agency, with a reason',
+      description: 'Completes the step with outcome "transfer"; counts toward the transfer limit, past which the case escalates to the coordinator. 422 when the step cannot be transferred.',
+      tags: ['Tasks'],
+      access: [...ANYONE],
+      body: TransferBody,
+      responses: { 200: { description: 'Transferred', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
-        const authorize = (current: TaskRow) => {
-          if (!mayAct(p, current)) throw new ForbiddenError(`You may see task "${current.name ?? current.element_id}" but not complete it: it is for ${current.assignee ?? current.candidate_groups.join(', ')}.`);
-          deps.forms.check(current.form_key, ctx.state.body);
-          deps.catalogue.checkCodes(ctx.state.body, deps.clock());
-        };
+        if (!allowedOutcomes(task.form_key ? deps.forms.schema(task.form_key) : undefined).includes('transfer')) {
+          throw new UnprocessableError(`Step "${task.name ?? task.element_id}" cannot be transferred; only handling steps can.`);
+        }
+        await complete(ctx, p, task, { outcome: 'transfer', toAgency: ctx.state.body.toAgency, transferReason: ctx.state.body.reason });
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/tasks/:id/comments',
+      summary: 'Comment on a task (with attachment metadata)',
+      description: 'Anyone who may act on the task may comment; the comment is part of the case history.',
+      tags: ['Tasks'],
+      access: [...ANYONE],
+      body: CommentBody,
+      responses: { 201: { description: 'Comment recorded', schema: { type: 'object' } } },
+      handler: async (ctx) => {
+        const p = ctx.state.principal!;
+        const task = await loadVisible(ctx.params.id, p);
+        const authorize = mustAct(p, { allowClaimedByOther: true });
         authorize(task);
-        const result = await deps.runtime.completeTask({ taskId: task.id, output: ctx.state.body, actor: actorOf(p, ctx.state.requestId), authorize });
-        ctx.body = { caseCode: result.code, caseStatus: result.status, caseVersion: result.version };
+        const { text, attachments = [] } = ctx.state.body;
+        await deps.runtime.taskAction({ taskId: task.id, action: 'comment', actor: actorOf(p, ctx.state.requestId), authorize, payload: { text, attachments } });
+        ctx.status = 201;
+        ctx.body = { taskId: task.id, author: p.id, text, attachments };
       },
     },
   ];

@@ -9,6 +9,8 @@
  *   --width N     width of the PNG in pixels (default: the diagram at 100 %, so that
  *                 its 11 px labels stay legible; device scale factor 1)
  *   --as-drawn    use the diagram's own layout (BPMN DI) even when it is incomplete
+ *   --save-bpmn F also write the diagram with the layout that was rendered to F
+ *                 (same process, new DI; to open in Camunda Modeler and tidy up)
  *   --chromium P  the browser to drive (default /usr/bin/chromium, Debian's package)
  *
  * When the file's layout lacks shapes or connections (a diagram written by hand
@@ -40,7 +42,7 @@ const CHROMIUM_ARGS = [
 /** Margin around the diagram in the PNG, in diagram units. */
 const MARGIN = 30;
 
-const USAGE = 'usage: npx tsx docs/tools/render-diagram.ts IN.bpmn OUT_BASE [--width auto|PIXELS] [--as-drawn] [--chromium /usr/bin/chromium]';
+const USAGE = 'usage: npx tsx docs/tools/render-diagram.ts IN.bpmn OUT_BASE [--width auto|PIXELS] [--as-drawn] [--save-bpmn FILE] [--chromium /usr/bin/chromium]';
 
 /** Runs in the browser page; kept as plain text so that no TypeScript helper leaks into it. */
 const PAGE_SCRIPT = `
@@ -311,23 +313,44 @@ async function layeredLayout(xml: string): Promise<string | null> {
     list.forEach((ev: any, i: number) => boundaryPos.set(ev, { x: list.length > 1 ? b.x + 20 + step * i : b.x + b.width / 2, y: b.y + b.height }));
   }
 
-  // 6. Vertical segments in the gaps: one x per source (fan-out) or per target (fan-in), spread over the gap.
-  const gapKeys = new Map<number, string[]>();
+  // 6. Vertical segments in the gaps: one x per source (fan-out) or per target (fan-in). A flow that leaves a
+  //    column at row r turns left of every flow that enters the next column at row r, so no two run on one line.
   const jogKey = (s: Step) => {
     const fanIn = steps.filter((o) => o.to === s.to).length > 1 && !(s.from.el && outgoing(s.from.el).length > 1);
     return fanIn ? `in:${s.to.id}` : s.fromBoundary ? `b:${s.fromBoundary.id}` : `out:${s.from.id}`;
   };
-  const jogWanted = (gap: number, key: string) => {
-    const list = gapKeys.get(gap) ?? [];
-    if (!list.includes(key)) list.push(key);
-    gapKeys.set(gap, list);
+  const gapUse = new Map<number, Map<string, { exits: Set<number>; entries: Set<number> }>>();
+  const jogWanted = (gap: number, key: string, exit: number | null, entry: number | null) => {
+    const keys = gapUse.get(gap) ?? new Map();
+    const use = keys.get(key) ?? { exits: new Set<number>(), entries: new Set<number>() };
+    if (exit !== null) use.exits.add(exit);
+    if (entry !== null) use.entries.add(entry);
+    keys.set(key, use);
+    gapUse.set(gap, keys);
   };
-  for (const s of steps) if (s.from.row !== s.to.row && !s.fromBoundary) jogWanted(s.from.layer, jogKey(s));
-  for (const s of steps) if (s.fromBoundary) jogWanted(s.from.layer, jogKey(s));
+  for (const s of steps) {
+    if (s.from.row !== s.to.row && !s.fromBoundary) jogWanted(s.from.layer, jogKey(s), s.from.row, s.to.row);
+  }
+  for (const s of steps) if (s.fromBoundary) jogWanted(s.from.layer, jogKey(s), null, s.to.row);
   const backFlows = flows.filter((f) => back.has(f) || tracked.has(f));
   for (const f of backFlows) {
-    jogWanted(layer.get(anchorOf(f))!, `back-out:${f.id}`);
-    jogWanted(layer.get(f.targetRef)! - 1, `back-in:${f.id}`);
+    const from = itemOf.get(anchorOf(f))!;
+    const to = itemOf.get(f.targetRef)!;
+    jogWanted(from.layer, `back-out:${f.id}`, f.sourceRef.$type === 'bpmn:BoundaryEvent' ? null : from.row, null);
+    if (!(back.has(f) && to.row === 0)) jogWanted(to.layer - 1, `back-in:${f.id}`, null, to.row);
+  }
+  const gapKeys = new Map<number, string[]>();
+  for (const [gap, keys] of gapUse) {
+    const pending = [...keys.keys()];
+    const ordered: string[] = [];
+    while (pending.length) {
+      // The first key that no other pending key must precede; on a cycle, simply the first.
+      const free = pending.find((k) => !pending.some((o) => o !== k && [...keys.get(o)!.exits].some((r) => keys.get(k)!.entries.has(r))));
+      const next = free ?? pending[0];
+      ordered.push(next);
+      pending.splice(pending.indexOf(next), 1);
+    }
+    gapKeys.set(gap, ordered);
   }
   const jogX = (gap: number, key: string) => {
     const list = gapKeys.get(gap) ?? [key];
@@ -411,7 +434,9 @@ async function layeredLayout(xml: string): Promise<string | null> {
     if (!el.name) return undefined;
     const height = labelLines(el.name, LABEL_WIDTH) * LINE_HEIGHT;
     const y = where === 'below' ? b.y + b.height + 5 : b.y - 5 - height;
-    return create('bpmndi:BPMNLabel', { bounds: bounds({ x: b.x + b.width / 2 - LABEL_WIDTH / 2, y, width: LABEL_WIDTH, height }) });
+    // A gateway's name ends at its right corner, clear of the flows that turn just after it.
+    const x = where === 'below' ? b.x + b.width / 2 - LABEL_WIDTH / 2 : b.x + b.width - LABEL_WIDTH;
+    return create('bpmndi:BPMNLabel', { bounds: bounds({ x, y, width: LABEL_WIDTH, height }) });
   };
   for (const n of nodes) {
     const item = itemOf.get(n)!;
@@ -504,6 +529,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       width: { type: 'string', default: 'auto' },
       'as-drawn': { type: 'boolean', default: false },
+      'save-bpmn': { type: 'string' },
       chromium: { type: 'string', default: '/usr/bin/chromium' },
     },
   });
@@ -522,6 +548,10 @@ async function main(argv: string[]): Promise<number> {
   const layout = await chooseLayout(source, values['as-drawn']);
   if (layout.relaidOut) {
     console.error(`${input}: ${layout.relaidOut}. Pass --as-drawn to render the file's layout as it is.`);
+  }
+  if (values['save-bpmn']) {
+    writeFileSync(values['save-bpmn'], layout.xml.endsWith('\n') ? layout.xml : `${layout.xml}\n`);
+    console.log(values['save-bpmn']);
   }
 
   const browser = await chromium.launch({ executablePath: values.chromium, headless: true, args: CHROMIUM_ARGS });

@@ -24,6 +24,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     jobPollMs: 50,
     seedDemo: false,
+    writeRateLimitPerMinute: 0,
     ...overrides,
   };
 }

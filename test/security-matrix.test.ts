@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { Hotline, type Key } from './helpers/scenario.js';
+import { fixture } from './helpers/system.js';
+
+type Who = 'operator' | 'agencyA' | 'agencyB' | 'coordinator' | 'reviewer' | 'analyst' | 'auditor' | 'admin' | 'noKey' | 'revokedKey';
+const EVERYONE: Who[] = ['operator', 'agencyA', 'agencyB', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'noKey', 'revokedKey'];
+
+interface Row {
+  route: string;
+  /** Fresh state for one call: the request to send. */
+  prepare: () => Promise<{ path: string; body?: unknown; contentType?: string }>;
+  expect: Partial<Record<Who, number>> & { rest: number };
+}
+
+describe('Security: every route × every kind of caller gets exactly the expected status', () => {
+  let t: TestDb;
+  let h: Hotline;
+  const keys = {} as Record<Who, Key | null>;
+  const ANSWER = { outcome: 'answer', answer: 'Đã xử lý xong phản ánh của công dân.' };
+
+  before(async () => {
+    t = await freshDb();
+    h = await Hotline.open(t.db);
+    keys.operator = h.keys.operator;
+    keys.agencyA = await h.agency('SNNMT');
+    keys.agencyB = await h.agency('CONG-AN');
+    keys.coordinator = h.keys.coordinator;
+    keys.reviewer = h.keys.reviewer;
+    keys.analyst = await h.s.as('analyst', 'SNV');
+    keys.auditor = h.keys.auditor;
+    keys.admin = await h.s.as('admin');
+    keys.noKey = null;
+    const revoked = await h.s.as('coordinator', 'VP-UBND', 'revoked');
+    await h.s.keys.revoke(revoked.id.replace('key:', ''));
+    keys.revokedKey = revoked;
+  });
+  after(() => t.close());
+
+  /** A case of agency A (SNNMT), waiting at its handling task. */
+  async function caseOfA() {
+    const kase = await h.intake({ title: 'Khai thác cát trái phép', field: 'MOI-TRUONG', citizenPhone: '0909123456', citizenName: 'Trần Văn Bình' });
+    return { code: kase.code, taskId: kase.tasks[0].id as string };
+  }
+
+  const rows: Row[] = [
+    { route: 'GET /health', prepare: async () => ({ path: '/health' }), expect: { rest: 200 } },
+    { route: 'GET /ready', prepare: async () => ({ path: '/ready' }), expect: { rest: 200 } },
+    { route: 'GET /openapi.json', prepare: async () => ({ path: '/openapi.json' }), expect: { rest: 200 } },
+    { route: 'GET /docs', prepare: async () => ({ path: '/docs' }), expect: { rest: 200 } },
+    {
+      route: 'POST /v1/definitions',
+      prepare: async () => ({ path: '/v1/definitions', body: { xml: fixture('simple.bpmn') } }),
+      expect: { analyst: 201, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'POST /v1/definitions/validate',
+      prepare: async () => ({ path: '/v1/definitions/validate', body: { xml: fixture('simple.bpmn') } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    { route: 'GET /v1/definitions', prepare: async () => ({ path: '/v1/definitions' }), expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    {
+      route: 'GET /v1/definitions/{key}/versions/{version}',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/versions/1.xml' }),
+      expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'POST /v1/cases',
+      prepare: async () => ({ path: '/v1/cases', body: { variables: { title: 'Phản ánh mới', field: 'Y-TE' } } }),
+      expect: { operator: 201, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'GET /v1/cases/{code}',
+      prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}` }),
+      expect: { agencyB: 404, admin: 200, noKey: 401, revokedKey: 401, rest: 200 },
+    },
+    {
+      route: 'POST /v1/cases/{code}/messages/{name}',
+      prepare: async () => {
+        const { code, taskId } = await caseOfA();
+        await h.complete(taskId, keys.agencyA!, { outcome: 'moreInfo', question: 'Vị trí khai thác cụ thể?' });
+        return { path: `/v1/cases/${code}/messages/citizen-info`, body: { citizenInfo: 'Bãi sông ấp 3' } };
+      },
+      expect: { operator: 200, coordinator: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    { route: 'GET /v1/tasks', prepare: async () => ({ path: '/v1/tasks' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    {
+      route: 'GET /v1/tasks/{id}',
+      prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}` }),
+      expect: { agencyA: 200, coordinator: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    {
+      route: 'POST /v1/tasks/{id}/claim',
+      prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}/claim` }),
+      expect: { agencyA: 200, coordinator: 403, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    {
+      route: 'POST /v1/tasks/{id}/unclaim',
+      prepare: async () => {
+        const { taskId } = await caseOfA();
+        expect((await h.s.http.post(`/v1/tasks/${taskId}/claim`).set(keys.agencyA!)).status).to.equal(200);
+        return { path: `/v1/tasks/${taskId}/unclaim` };
+      },
+      expect: { agencyA: 200, coordinator: 200, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    {
+      route: 'POST /v1/tasks/{id}/complete',
+      prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}/complete`, body: ANSWER }),
+      expect: { agencyA: 200, coordinator: 403, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    {
+      route: 'POST /v1/tasks/{id}/transfer',
+      prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}/transfer`, body: { toAgency: 'SCT', reason: 'Thuộc thẩm quyền Sở Công Thương' } }),
+      expect: { agencyA: 200, coordinator: 403, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    {
+      route: 'POST /v1/tasks/{id}/comments',
+      prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}/comments`, body: { text: 'Đã liên hệ công dân qua điện thoại.' } }),
+      expect: { agencyA: 201, coordinator: 403, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
+    },
+    { route: 'GET /v1/catalogue/{kind}', prepare: async () => ({ path: '/v1/catalogue/agencies' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    {
+      route: 'POST /v1/keys',
+      prepare: async () => ({ path: '/v1/keys', body: { name: 'Sở Y tế', roles: ['agency'], agency: 'SYT' } }),
+      expect: { admin: 201, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    { route: 'GET /v1/keys', prepare: async () => ({ path: '/v1/keys' }), expect: { admin: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    {
+      route: 'DELETE /v1/keys/{id}',
+      prepare: async () => ({ path: `/v1/keys/${(await h.s.as('operator', null, 'to revoke')).id.replace('key:', '')}` }),
+      expect: { admin: 204, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+  ];
+
+  it('Given the matrix, then it covers every route the API registers', async () => {
+    const doc = (await h.s.http.get('/openapi.json')).body;
+    const documented = Object.entries<any>(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(rows.map((r) => r.route).sort()).to.deep.equal(documented.sort());
+  });
+
+  for (const row of rows) {
+    it(`${row.route}`, async function () {
+      this.timeout(60_000);
+      const got: Record<string, number> = {};
+      const want: Record<string, number> = {};
+      for (const who of EVERYONE) {
+        const { path, body } = await row.prepare();
+        const [method] = row.route.split(' ');
+        let req = (h.s.http as any)[method.toLowerCase()](path);
+        if (keys[who]) req = req.set('Authorization', keys[who]!.Authorization);
+        const res = await (body !== undefined ? req.send(body) : req);
+        got[who] = res.status;
+        want[who] = row.expect[who] ?? row.expect.rest;
+        if (res.status >= 400) expect(res.type, `${row.route} as ${who}`).to.equal('application/problem+json');
+      }
+      expect(got).to.deep.equal(want);
+    });
+  }
+
+  it('Given agency B, its inbox never lists agency A’s tasks and case data of A never leaks', async () => {
+    const { code } = await caseOfA();
+    const inbox = await h.s.http.get('/v1/tasks?limit=200').set(keys.agencyB!);
+    expect(inbox.body.items.map((i: any) => i.caseCode)).not.to.include(code);
+    expect(inbox.body.items.every((i: any) => i.candidateGroups.includes('CONG-AN'))).to.equal(true);
+  });
+
+  it('Given an auditor without pii, the citizen’s name and phone are masked; an agency handling the case sees them', async () => {
+    const { code, taskId } = await caseOfA();
+    const audited = await h.s.http.get(`/v1/cases/${code}`).set(keys.auditor!);
+    expect(audited.body.variables.citizenPhone).to.equal('*******456');
+    expect(audited.body.variables.citizenName).to.equal('T***');
+    const task = await h.s.http.get(`/v1/tasks/${taskId}`).set(keys.agencyA!);
+    expect(task.body.case.variables.citizenPhone).to.equal('0909123456');
+    const analyst = await h.s.http.get(`/v1/cases/${code}`).set(keys.analyst!);
+    expect(analyst.body.variables.citizenPhone).to.equal('*******456');
+  });
+});
