@@ -7,6 +7,7 @@ import { errorMiddleware, mountRoutes, type RouteSpec, type State } from './http
 import { buildOpenApi, renderDocsPage } from './openapi.js';
 import { caseRoutes } from './routes/cases.js';
 import { catalogueRoutes } from './routes/catalogue.js';
+import { historyRoutes } from './routes/history.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -24,6 +25,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...definitionRoutes(deps),
     ...caseRoutes(deps),
     ...taskRoutes(deps),
+    ...historyRoutes(deps),
     ...catalogueRoutes(deps),
     ...keyRoutes(deps),
   );

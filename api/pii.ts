@@ -27,3 +27,23 @@ export function maskVariables(vars: Record<string, unknown>, p: Principal): Reco
   for (const k of PII_VARIABLES) if (k in out) out[k] = maskValue(k, out[k]);
   return out;
 }
+
+/** Mask personal data wherever it sits in an event payload (intake variables, form outputs, messages). */
+export function maskDeep(value: unknown, p: Principal): unknown {
+  if (maySeePii(p)) return value;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = PII_VARIABLES.includes(k) ? maskValue(k, x) : walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value);
+}
+
+/** An auditor holding the explicit pii grant reads data others see masked: such reads are logged. */
+export function isExceptionalPiiRead(p: Principal): boolean {
+  return p.roles.includes('auditor') && p.roles.includes('pii');
+}

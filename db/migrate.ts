@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import * as foundation from './migrations/20261127000000_foundation.js';
 import * as decisionsCatalogue from './migrations/20261128000000_decisions_catalogue.js';
+import * as eventHashChain from './migrations/20261128010000_event_hash_chain.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
 const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261127000000_foundation': foundation,
   '20261128000000_decisions_catalogue': decisionsCatalogue,
+  '20261128010000_event_hash_chain': eventHashChain,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -7,7 +7,8 @@ import type { DefinitionStore } from './definitions.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { FeelError, resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
 import type { DecisionStore } from './decisions.js';
-import { EngineSession, type PendingEvent, type WaitingActivity } from './session.js';
+import { appendEvents } from './history.js';
+import { EngineSession, type WaitingActivity } from './session.js';
 
 export interface CaseRow {
   id: string;
@@ -186,7 +187,7 @@ export class Runtime {
           [updated] = await trx('tasks').where({ id: current.id }).update({ assignee: null }).returning('*');
         }
         const type = input.action === 'comment' ? 'comment.added' : `task.${input.action}ed`;
-        await this.appendEvents(trx, row.id, [
+        await appendEvents(trx, row.id, [
           {
             type,
             elementId: current.element_id,
@@ -201,6 +202,18 @@ export class Runtime {
         return { caseId: row.id, code: row.code, status: row.status, version, task: updated };
       }),
     );
+  }
+
+  /**
+   * Record a fact about a case that is not a process step (e.g. an auditor read
+   * its personal data): one event, chained like every other, in one transaction.
+   */
+  async recordCaseEvent(input: { caseId: string; type: string; actor: Actor; payload?: Record<string, unknown> }): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const row = await trx('cases').where({ id: input.caseId }).forUpdate().first('id');
+      if (!row) throw new NotFoundError(`Case ${input.caseId} does not exist.`);
+      await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }]);
+    });
   }
 
   /**
@@ -262,7 +275,7 @@ export class Runtime {
     await this.writeOutbox(trx, row, session, now);
     const status = session.ended ? 'completed' : 'running';
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
-    await this.appendEvents(trx, row.id, session.events);
+    await appendEvents(trx, row.id, session.events);
     const version = row.version + 1;
     await trx('cases')
       .where({ id: row.id })
@@ -355,27 +368,6 @@ export class Runtime {
         .returning('id');
       session.record({ type: `${m.type}.queued`, elementId: m.elementId, payload: { jobId: String(job.id ?? job), template: m.payload.template } });
     }
-  }
-
-  private async appendEvents(trx: Knex.Transaction, caseId: string, events: PendingEvent[]) {
-    if (!events.length) return;
-    const { max } = (await trx('case_events').where({ case_id: caseId }).max('seq as max').first()) as { max: number | null };
-    let seq = max ?? 0;
-    await trx('case_events').insert(
-      events.map((e) => ({
-        case_id: caseId,
-        seq: ++seq,
-        type: e.type,
-        element_id: e.elementId ?? null,
-        element_name: e.elementName ?? null,
-        element_type: e.elementType ?? null,
-        actor_id: e.actor.id,
-        actor_roles: e.actor.roles,
-        actor_agency: e.actor.agency,
-        request_id: e.actor.requestId ?? null,
-        payload: JSON.stringify(e.payload ?? {}),
-      })),
-    );
   }
 
   private async timed<T>(command: string, fn: () => Promise<T>): Promise<T> {

@@ -16,7 +16,9 @@
  * When the file's layout lacks shapes or connections (a diagram written by hand
  * or by a generator without <bpmn:incoming>/<bpmn:outgoing>), the picture would
  * show boxes without arrows; the tool then lays the process out again in memory
- * with bpmn-auto-layout and says so. The .bpmn file is never modified.
+ * (its own layered layout for a single flat process, bpmn-auto-layout for pools
+ * and sub-processes) and says so on stderr. The .bpmn file is never modified.
+ * Exit codes: 0 written, 1 failure, 2 wrong usage.
  *
  * No network: the page is set from a string and bpmn-js is injected from
  * node_modules (bpmn-js/dist/bpmn-navigated-viewer.production.min.js).
@@ -26,7 +28,6 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BpmnModdle } from 'bpmn-moddle';
-import { layoutProcess } from 'bpmn-auto-layout';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -125,6 +126,9 @@ async function autoLayout(xml: string): Promise<string> {
   for (const root of (rootElement as any).rootElements ?? []) if (root.$type === 'bpmn:Process') link(root);
   (rootElement as any).diagrams = [];
   const { xml: linked } = await moddle.toXML(rootElement);
+  // bpmn-auto-layout ships no type declarations.
+  const autoLayoutModule = 'bpmn-auto-layout';
+  const { layoutProcess } = (await import(autoLayoutModule)) as { layoutProcess: (xml: string) => Promise<string> };
   return layoutProcess(linked);
 }
 
@@ -184,7 +188,7 @@ function labelLines(text: string, width: number): number {
 
 /** null when the layered layout does not apply (pools, sub-processes): bpmn-auto-layout is used instead. */
 async function layeredLayout(xml: string): Promise<string | null> {
-  const moddle = new BpmnModdle({ camunda: camundaModdle });
+  const moddle: any = new BpmnModdle({ camunda: camundaModdle });
   const { rootElement } = await moddle.fromXML(xml);
   const defs: any = rootElement;
   const processes = (defs.rootElements ?? []).filter((e: any) => e.$type === 'bpmn:Process');
@@ -468,7 +472,7 @@ async function layeredLayout(xml: string): Promise<string | null> {
   }
   for (const f of flows) {
     const pts = simplify(waypoints.get(f) ?? []);
-    const attrs: Record<string, unknown> = { id: `${f.id}_di`, bpmnElement: f, waypoint: pts.map((p) => create('dc:Point', p)) };
+    const attrs: Record<string, unknown> = { id: `${f.id}_di`, bpmnElement: f, waypoint: pts.map((p) => create('dc:Point', { x: p.x, y: p.y })) };
     if (f.name && pts.length > 1) {
       // The last horizontal stretch that is long enough, else the first one.
       let a = pts[pts.length - 2];

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Knex } from 'knex';
+import type { Db } from '../db/connect.js';
+import type { PendingEvent } from './session.js';
+
+/** The fields an event's hash covers, in the form they are stored and read back. */
+export interface ChainedEvent {
+  case_id: string;
+  seq: number;
+  type: string;
+  element_id: string | null;
+  element_name: string | null;
+  element_type: string | null;
+  actor_id: string;
+  actor_roles: string[];
+  actor_agency: string | null;
+  request_id: string | null;
+  payload: unknown;
+  at: Date;
+}
+
+/** sha256(prev_hash + canonical JSON of the event): each link covers everything before it. */
+export function eventHash(prevHash: string | null, e: ChainedEvent): string {
+  const canonical = canonicalize({
+    caseId: e.case_id,
+    seq: e.seq,
+    type: e.type,
+    elementId: e.element_id,
+    elementName: e.element_name,
+    elementType: e.element_type,
+    actorId: e.actor_id,
+    actorRoles: e.actor_roles,
+    actorAgency: e.actor_agency,
+    requestId: e.request_id,
+    payload: e.payload ?? {},
+    at: new Date(e.at).toISOString(),
+  });
+  return createHash('sha256').update(`${prevHash ?? ''}\n${canonical}`).digest('hex');
+}
+
+/**
+ * Append events to a case's history, chained to its last event. Call only
+ * inside the command's transaction with the case row locked, so no other
+ * writer can take the same seq or fork the chain.
+ */
+export async function appendEvents(trx: Knex.Transaction, caseId: string, events: PendingEvent[]): Promise<void> {
+  if (!events.length) return;
+  const last = await trx('case_events').where({ case_id: caseId }).orderBy('seq', 'desc').first('seq', 'hash');
+  let seq: number = last?.seq ?? 0;
+  let prev: string | null = last?.hash ?? null;
+  // Milliseconds: the precision a JS Date carries back from the database, so the hash recomputes.
+  const at = new Date();
+  const rows = events.map((e) => {
+    const row: ChainedEvent = {
+      case_id: caseId,
+      seq: ++seq,
+      type: e.type,
+      element_id: e.elementId ?? null,
+      element_name: e.elementName ?? null,
+      element_type: e.elementType ?? null,
+      actor_id: e.actor.id,
+      actor_roles: e.actor.roles,
+      actor_agency: e.actor.agency,
+      request_id: e.actor.requestId ?? null,
+      payload: JSON.parse(JSON.stringify(e.payload ?? {})),
+      at,
+    };
+    const hash = eventHash(prev, row);
+    const stored = { ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash };
+    prev = hash;
+    return stored;
+  });
+  await trx('case_events').insert(rows);
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  casesChecked: number;
+  eventsChecked: number;
+  firstBroken: null | { caseId: string; caseCode: string | null; seq: number; reason: string };
+}
+
+/**
+ * Recompute every chain (or one case's), reading in keyset batches so a
+ * year of history never sits in memory. Reports the first broken link.
+ */
+export async function verifyChains(db: Db, options: { caseId?: string; batch?: number } = {}): Promise<VerifyReport> {
+  const batch = options.batch ?? 2000;
+  let after: { caseId: string; seq: number } | null = null;
+  let currentCase: string | null = null;
+  let prev: string | null = null;
+  let expectedSeq = 1;
+  let events = 0;
+  let cases = 0;
+  for (;;) {
+    const q = db('case_events').orderBy([{ column: 'case_id' }, { column: 'seq' }]).limit(batch).select('*');
+    if (options.caseId) q.where({ case_id: options.caseId });
+    else q.whereNotNull('case_id');
+    if (after) {
+      const a = after;
+      q.where((w) => w.where('case_id', '>', a.caseId).orWhere((x) => x.where('case_id', a.caseId).where('seq', '>', a.seq)));
+    }
+    const rows: Array<ChainedEvent & { prev_hash: string | null; hash: string | null }> = await q;
+    if (!rows.length) break;
+    for (const r of rows) {
+      if (r.case_id !== currentCase) {
+        currentCase = r.case_id;
+        prev = null;
+        expectedSeq = 1;
+        cases++;
+      }
+      events++;
+      const broken = (reason: string) => ({ caseId: r.case_id, seq: r.seq, reason });
+      let problem: ReturnType<typeof broken> | null = null;
+      if (r.seq !== expectedSeq) problem = broken(`event ${expectedSeq} is missing (next stored is ${r.seq})`);
+      else if ((r.prev_hash ?? null) !== prev) problem = broken('its link to the previous event does not match: an event before it was changed or removed');
+      else if (r.hash !== eventHash(prev, r)) problem = broken('its content does not match its hash: the event was changed after it was written');
+      if (problem) {
+        const kase = await db('cases').where({ id: r.case_id }).first('code');
+        return { ok: false, casesChecked: cases, eventsChecked: events, firstBroken: { ...problem, caseCode: kase?.code ?? null } };
+      }
+      prev = r.hash;
+      expectedSeq++;
+    }
+    const last = rows[rows.length - 1];
+    after = { caseId: last.case_id, seq: last.seq };
+  }
+  return { ok: true, casesChecked: cases, eventsChecked: events, firstBroken: null };
+}
