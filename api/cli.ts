@@ -6,6 +6,9 @@ import { migrateLatest } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry } from '../engine/forms.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
+import { validateDmn } from '../engine/dmn.js';
+import { isDmn } from '../engine/definitions.js';
+import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { serve } from './server.js';
@@ -16,7 +19,8 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
 
   pakn serve                         serve the API and run jobs (PORT, DATABASE_URL, PAKN_DATA_DIR)
   pakn migrate                       bring the database schema up to date
-  pakn lint FILE...                  validate BPMN files; exit 1 when any has an error
+  pakn lint FILE...                  validate BPMN and DMN files (decisions named on the same line are
+                                     known to the diagrams); exit 1 when any has an error
   pakn deploy FILE... [--comment C]  deploy BPMN files; exit 1 when any is refused
   pakn keys create --role R [--role R2] [--agency CODE] --name N
                                      create an API key; the key is printed alone on the last line
@@ -72,9 +76,14 @@ export async function main(argv: string[]): Promise<number> {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
       const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
+      // Decision files given on the same command line define the decisions diagrams may reference.
+      const texts = positionals.map((file) => ({ file, xml: readFileSync(file, 'utf8') }));
+      const dmnResults = new Map<string, Awaited<ReturnType<typeof validateDmn>>>();
+      for (const { file, xml } of texts) if (isDmn(xml)) dmnResults.set(file, await validateDmn(xml));
+      const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
       let failed = false;
-      for (const file of positionals) {
-        const { problems } = await validateBpmn(readFileSync(file, 'utf8'), { forms });
+      for (const { file, xml } of texts) {
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);

@@ -170,7 +170,21 @@ async function authenticate(ctx: Ctx, authenticators: Authenticator[]): Promise<
   throw new UnauthorizedError('The API key is unknown or has been revoked.');
 }
 
+/** PostgreSQL text cannot hold U+0000; refuse it here, naming the field, rather than fail in the database. */
+function nulPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : null;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = k.includes('\u0000') ? `${path}/${k}` : nulPath(v, `${path}/${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 function check(validate: ValidateFunction, data: unknown, where: 'body' | 'query') {
+  const nul = nulPath(data);
+  if (nul) throw new InputError(`The request ${where} contains a NUL character (U+0000), which cannot be stored.`, [{ path: nul, message: 'must not contain U+0000' }]);
   if (!validate(data)) {
     const errors = fieldProblems(validate.errors);
     throw new InputError(`The request ${where} is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors);

@@ -129,12 +129,15 @@ function extensions(hooks: EngineHooks) {
       const copiesOutput = OUTPUT_TO_VARIABLES.has(activity.type);
       const isDecision = activity.type === 'bpmn:BusinessRuleTask';
       if (isDecision) activity.behaviour.Service = decisionService(hooks);
+      // Camunda 7's external task idiom (camunda:type="external", camunda:topic="sms") names a built-in service.
+      if (!activity.behaviour.Service && activity.behaviour.type === 'external' && activity.behaviour.topic) {
+        activity.behaviour.Service = topicService(hooks, activity.behaviour.topic);
+      }
       if (!copiesOutput && !isDecision && !params.length) return;
       activity.on('end', (api: any) => {
         const env = activity.environment;
-        let output = api.content?.output;
+        const output = api.content?.output;
         if (isDecision) {
-          output = Array.isArray(output) ? output[0] : output;
           const resultVariable = activity.behaviour.resultVariable;
           if (resultVariable) env.assignVariables({ [resultVariable]: output ?? null });
           else if (output && typeof output === 'object' && !Array.isArray(output)) env.assignVariables(output);
@@ -151,6 +154,19 @@ function extensions(hooks: EngineHooks) {
         }
       });
     },
+  };
+}
+
+/** A service or send task with camunda:topic runs the built-in service of that name. */
+function topicService(hooks: EngineHooks, topic: string) {
+  return function TopicService(activity: any) {
+    return {
+      execute(executeMessage: any, callback: (err: unknown, output?: unknown) => void) {
+        const service = Object.hasOwn(hooks.services, topic) ? hooks.services[topic] : undefined;
+        if (!service) return callback(new Error(`No built-in service "${topic}" for ${activity.id}`));
+        service.call(activity, { id: activity.id, type: activity.type, environment: activity.environment, content: executeMessage.content }, (err) => callback(err));
+      },
+    };
   };
 }
 

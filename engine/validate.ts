@@ -32,7 +32,7 @@ const ISO_DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d
 const ISO_CYCLE = /^R\d*\/(.+)$/;
 
 /** Camunda attributes that may hold a FEEL expression or a literal. */
-const FEEL_ATTRIBUTES = ['candidateGroups', 'candidateUsers', 'assignee', 'dueDate', 'followUpDate', 'formKey'];
+const FEEL_ATTRIBUTES = ['candidateGroups', 'assignee', 'dueDate'];
 
 export interface ValidateOptions {
   /** Names usable as `${environment.services.NAME}` by service tasks. */
@@ -132,6 +132,9 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       }
     }
 
+    for (const attr of ['candidateUsers', 'followUpDate']) {
+      if (typeof el[attr] === 'string' && el[attr]) add(id, 'ignored-attribute', `camunda:${attr} on "${el.name ?? id}" is not used by this system; assign work with candidate groups (roles or agency codes).`, 'warning');
+    }
     if (forms && typeof el.formKey === 'string' && el.formKey && !isFeel(el.formKey) && !forms.has(el.formKey)) {
       add(id, 'form-missing', `camunda:formKey "${el.formKey}" on "${el.name ?? id}" names no installed form: add processes/forms/${el.formKey}.schema.json or use one of ${[...forms].join(', ') || '(none installed)'}.`);
     }
@@ -139,11 +142,15 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     if (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask') {
       const impl: string | undefined = el.implementation;
       const match = impl ? /^\$\{environment\.services\.([A-Za-z_][\w-]*)\}$/.exec(impl) : null;
-      if (!match) {
-        add(id, 'service-implementation', `${type.replace('bpmn:', '')} "${el.name ?? id}" needs implementation="\${environment.services.NAME}" naming a built-in service (${[...services].join(', ') || 'none available'}).`);
-      } else if (!services.has(match[1])) {
-        add(id, 'service-implementation', `Service "${match[1]}" used by "${el.name ?? id}" does not exist. Available: ${[...services].join(', ') || 'none'}.`);
+      const name = el.type === 'external' ? el.topic : match?.[1];
+      if (!name) {
+        add(id, 'service-implementation', `${type.replace('bpmn:', '')} "${el.name ?? id}" must name a built-in service: in Camunda Modeler set Implementation "External" with Topic one of ${[...services].join(', ') || '(none available)'} (camunda:type="external" camunda:topic="…").`);
+      } else if (!services.has(name)) {
+        add(id, 'service-implementation', `Service "${name}" used by "${el.name ?? id}" does not exist. Available: ${[...services].join(', ') || 'none'}.`);
       }
+    }
+    if (isFeel(el.formKey)) {
+      add(id, 'form-key', `camunda:formKey on "${el.name ?? id}" must be the plain name of a form in processes/forms (e.g. handle), not an expression.`);
     }
 
     if (type === 'bpmn:BusinessRuleTask') {

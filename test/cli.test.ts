@@ -66,6 +66,12 @@ describe('The pakn command line', function () {
     expect(bad.stderr).to.match(/error \[no-script-task\] <x>/);
   });
 
+  it('Given lint on the shipped process with its routing table, it passes', async () => {
+    const r = await pakn(['lint', join(ROOT, 'processes', 'routing.dmn'), join(ROOT, 'processes', 'complaint-handling.bpmn')], env);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/complaint-handling\.bpmn: ok/);
+  });
+
   it('Given deploy, it prints the version, and the same file again is recognised as identical', async () => {
     const first = await pakn(['deploy', join(FIXTURES, 'message.bpmn')], env);
     expect(first.code, first.stderr).to.equal(0);

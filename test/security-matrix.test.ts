@@ -118,6 +118,13 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: `/v1/tasks/${(await caseOfA()).taskId}/comments`, body: { text: 'Đã liên hệ công dân qua điện thoại.' } }),
       expect: { agencyA: 201, coordinator: 403, auditor: 403, noKey: 401, revokedKey: 401, rest: 404 },
     },
+    {
+      route: 'GET /v1/cases/{code}/history',
+      prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/history` }),
+      expect: { agencyA: 200, coordinator: 200, reviewer: 200, auditor: 200, admin: 200, noKey: 401, revokedKey: 401, agencyB: 404, rest: 403 },
+    },
+    { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    { route: 'GET /v1/history/events', prepare: async () => ({ path: '/v1/history/events?type=case.started' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/catalogue/{kind}', prepare: async () => ({ path: '/v1/catalogue/agencies' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
     {
       route: 'POST /v1/keys',

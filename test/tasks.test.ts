@@ -134,6 +134,40 @@ describe('Agencies’ task API: claim, inbox, comments, transfer, limits', () =>
       expect(noReason.body.errors).to.deep.include({ path: '/reason', message: 'is required' });
     });
 
+    it('Given a transfer to the agency that already holds the step, then 422 names /toAgency', async () => {
+      const { taskId } = await newCase('Tự chuyển cho mình');
+      const res = await h.s.http.post(`/v1/tasks/${taskId}/transfer`).set(clerk1).send({ toAgency: 'SYT', reason: 'Kéo dài thời hạn' });
+      expect(res.status).to.equal(422);
+      expect(res.body.errors).to.deep.equal([{ path: '/toAgency', message: 'is the agency handling this step' }]);
+    });
+
+    it('Given a transfer past the limit, the answer says the case went to the coordinator', async () => {
+      const { code, taskId } = await newCase('Chuyển vòng vòng');
+      await h.s.http.post(`/v1/tasks/${taskId}/transfer`).set(clerk1).send({ toAgency: 'SCT', reason: 'Lần chuyển thứ nhất' });
+      const sct = (await h.task(code, 'handle', 'SCT')).id;
+      await h.s.http.post(`/v1/tasks/${sct}/transfer`).set(await h.agency('SCT')).send({ toAgency: 'SYT', reason: 'Lần chuyển thứ hai' });
+      const third = (await h.task(code, 'handle', 'SYT')).id;
+      const res = await h.s.http.post(`/v1/tasks/${third}/transfer`).set(clerk1).send({ toAgency: 'SCT', reason: 'Lần chuyển thứ ba' });
+      expect(res.status).to.equal(200);
+      expect(res.body.nextTasks.map((n: any) => [n.elementId, n.candidateGroups])).to.deep.equal([['coordinate', ['coordinator']]]);
+    });
+
+    it('Given a NUL character in a comment or a query, then 400 names the field instead of failing in the database', async () => {
+      const { taskId } = await newCase('Ký tự NUL');
+      const body = await h.s.http.post(`/v1/tasks/${taskId}/comments`).set(clerk1).send({ text: 'abc\u0000def' });
+      expect(body.status).to.equal(400);
+      expect(body.body.errors).to.deep.equal([{ path: '/text', message: 'must not contain U+0000' }]);
+      const query = await h.s.http.get('/v1/tasks?q=%00').set(clerk1);
+      expect(query.status).to.equal(400);
+    });
+
+    it('Given an empty completion of a handling step, then only the missing outcome is reported', async () => {
+      const { taskId } = await newCase('Gửi rỗng');
+      const res = await h.s.http.post(`/v1/tasks/${taskId}/complete`).set(clerk1).send({});
+      expect(res.status).to.equal(422);
+      expect(res.body.errors).to.deep.equal([{ path: '/outcome', message: 'is required' }]);
+    });
+
     it('Given a step that is not a handling step, then transfer is refused', async () => {
       const { code, taskId } = await newCase('Chuyển bước duyệt');
       await h.complete(taskId, clerk1, { outcome: 'answer', answer: 'Sở Y tế đã xử lý.' });

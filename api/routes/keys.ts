@@ -25,6 +25,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       body: CreateKeyBody,
       responses: { 201: { description: 'The key; its secret is in `key` and is never shown again', schema: { type: 'object' } } },
       handler: async (ctx) => {
+        if (ctx.state.body.agency) deps.catalogue.checkCodes({ agency: ctx.state.body.agency }, deps.clock());
         const { key, row } = await deps.keys.create({ ...ctx.state.body, createdBy: ctx.state.principal!.id });
         ctx.status = 201;
         ctx.body = { ...keyView(row), key };

@@ -81,10 +81,21 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       mustAct(p)(current);
       deps.forms.check(current.form_key, data);
       deps.catalogue.checkCodes(data, deps.clock());
+      // A transfer to the agency that holds the step would only restart its own deadline.
+      if (data.outcome === 'transfer' && typeof data.toAgency === 'string' && current.candidate_groups.includes(data.toAgency)) {
+        throw new UnprocessableError('A case cannot be transferred to the agency that holds it.', [{ path: '/toAgency', message: 'is the agency handling this step' }]);
+      }
     };
     authorize(task);
     const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(p, ctx.state.requestId), authorize });
-    ctx.body = { caseCode: result.code, caseStatus: result.status, caseVersion: result.version };
+    // Say where the case went: e.g. a transfer past the limit lands with the coordinator, not with toAgency.
+    const next = await deps.db('tasks').where({ case_id: task.case_id }).select('name', 'element_id', 'candidate_groups', 'due_at');
+    ctx.body = {
+      caseCode: result.code,
+      caseStatus: result.status,
+      caseVersion: result.version,
+      nextTasks: next.map((n) => ({ name: n.name, elementId: n.element_id, candidateGroups: n.candidate_groups, due: n.due_at ? new Date(n.due_at).toISOString() : null })),
+    };
   };
 
   const taskAction = (action: 'claim' | 'unclaim'): RouteSpec => ({
