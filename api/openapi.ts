@@ -8,6 +8,7 @@ const ERROR_RESPONSES: Record<number, string> = {
   404: 'Not found, or not visible to the caller',
   409: 'Conflict: the state changed (task no longer open, race lost)',
   422: 'Refused by the domain: diagram problems or form errors',
+  429: 'Too many writes for this API key on this node: retry after Retry-After seconds',
 };
 
 /** Koa `/v1/cases/:code` → OpenAPI `/v1/cases/{code}`. */
@@ -26,10 +27,14 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
     }
-    const errorCodes = spec.access === 'public' ? [400] : [400, 401, 403, 404, 409, 422];
+    const errorCodes = spec.access === 'public' ? [400] : [400, 401, 403, 404, 409, 422, ...(spec.method === 'get' ? [] : [429])];
     for (const code of errorCodes) {
       if (!(code in spec.responses) && (spec.body || spec.query || code !== 400)) {
-        responses[code] = { description: ERROR_RESPONSES[code], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+        responses[code] = {
+          description: ERROR_RESPONSES[code],
+          ...(code === 429 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } } } : {}),
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        };
       }
     }
     const content: Record<string, unknown> = {};
@@ -41,7 +46,7 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
       tags: spec.tags,
       operationId: `${spec.method}${spec.path.replace(/[/:.]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       ...(spec.access === 'public' ? { security: [] } : { 'x-roles': spec.access }),
-      parameters: [...params, ...queryParams],
+      parameters: [...params, ...queryParams, { $ref: '#/components/parameters/RequestId' }],
       ...(Object.keys(content).length ? { requestBody: { required: true, content } } : {}),
       responses,
     };
@@ -57,6 +62,9 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
     security: [{ bearerAuth: [] }],
     paths,
     components: {
+      parameters: {
+        RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\w.-]{1,100}$' }, description: 'Your id for this request, echoed in the answer and recorded in logs and history; one is generated when absent or malformed.' },
+      },
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key from `pakn keys create` or POST /v1/keys' } },
       schemas: { Problem: ProblemSchema, DiagramProblem: DiagramProblemSchema, Case: CaseSchema, Task: TaskSchema, Definition: DefinitionSchema },
     },

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as foundation from './migrations/20261127000000_foundation.js';
 import * as decisionsCatalogue from './migrations/20261128000000_decisions_catalogue.js';
 import * as eventHashChain from './migrations/20261128010000_event_hash_chain.js';
+import * as idempotency from './migrations/20261128020000_idempotency.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -9,6 +10,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261127000000_foundation': foundation,
   '20261128000000_decisions_catalogue': decisionsCatalogue,
   '20261128010000_event_hash_chain': eventHashChain,
+  '20261128020000_idempotency': idempotency,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -186,6 +186,36 @@ describe('Agencies’ task API: claim, inbox, comments, transfer, limits', () =>
     });
   });
 
+  describe('Idempotent intake', () => {
+    it('Given a call submitted twice with one Idempotency-Key, then one case exists and both answers are the same', async () => {
+      const body = { variables: { title: 'Gọi lại hai lần', field: 'Y-TE', channel: 'call' } };
+      const before = Number(((await t.db('cases').count('* as n').first()) as any).n);
+      const [a, b] = await Promise.all([
+        h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'call-2026-11-27-0001').send(body),
+        h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'call-2026-11-27-0001').send(body),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      // Concurrent twins: one creates, the other is told the first is still running (409) or replays it (201).
+      expect(statuses[0]).to.equal(201);
+      expect([201, 409]).to.include(statuses[1]);
+      const again = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'call-2026-11-27-0001').send(body);
+      expect(again.status).to.equal(201);
+      expect(again.headers['idempotent-replayed']).to.equal('true');
+      expect(again.body.code).to.equal((a.status === 201 ? a : b).body.code);
+      expect(Number(((await t.db('cases').count('* as n').first()) as any).n)).to.equal(before + 1);
+    });
+
+    it('Given the same key with another body, then 409; and a failed request frees its key', async () => {
+      await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Một', field: 'Y-TE' } });
+      const other = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Hai', field: 'Y-TE' } });
+      expect(other.status).to.equal(409);
+      const bad = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', field: 'KHONG-CO' } });
+      expect(bad.status).to.equal(422);
+      const fixed = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', field: 'KHONG-CO' } });
+      expect(fixed.status).to.equal(422); // not a replay of a stored failure: the key was released
+    });
+  });
+
   describe('Rate limits', () => {
     it('Given a node limited to 3 writes per minute per key, the 4th write of a key gets 429 with Retry-After, reads still pass, and another key is unaffected', async () => {
       const limited = supertest(createApp({ ...h.s, writeRateLimitPerMinute: 3 }).callback());

@@ -1,5 +1,6 @@
 import { caseHeldBy, findCaseByCode, openTasksOfCase } from '../../db/cases.js';
-import { NotFoundError } from '../../engine/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../../engine/errors.js';
+import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempotency.js';
 import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
@@ -62,22 +63,40 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       method: 'post',
       path: '/v1/cases',
       summary: 'Open a case (intake)',
-      description: 'Starts the process (default: the active complaint-handling process) and runs it to its first wait states.',
+      description: 'Starts the process (default: the active complaint-handling process) and runs it to its first wait states. With an Idempotency-Key header, a repeated request with the same body answers the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body is 409.',
       tags: ['Cases'],
       access: ['operator'],
       body: StartCaseBody,
       responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
-        deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock());
-        const result = await deps.runtime.startCase({
-          processKey: ctx.state.body.process ?? deps.defaultProcess,
-          variables: ctx.state.body.variables ?? {},
-          actor: actorOf(principal, ctx.state.requestId),
-        });
-        ctx.status = 201;
-        ctx.set('Location', `/v1/cases/${result.code}`);
-        ctx.body = await loadCaseView(deps, result.code, principal);
+        const key = ctx.get('Idempotency-Key');
+        if (key && !/^[\x21-\x7e]{1,200}$/.test(key)) throw new InputError('Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).', [{ path: 'header Idempotency-Key', message: 'is not a valid key' }]);
+        if (key) {
+          const claim = await claimKey(deps.db, principal.id, key, 'POST /v1/cases', requestHash('POST /v1/cases', ctx.state.body));
+          if (claim.kind === 'conflict') throw new ConflictError(`Idempotency-Key "${key}": ${claim.reason}.`);
+          if (claim.kind === 'replay') {
+            ctx.status = claim.status;
+            ctx.set('Idempotent-Replayed', 'true');
+            ctx.body = claim.response;
+            return;
+          }
+        }
+        try {
+          deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock());
+          const result = await deps.runtime.startCase({
+            processKey: ctx.state.body.process ?? deps.defaultProcess,
+            variables: ctx.state.body.variables ?? {},
+            actor: actorOf(principal, ctx.state.requestId),
+          });
+          ctx.status = 201;
+          ctx.set('Location', `/v1/cases/${result.code}`);
+          ctx.body = await loadCaseView(deps, result.code, principal);
+          if (key) await storeAnswer(deps.db, principal.id, key, 201, ctx.body);
+        } catch (err) {
+          if (key) await releaseKey(deps.db, principal.id, key);
+          throw err;
+        }
       },
     },
     {
