@@ -8,6 +8,7 @@ import { buildOpenApi, renderDocsPage } from './openapi.js';
 import { caseRoutes } from './routes/cases.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { historyRoutes } from './routes/history.js';
+import { uiRoutes } from './routes/ui.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -28,6 +29,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...historyRoutes(deps),
     ...catalogueRoutes(deps),
     ...keyRoutes(deps),
+    ...uiRoutes(deps),
   );
   return specs;
 }

@@ -123,6 +123,13 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/history` }),
       expect: { agencyA: 200, coordinator: 200, reviewer: 200, auditor: 200, admin: 200, noKey: 401, revokedKey: 401, agencyB: 404, rest: 403 },
     },
+    {
+      route: 'GET /v1/cases/{code}/diagram',
+      prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/diagram` }),
+      expect: { agencyA: 200, coordinator: 200, reviewer: 200, auditor: 200, admin: 200, noKey: 401, revokedKey: 401, agencyB: 404, rest: 403 },
+    },
+    { route: 'GET /ui/cases/{code}', prepare: async () => ({ path: `/ui/cases/${(await caseOfA()).code}` }), expect: { rest: 200 } },
+    { route: 'GET /ui/assets/{file}', prepare: async () => ({ path: '/ui/assets/case.js' }), expect: { rest: 200 } },
     { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/history/events', prepare: async () => ({ path: '/v1/history/events?type=case.started' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/catalogue/{kind}', prepare: async () => ({ path: '/v1/catalogue/agencies' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },

@@ -53,6 +53,42 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
     },
     {
       method: 'get',
+      path: '/v1/cases/:code/diagram',
+      summary: 'The case’s diagram version with the path taken: visits per element, current waits, flows taken',
+      description: 'For the case page: BPMN XML of the exact version the case runs on, element visit counts (loops show as more than 1), elements waiting now.',
+      tags: ['History'],
+      access: ['auditor', 'reviewer', 'coordinator', 'agency', 'admin'],
+      responses: { 200: { description: 'Diagram and path', schema: { type: 'object', properties: { xml: { type: 'string' }, visits: { type: 'object' }, active: { type: 'array' }, taken: { type: 'array' } } } } },
+      handler: async (ctx) => {
+        const p = ctx.state.principal!;
+        const kase = await findCaseByCode(deps.db, ctx.params.code);
+        const visible = kase && (p.roles.some((r) => READS_ALL_HISTORY.includes(r)) || (p.agency && (await caseHeldBy(deps.db, kase.id, p.agency))));
+        if (!kase || !visible) throw new NotFoundError(`Case ${ctx.params.code} does not exist.`);
+        const [definition, counts] = await Promise.all([
+          deps.db('definitions').where({ key: kase.process_key, version: kase.process_version }).first('id', 'xml'),
+          deps.db('case_events')
+            .where({ case_id: kase.id })
+            .whereIn('type', ['activity.started', 'activity.completed', 'activity.cancelled'])
+            .whereNotNull('element_id')
+            .groupBy('element_id', 'type')
+            .select('element_id', 'type')
+            .count('* as n'),
+        ]);
+        const visits: Record<string, number> = {};
+        const ended: Record<string, number> = {};
+        for (const c of counts) {
+          if (c.type === 'activity.started') visits[c.element_id] = Number(c.n);
+          else ended[c.element_id] = (ended[c.element_id] ?? 0) + Number(c.n);
+        }
+        const active = kase.status === 'running' ? Object.keys(visits).filter((id) => visits[id] > (ended[id] ?? 0)) : [];
+        // A flow counts as taken when both its ends were visited (flows themselves are not recorded).
+        const context: any = await deps.definitions.context(definition.id);
+        const taken = (context.elements?.sequenceFlows ?? []).filter((f: any) => visits[f.sourceId] && visits[f.targetId]).map((f: any) => f.id);
+        ctx.body = { code: kase.code, status: kase.status, process: { key: kase.process_key, version: kase.process_version }, xml: definition.xml, visits, active, taken };
+      },
+    },
+    {
+      method: 'get',
       path: '/v1/history/verify',
       summary: 'Recompute the hash chains; report the first broken link',
       description: 'Every event’s hash covers the previous hash and the event’s canonical JSON; the database refuses UPDATE and DELETE on events. ?case=CODE checks one case.',

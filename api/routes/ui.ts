@@ -1,0 +1,53 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError } from '../../engine/errors.js';
+import type { AppDeps } from '../deps.js';
+import type { RouteSpec } from '../http.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+const UI_DIR = join(PACKAGE_ROOT, 'api', 'ui');
+const BPMN_JS = join(PACKAGE_ROOT, 'node_modules', 'bpmn-js', 'dist');
+
+/** The only files served under /ui/assets: our page scripts and bpmn-js's prebuilt viewer from npm. */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  'case.js': { file: join(UI_DIR, 'case.js'), type: 'application/javascript; charset=utf-8' },
+  'ui.css': { file: join(UI_DIR, 'ui.css'), type: 'text/css; charset=utf-8' },
+  'bpmn-navigated-viewer.js': { file: join(BPMN_JS, 'bpmn-navigated-viewer.production.min.js'), type: 'application/javascript; charset=utf-8' },
+  'bpmn-js.css': { file: join(BPMN_JS, 'assets', 'bpmn-js.css'), type: 'text/css; charset=utf-8' },
+  'diagram-js.css': { file: join(BPMN_JS, 'assets', 'diagram-js.css'), type: 'text/css; charset=utf-8' },
+  'bpmn-embedded.css': { file: join(BPMN_JS, 'assets', 'bpmn-font', 'css', 'bpmn-embedded.css'), type: 'text/css; charset=utf-8' },
+};
+
+export function uiRoutes(_deps: AppDeps): RouteSpec[] {
+  return [
+    {
+      method: 'get',
+      path: '/ui/cases/:code',
+      summary: 'Case page: the diagram with the path the case took, and its timeline',
+      description: 'An HTML page; it holds no data itself and reads the case through the API with the caller’s key.',
+      tags: ['UI'],
+      access: 'public',
+      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      handler: (ctx) => {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
+        ctx.body = createReadStream(join(UI_DIR, 'case.html'));
+      },
+    },
+    {
+      method: 'get',
+      path: '/ui/assets/:file',
+      summary: 'Static assets of the pages (bpmn-js viewer, scripts, styles)',
+      tags: ['UI'],
+      access: 'public',
+      responses: { 200: { description: 'The file', contentType: 'application/octet-stream', schema: { type: 'string' } } },
+      handler: (ctx) => {
+        const asset = Object.hasOwn(ASSETS, ctx.params.file) ? ASSETS[ctx.params.file] : undefined;
+        if (!asset || !existsSync(asset.file)) throw new NotFoundError(`No asset ${ctx.params.file}.`);
+        ctx.type = asset.type;
+        ctx.set('Cache-Control', 'public, max-age=3600');
+        ctx.body = createReadStream(asset.file);
+      },
+    },
+  ];
+}
