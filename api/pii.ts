@@ -34,6 +34,11 @@ export function maskDeep(value: unknown, p: Principal): unknown {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
+      const change = v as { name?: string; personal?: boolean; old?: unknown; new?: unknown };
+      // A variables.changed entry: {name, old, new, personal: true}
+      if (change.personal === true && typeof change.name === 'string') {
+        return { ...change, old: maskValue(change.name, change.old), new: maskValue(change.name, change.new) };
+      }
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) out[k] = PII_VARIABLES.includes(k) ? maskValue(k, x) : walk(x);
       return out;

@@ -37,6 +37,8 @@ export interface EngineHooks {
   functions: FeelFunctions;
   /** Built-in services for service and send tasks. */
   services: Record<string, ServiceFn>;
+  /** Record a domain event named by the element's camunda:property historyEvent (e.g. case.escalated). */
+  record?(type: string, elementId: string, elementName: string | null, payload: Record<string, unknown>): void;
   /** Evaluate a deployed decision for a business-rule task (camunda:decisionRef). */
   decide(decisionRef: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined): Promise<unknown>;
 }
@@ -126,6 +128,7 @@ function extensions(hooks: EngineHooks) {
      */
     variables(activity: any) {
       const params = outputParameters(activity.behaviour);
+      const historyEvent = extensionProperties(activity.behaviour).historyEvent;
       const copiesOutput = OUTPUT_TO_VARIABLES.has(activity.type);
       const isDecision = activity.type === 'bpmn:BusinessRuleTask';
       if (isDecision) activity.behaviour.Service = decisionService(hooks);
@@ -133,7 +136,7 @@ function extensions(hooks: EngineHooks) {
       if (!activity.behaviour.Service && activity.behaviour.type === 'external' && activity.behaviour.topic) {
         activity.behaviour.Service = topicService(hooks, activity.behaviour.topic);
       }
-      if (!copiesOutput && !isDecision && !params.length) return;
+      if (!copiesOutput && !isDecision && !params.length && !historyEvent) return;
       activity.on('end', (api: any) => {
         const env = activity.environment;
         const output = api.content?.output;
@@ -151,6 +154,12 @@ function extensions(hooks: EngineHooks) {
             assigned[p.name] = isFeel(p.value) ? evaluateFeel(p.value, { ...env.variables, ...assigned }, hooks.functions) : p.value;
           }
           env.assignVariables(assigned);
+        }
+        if (historyEvent) {
+          // The event carries what the element decided: its form data and the variables it set.
+          const decided: Record<string, unknown> = copiesOutput && output && typeof output === 'object' && !Array.isArray(output) ? { ...output } : {};
+          for (const p of params) decided[p.name] = env.variables[p.name];
+          hooks.record?.(historyEvent, activity.id, activity.name ?? null, JSON.parse(JSON.stringify(decided)));
         }
       });
     },

@@ -265,6 +265,8 @@ export class Runtime {
   private async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession): Promise<CommandResult> {
     const variables = session.variables();
     const now = new Date();
+    const changes = variableChanges(row.variables ?? {}, variables);
+    if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
     try {
       await this.projectTasks(trx, row.id, session, variables, now);
     } catch (err) {
@@ -381,6 +383,22 @@ export class Runtime {
       throw translateEngineError(err);
     }
   }
+}
+
+/** Case variables whose values hold a citizen's personal data; marked in change events. */
+const PERSONAL_VARIABLES = new Set(['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail']);
+
+/** old → new for every variable the command changed, personal data marked. */
+function variableChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changes: Array<{ name: string; old: unknown; new: unknown; personal?: true }> = [];
+  for (const name of [...names].sort()) {
+    const a = before[name] ?? null;
+    const b = after[name] ?? null;
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    changes.push({ name, old: a, new: b, ...(PERSONAL_VARIABLES.has(name) ? { personal: true as const } : {}) });
+  }
+  return changes;
 }
 
 function waitsForMessage(w: WaitingActivity, name: string): boolean {

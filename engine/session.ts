@@ -53,7 +53,11 @@ export class EngineSession {
   private actor: Actor = SYSTEM_TIMER;
 
   constructor(name: string, context: SourceContext, hooks: Omit<EngineHooks, 'services'>) {
-    this.handle = newEngine(name, context, { ...hooks, services: this.services() });
+    this.handle = newEngine(name, context, {
+      ...hooks,
+      services: this.services(),
+      record: (type, elementId, elementName, payload) => this.record({ type, elementId, elementName, payload }),
+    });
     this.handle.engine.on('error', (err: Error) => {
       this.failure ??= err;
     });

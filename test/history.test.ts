@@ -100,6 +100,15 @@ describe('Auditors’ history: complete, tamper-evident, masked, exportable', ()
       expect(JSON.stringify(res.body)).not.to.contain('0938111222');
     });
 
+    it('Given variable changes, each records old → new and personal data is marked and masked', async () => {
+      const res = await h.s.http.get(`/v1/cases/${code}/history`).set(h.keys.auditor);
+      const changes = res.body.events.filter((e: any) => e.type === 'variables.changed').flatMap((e: any) => e.payload.changes);
+      const phone = changes.find((c: any) => c.name === 'citizenPhone');
+      expect(phone).to.deep.equal({ name: 'citizenPhone', old: null, new: '*******222', personal: true });
+      const agency = changes.filter((c: any) => c.name === 'agency').map((c: any) => [c.old, c.new]);
+      expect(agency).to.deep.equal([[null, 'SNNMT'], ['SNNMT', 'SXD']]);
+    });
+
     it('Given an auditor with pii, the data is shown and the read itself is recorded in the history', async () => {
       const before = await t.db('case_events').where({ case_id: caseId, type: 'pii.read' }).count('* as n').first();
       const res = await h.s.http.get(`/v1/cases/${code}/history`).set(auditorWithPii);

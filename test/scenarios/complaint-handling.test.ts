@@ -89,6 +89,13 @@ describe('Scenario: the complaint-handling process of directive 1407/UBND-HCC, t
     const done = await h.case(kase.code);
     expect(done.status).to.equal('completed');
     expect(done.variables).to.include({ finding: 'buck-passing', findingAgency: 'SNNMT' });
+    const events = await h.events(kase.id);
+    const escalated = events.filter((e) => e.type === 'case.escalated');
+    expect(escalated.map((e) => [e.element_id, e.payload.escalationReason])).to.deep.equal([['limitExceeded', 'transfer-limit']]);
+    const finding = events.filter((e) => e.type === 'finding.recorded');
+    expect(finding).to.have.length(1);
+    expect(finding[0].payload).to.include({ finding: 'buck-passing', findingAgency: 'SNNMT' });
+    expect(finding[0].actor_id).to.equal(h.keys.reviewer.id);
   });
 
   it('Given the agency returns the case as not competent, then the coordinator re-routes it to the competent agency', async () => {
