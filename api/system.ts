@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, lockDataDir, type Db } from '../db/connect.js';
-import { migrateLatest } from '../db/migrate.js';
+import { ensureEventPartitions, migrateLatest } from '../db/migrate.js';
 import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
 import { Catalogue, readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
@@ -36,6 +36,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const db = options.db ?? connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateLatest(db);
+    await ensureEventPartitions(db);
   } catch (err) {
     release();
     throw err;

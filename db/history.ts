@@ -11,8 +11,8 @@ export interface EventFilter {
 
 export interface EventRow {
   id: string;
-  case_id: string;
-  code: string;
+  case_id: string | null;
+  code: string | null;
   seq: number;
   type: string;
   element_id: string | null;
@@ -36,7 +36,7 @@ export async function* streamEvents(db: Db, f: EventFilter, batch = 1000): Async
   let after: string | null = null;
   for (;;) {
     const q = db('case_events as e')
-      .join('cases as c', 'c.id', 'e.case_id')
+      .leftJoin('cases as c', 'c.id', 'e.case_id')
       .select('e.id', 'e.case_id', 'c.code', 'e.seq', 'e.type', 'e.element_id', 'e.element_name', 'e.element_type', 'e.actor_id', 'e.actor_roles', 'e.actor_agency', 'e.request_id', 'e.payload', 'e.at', 'e.hash')
       .orderBy('e.id')
       .limit(batch);

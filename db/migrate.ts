@@ -3,6 +3,7 @@ import * as foundation from './migrations/20261127000000_foundation.js';
 import * as decisionsCatalogue from './migrations/20261128000000_decisions_catalogue.js';
 import * as eventHashChain from './migrations/20261128010000_event_hash_chain.js';
 import * as idempotency from './migrations/20261128020000_idempotency.js';
+import * as partitionEvents from './migrations/20261128030000_partition_events.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -11,6 +12,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128000000_decisions_catalogue': decisionsCatalogue,
   '20261128010000_event_hash_chain': eventHashChain,
   '20261128020000_idempotency': idempotency,
+  '20261128030000_partition_events': partitionEvents,
 };
 
 const source: Knex.MigrationSource<string> = {
@@ -31,4 +33,13 @@ export async function migrateRollbackAll(db: Knex): Promise<void> {
 export async function migrationsCurrent(db: Knex): Promise<boolean> {
   const [, pending] = (await db.migrate.list({ migrationSource: source })) as [unknown[], unknown[]];
   return pending.length === 0;
+}
+
+/**
+ * Make sure history partitions exist for this month and the next ones
+ * (run at every start; creating an existing partition is a no-op).
+ */
+export async function ensureEventPartitions(db: Knex, monthsAhead = 3): Promise<number> {
+  const { rows } = await db.raw(`select pakn_ensure_event_partitions(date_trunc('month', now() at time zone 'Asia/Ho_Chi_Minh')::date, ?) as created`, [monthsAhead + 1]);
+  return Number(rows[0].created);
 }

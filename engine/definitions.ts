@@ -5,6 +5,8 @@ import { NotFoundError, UnprocessableError } from './errors.js';
 import { validateBpmn, type Problem } from './validate.js';
 import { validateDmn } from './dmn.js';
 import { BUILT_IN_SERVICES } from './session.js';
+import { appendSystemEvent } from './history.js';
+import type { Actor } from './actor.js';
 
 export interface DefinitionRow {
   id: number;
@@ -65,7 +67,7 @@ export class DefinitionStore {
     };
   }
 
-  async deploy(xml: string, by: { deployedBy: string; comment?: string }): Promise<DeployResult> {
+  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor }): Promise<DeployResult> {
     const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.key || !result.context) {
@@ -88,6 +90,11 @@ export class DefinitionStore {
       const [row] = await trx('definitions')
         .insert({ kind, key, version, name: processName, xml, sha256, context, deployed_by: by.deployedBy, comment: by.comment ?? null })
         .returning(['id']);
+      await appendSystemEvent(trx, {
+        type: 'definition.deployed',
+        payload: { kind, key, version, sha256, comment: by.comment ?? null },
+        actor: by.actor ?? { id: by.deployedBy, name: by.deployedBy, roles: [], agency: null },
+      });
       return { id: row.id, kind, key, version, name: processName, created: true, warnings };
     });
   }

@@ -6,7 +6,8 @@ import type { PendingEvent } from './session.js';
 
 /** The fields an event's hash covers, in the form they are stored and read back. */
 export interface ChainedEvent {
-  case_id: string;
+  /** null: the system chain (deployments), not a case. */
+  case_id: string | null;
   seq: number;
   type: string;
   element_id: string | null;
@@ -74,11 +75,36 @@ export async function appendEvents(trx: Knex.Transaction, caseId: string, events
   await trx('case_events').insert(rows);
 }
 
+/**
+ * Append an event that belongs to no case (a deployment) to the system chain.
+ * An advisory lock stands in for the case row lock.
+ */
+export async function appendSystemEvent(trx: Knex.Transaction, event: PendingEvent): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['case_events:system-chain']);
+  const last = await trx('case_events').whereNull('case_id').orderBy('seq', 'desc').first('seq', 'hash');
+  const row: ChainedEvent = {
+    case_id: null,
+    seq: (last?.seq ?? 0) + 1,
+    type: event.type,
+    element_id: event.elementId ?? null,
+    element_name: event.elementName ?? null,
+    element_type: event.elementType ?? null,
+    actor_id: event.actor.id,
+    actor_roles: event.actor.roles,
+    actor_agency: event.actor.agency,
+    request_id: event.actor.requestId ?? null,
+    payload: JSON.parse(JSON.stringify(event.payload ?? {})),
+    at: new Date(),
+  };
+  const prev = last?.hash ?? null;
+  await trx('case_events').insert({ ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash: eventHash(prev, row) });
+}
+
 export interface VerifyReport {
   ok: boolean;
   casesChecked: number;
   eventsChecked: number;
-  firstBroken: null | { caseId: string; caseCode: string | null; seq: number; reason: string };
+  firstBroken: null | { caseId: string | null; caseCode: string | null; seq: number; reason: string };
 }
 
 /**
@@ -87,6 +113,8 @@ export interface VerifyReport {
  */
 export async function verifyChains(db: Db, options: { caseId?: string; batch?: number } = {}): Promise<VerifyReport> {
   const batch = options.batch ?? 2000;
+  const system = options.caseId ? null : await verifySystemChain(db);
+  if (system && !system.ok) return system;
   let after: { caseId: string; seq: number } | null = null;
   let currentCase: string | null = null;
   let prev: string | null = null;
@@ -124,7 +152,20 @@ export async function verifyChains(db: Db, options: { caseId?: string; batch?: n
       expectedSeq++;
     }
     const last = rows[rows.length - 1];
-    after = { caseId: last.case_id, seq: last.seq };
+    after = { caseId: last.case_id!, seq: last.seq };
   }
-  return { ok: true, casesChecked: cases, eventsChecked: events, firstBroken: null };
+  return { ok: true, casesChecked: cases, eventsChecked: events + (system?.eventsChecked ?? 0), firstBroken: null };
+}
+
+/** The system chain (deployments) is short: one pass, same rules as a case chain. */
+async function verifySystemChain(db: Db): Promise<VerifyReport> {
+  const rows: Array<ChainedEvent & { prev_hash: string | null; hash: string | null }> = await db('case_events').whereNull('case_id').orderBy('seq').select('*');
+  let prev: string | null = null;
+  for (const [i, r] of rows.entries()) {
+    const reason =
+      r.seq !== i + 1 ? `system event ${i + 1} is missing` : (r.prev_hash ?? null) !== prev ? 'its link to the previous system event does not match' : r.hash !== eventHash(prev, r) ? 'its content does not match its hash' : null;
+    if (reason) return { ok: false, casesChecked: 0, eventsChecked: i + 1, firstBroken: { caseId: null, caseCode: null, seq: r.seq, reason: `${r.type}: ${reason}` } };
+    prev = r.hash;
+  }
+  return { ok: true, casesChecked: 0, eventsChecked: rows.length, firstBroken: null };
 }

@@ -1,4 +1,5 @@
 import { InputError, NotFoundError } from '../../engine/errors.js';
+import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
 import { DeployJsonBody } from '../schemas.js';
@@ -40,7 +41,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       },
       handler: async (ctx) => {
         const { xml, comment } = diagramOf(ctx);
-        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment });
+        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
         ctx.status = result.created ? 201 : 200;
         ctx.body = result;
       },
