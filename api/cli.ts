@@ -21,7 +21,8 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
   pakn migrate                       bring the database schema up to date
   pakn lint FILE...                  validate BPMN and DMN files (decisions named on the same line are
                                      known to the diagrams); exit 1 when any has an error
-  pakn deploy FILE... [--comment C]  deploy BPMN files; exit 1 when any is refused
+  pakn deploy FILE... [--comment C] [--staged]
+                                     deploy BPMN/DMN files (active at once unless --staged); exit 1 when any is refused
   pakn keys create --role R [--role R2] [--agency CODE] --name N
                                      create an API key; the key is printed alone on the last line
   pakn keys list                     list keys (never their secrets)
@@ -91,14 +92,14 @@ export async function main(argv: string[]): Promise<number> {
       return failed ? 1 : 0;
     }
     case 'deploy': {
-      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' } } });
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false } } });
       if (!positionals.length) throw new UsageError('pakn deploy needs at least one FILE.');
       return withSystem(config, async (system) => {
         let failed = false;
         for (const file of positionals) {
           try {
-            const r = await system.definitions.deploy(readFileSync(file, 'utf8'), { deployedBy: 'cli', comment: values.comment });
-            console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}`);
+            const r = await system.definitions.deploy(readFileSync(file, 'utf8'), { deployedBy: 'cli', comment: values.comment, activate: !values.staged });
+            console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}${r.active ? ', active' : ', staged (not active)'}`);
           } catch (err) {
             if (!(err instanceof UnprocessableError)) throw err;
             failed = true;

@@ -66,7 +66,15 @@ export const DeployJsonBody: JsonSchema = {
   properties: {
     xml: { type: 'string', minLength: 1, maxLength: 5_000_000, description: 'BPMN 2.0 XML' },
     comment: { type: 'string', maxLength: 2000 },
+    activate: { type: 'boolean', default: true, description: 'false stages the version: stored, but new cases keep the active one until POST /v1/definitions/{key}/active' },
   },
+};
+
+export const ActivateBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version'],
+  properties: { version: { type: 'integer', minimum: 1 } },
 };
 
 export const CreateKeyBody: JsonSchema = {
@@ -125,6 +133,7 @@ export const DefinitionSchema: JsonSchema = {
     version: { type: 'integer' },
     name: { type: ['string', 'null'] },
     created: { type: 'boolean', description: 'false when identical XML was already deployed' },
+    active: { type: 'boolean', description: 'whether new cases start on this version' },
     warnings: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
   },
 };

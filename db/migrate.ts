@@ -4,6 +4,7 @@ import * as decisionsCatalogue from './migrations/20261128000000_decisions_catal
 import * as eventHashChain from './migrations/20261128010000_event_hash_chain.js';
 import * as idempotency from './migrations/20261128020000_idempotency.js';
 import * as partitionEvents from './migrations/20261128030000_partition_events.js';
+import * as activeDefinitions from './migrations/20261128040000_active_definitions.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -13,6 +14,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128010000_event_hash_chain': eventHashChain,
   '20261128020000_idempotency': idempotency,
   '20261128030000_partition_events': partitionEvents,
+  '20261128040000_active_definitions': activeDefinitions,
 };
 
 const source: Knex.MigrationSource<string> = {

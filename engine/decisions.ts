@@ -4,9 +4,10 @@ import { UnprocessableError } from './errors.js';
 
 /**
  * Deployed DMN decisions. A business-rule task names a decision id
- * (camunda:decisionRef); the latest deployed file containing it answers
- * (Camunda's default "latest" binding), so a routing change applies to every
- * routing done after the deploy, while the BPMN version of a case stays fixed.
+ * (camunda:decisionRef); the active version of the file containing it answers
+ * (Camunda's "latest" binding, with staging: a deploy can wait to be switched
+ * on), so a routing change applies to every routing done after the switch,
+ * while the BPMN version of a case stays fixed.
  */
 export class DecisionStore {
   private readonly parsed = new Map<number, ParsedDmn>();
@@ -17,6 +18,7 @@ export class DecisionStore {
   async table(decisionId: string, trx: Db = this.db): Promise<{ table: DecisionTable; definitionId: number; key: string; version: number }> {
     const row = await trx('definitions')
       .where({ kind: 'dmn' })
+      .whereIn('id', trx('active_definitions').select('definition_id'))
       .whereRaw(`jsonb_path_exists(context, ?::jsonpath, jsonb_build_object('id', ?::text))`, ['$.decisions[*] ? (@.id == $id)', decisionId])
       .orderBy('id', 'desc')
       .first('id', 'key', 'version', 'context');
@@ -31,7 +33,9 @@ export class DecisionStore {
 
   /** Deployed decision ids, for deploy-time validation of business-rule tasks. */
   async ids(): Promise<string[]> {
-    const rows = await this.db.raw(`select distinct jsonb_path_query(context, '$.decisions[*].id') #>> '{}' as id from definitions where kind = 'dmn'`);
+    const rows = await this.db.raw(
+      `select distinct jsonb_path_query(context, '$.decisions[*].id') #>> '{}' as id from definitions where kind = 'dmn' and id in (select definition_id from active_definitions)`,
+    );
     return rows.rows.map((r: { id: string }) => r.id);
   }
 

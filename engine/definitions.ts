@@ -28,6 +28,8 @@ export interface DeployResult {
   name: string | null;
   /** false when identical XML was already deployed: the existing version is returned. */
   created: boolean;
+  /** Whether new cases now start on this version. */
+  active: boolean;
   warnings: Problem[];
 }
 
@@ -67,7 +69,12 @@ export class DefinitionStore {
     };
   }
 
-  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor }): Promise<DeployResult> {
+  /**
+   * Store a new version (or find the identical one) and, unless `activate` is
+   * false (a staged deploy), make it the version new cases start on. Deploying
+   * an old version's exact XML again therefore rolls back to it.
+   */
+  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean }): Promise<DeployResult> {
     const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.key || !result.context) {
@@ -83,8 +90,12 @@ export class DefinitionStore {
       await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`definition:${key}`]);
       const taken = await trx('definitions').where({ key }).whereNot({ kind }).first('id');
       if (taken) throw new UnprocessableError(`The key "${key}" is already used by a ${kind === 'dmn' ? 'BPMN process' : 'DMN decision file'}; give this file another id.`);
+      const actor = by.actor ?? { id: by.deployedBy, name: by.deployedBy, roles: [], agency: null };
       const existing = await trx('definitions').where({ key, sha256 }).first('id', 'version', 'name');
-      if (existing) return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, warnings };
+      if (existing) {
+        const active = by.activate === false ? await this.isActive(trx, key, existing.id) : await this.activateIn(trx, key, existing.id, existing.version, actor);
+        return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, active, warnings };
+      }
       const { max } = (await trx('definitions').where({ key }).max('version as max').first()) as { max: number | null };
       const version = (max ?? 0) + 1;
       const [row] = await trx('definitions')
@@ -92,18 +103,50 @@ export class DefinitionStore {
         .returning(['id']);
       await appendSystemEvent(trx, {
         type: 'definition.deployed',
-        payload: { kind, key, version, sha256, comment: by.comment ?? null },
-        actor: by.actor ?? { id: by.deployedBy, name: by.deployedBy, roles: [], agency: null },
+        payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: by.activate === false },
+        actor,
       });
-      return { id: row.id, kind, key, version, name: processName, created: true, warnings };
+      // The first version of a key is always active: a staged first deploy would leave nothing to run.
+      const first = !(await trx('active_definitions').where({ key }).first('key'));
+      const active = by.activate === false && !first ? false : await this.activateIn(trx, key, row.id, version, actor);
+      return { id: row.id, kind, key, version, name: processName, created: true, active, warnings };
     });
   }
 
-  /** The version new cases of `key` use: the latest deployed. */
+  /** The version new cases of `key` start on: the active one. */
   async latest(key: string): Promise<DefinitionRow> {
-    const row = await this.db('definitions').where({ key, kind: 'bpmn' }).orderBy('version', 'desc').first(SUMMARY_COLUMNS);
+    const row = await this.db('active_definitions as a')
+      .join('definitions as d', 'd.id', 'a.definition_id')
+      .where({ 'a.key': key, 'd.kind': 'bpmn' })
+      .first(SUMMARY_COLUMNS.map((c) => `d.${c}`));
     if (!row) throw new NotFoundError(`No process "${key}" is deployed.`);
     return row;
+  }
+
+  /** Switch new cases (BPMN) or routing (DMN) of `key` to `version`. Running cases are not touched. */
+  async activate(key: string, version: number, actor: Actor): Promise<DefinitionRow> {
+    return this.db.transaction(async (trx) => {
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`definition:${key}`]);
+      const row = await trx('definitions').where({ key, version }).first(SUMMARY_COLUMNS);
+      if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
+      await this.activateIn(trx, key, row.id, version, actor);
+      return row;
+    });
+  }
+
+  private async isActive(trx: Db, key: string, id: number): Promise<boolean> {
+    return Boolean(await trx('active_definitions').where({ key, definition_id: id }).first('key'));
+  }
+
+  private async activateIn(trx: Db, key: string, id: number, version: number, actor: Actor): Promise<true> {
+    const current = await trx('active_definitions').where({ key }).first('definition_id');
+    if (current?.definition_id === id) return true;
+    await trx('active_definitions')
+      .insert({ key, definition_id: id, activated_by: actor.id, activated_at: new Date() })
+      .onConflict('key')
+      .merge();
+    await appendSystemEvent(trx as any, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current?.definition_id ?? null }, actor });
+    return true;
   }
 
   async byId(id: number): Promise<DefinitionRow> {
@@ -112,8 +155,12 @@ export class DefinitionStore {
     return row;
   }
 
-  async list(): Promise<DefinitionRow[]> {
-    return this.db('definitions').select(SUMMARY_COLUMNS).orderBy([{ column: 'key' }, { column: 'version', order: 'desc' }]);
+  async list(): Promise<Array<DefinitionRow & { active: boolean }>> {
+    const rows = await this.db('definitions as d')
+      .leftJoin('active_definitions as a', 'a.definition_id', 'd.id')
+      .select([...SUMMARY_COLUMNS.map((c) => `d.${c}`), this.db.raw('(a.key is not null) as active')])
+      .orderBy([{ column: 'd.key' }, { column: 'd.version', order: 'desc' }]);
+    return rows;
   }
 
   /**

@@ -76,6 +76,33 @@ describe('Deploying definitions', () => {
     expect(list.body.filter((d: any) => d.key === 'simple').map((d: any) => d.version)).to.deep.equal([2, 1]);
   });
 
+  it('Given a staged deploy, new cases keep the active version until an analyst switches, and a switch back rolls back', async () => {
+    const operator = await s.as('operator');
+    const v1 = fixture('message.bpmn');
+    const v2 = v1.replace('name="Xử lý"', 'name="Xử lý (bản 2)"');
+    expect((await s.http.post('/v1/definitions').set(analyst).send({ xml: v1 })).body).to.include({ version: 1, active: true });
+    const staged = await s.http.post('/v1/definitions?activate=false').set(analyst).set('Content-Type', 'application/xml').send(v2);
+    expect(staged.status).to.equal(201);
+    expect(staged.body).to.include({ version: 2, active: false });
+    const startedBefore = await s.http.post('/v1/cases').set(operator).send({ process: 'message' });
+    expect(startedBefore.body.process.version).to.equal(1);
+
+    const switched = await s.http.post('/v1/definitions/message/active').set(analyst).send({ version: 2 });
+    expect(switched.status).to.equal(200);
+    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message' })).body.process.version).to.equal(2);
+    const list = await s.http.get('/v1/definitions').set(analyst);
+    expect(list.body.filter((d: any) => d.key === 'message').map((d: any) => [d.version, d.active])).to.deep.equal([[2, true], [1, false]]);
+
+    // Rolling back by deploying version 1's exact XML again.
+    const rollback = await s.http.post('/v1/definitions').set(analyst).send({ xml: v1 });
+    expect(rollback.status).to.equal(200);
+    expect(rollback.body).to.include({ version: 1, created: false, active: true });
+    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message' })).body.process.version).to.equal(1);
+    const events = await t.db('case_events').whereNull('case_id').where({ type: 'definition.activated' }).whereRaw(`payload->>'key' = 'message'`);
+    expect(events.map((e) => e.payload.version)).to.deep.equal([1, 2, 1]);
+    expect((await s.http.post('/v1/definitions/message/active').set(analyst).send({ version: 9 })).status).to.equal(404);
+  });
+
   it('Given a diagram, when validated, then problems are listed and nothing is deployed', async () => {
     const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('bad/bad-timer.bpmn') });
     expect(res.status).to.equal(200);
@@ -86,9 +113,9 @@ describe('Deploying definitions', () => {
 
   it('Given an operator key, when it deploys, then 403 and nothing is stored', async () => {
     const operator = await s.as('operator');
-    const res = await s.http.post('/v1/definitions').set(operator).send({ xml: fixture('message.bpmn') });
+    const res = await s.http.post('/v1/definitions').set(operator).send({ xml: fixture('timer-catch.bpmn') });
     expect(res.status).to.equal(403);
-    expect(await t.db('definitions').where({ key: 'message' })).to.have.length(0);
+    expect(await t.db('definitions').where({ key: 'timer-catch' })).to.have.length(0);
   });
 
   it('Given a JSON body without xml, when deployed, then 400 names the field', async () => {

@@ -58,6 +58,11 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: '/v1/definitions/validate', body: { xml: fixture('simple.bpmn') } }),
       expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
     },
+    {
+      route: 'POST /v1/definitions/{key}/active',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/active', body: { version: 1 } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
     { route: 'GET /v1/definitions', prepare: async () => ({ path: '/v1/definitions' }), expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     {
       route: 'GET /v1/definitions/{key}/versions/{version}',

@@ -2,13 +2,13 @@ import { InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
-import { DeployJsonBody } from '../schemas.js';
+import { ActivateBody, DeployJsonBody } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
 /** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
-function diagramOf(ctx: Ctx): { xml: string; comment?: string } {
-  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: headerComment(ctx) };
+function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean } {
+  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined };
   if (ctx.state.body && typeof ctx.state.body.xml === 'string') return ctx.state.body;
   throw new InputError('Send the BPMN XML with Content-Type: application/xml, or JSON {"xml": "..."}.', [{ path: '/xml', message: 'is required' }]);
 }
@@ -30,7 +30,8 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       method: 'post',
       path: '/v1/definitions',
       summary: 'Deploy a BPMN diagram',
-      description: 'Validates, then stores a new version. Identical XML returns the existing version (200, created=false). 422 lists every problem by element.',
+      description:
+        'Validates, then stores a new version and makes it the one new cases start on. activate=false (JSON field, or ?activate=false with an XML body) stages it instead. Identical XML returns the existing version (200, created=false) and, unless staged, switches back to it: a rollback. 422 lists every problem by element.',
       tags: ['Definitions'],
       access: ['analyst'],
       body: DeployJsonBody,
@@ -40,8 +41,8 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
         200: { description: 'Identical diagram already deployed', schema: { $ref: '#/components/schemas/Definition' } },
       },
       handler: async (ctx) => {
-        const { xml, comment } = diagramOf(ctx);
-        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
+        const { xml, comment, activate } = diagramOf(ctx);
+        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment, activate, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
         ctx.status = result.created ? 201 : 200;
         ctx.body = result;
       },
@@ -78,11 +79,27 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
           key: d.key,
           version: d.version,
           name: d.name,
+          kind: d.kind,
+          active: Boolean(d.active),
           sha256: d.sha256,
           deployedBy: d.deployed_by,
           deployedAt: new Date(d.deployed_at).toISOString(),
           comment: d.comment,
         }));
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/definitions/:key/active',
+      summary: 'Switch the version new cases start on (switch on a staged deploy, or roll back)',
+      description: 'Running cases keep the version they started on. For a DMN file, routing done from now on uses the chosen version.',
+      tags: ['Definitions'],
+      access: ['analyst'],
+      body: ActivateBody,
+      responses: { 200: { description: 'Now active', schema: { $ref: '#/components/schemas/Definition' } } },
+      handler: async (ctx) => {
+        const row = await deps.definitions.activate(ctx.params.key, ctx.state.body.version, actorOf(ctx.state.principal!, ctx.state.requestId));
+        ctx.body = { id: row.id, kind: row.kind, key: row.key, version: row.version, name: row.name, active: true };
       },
     },
     {
