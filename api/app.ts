@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): Koa<State> {
   app.proxy = true;
   const router = new Router<State>();
   mountRoutes(router, routeSpecs(deps), deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
-  app.use(errorMiddleware(deps.log));
+  app.use(errorMiddleware(deps.log, deps.metrics));
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml'],

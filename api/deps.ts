@@ -5,6 +5,7 @@ import type { FormRegistry } from '../engine/forms.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { ApiKeys, Authenticator } from './auth.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /** What the HTTP layer needs; built once per process by system.ts. */
 export interface AppDeps {
@@ -18,6 +19,7 @@ export interface AppDeps {
   keys: ApiKeys;
   authenticators: Authenticator[];
   log: Logger;
+  metrics?: Metrics;
   /** Writes per API key per minute (0: no limit). */
   writeRateLimitPerMinute: number;
   /** Definition key used when POST /v1/cases names no process. */

@@ -7,6 +7,7 @@ import { DomainError, ForbiddenError, InputError, UnauthorizedError } from '../e
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
 import type { Authenticator, Principal, Role } from './auth.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -56,7 +57,7 @@ function slug(s: string) {
 }
 
 /** First in the chain: request id, access log, and every error as problem+json. */
-export function errorMiddleware(log: Logger): Koa.Middleware {
+export function errorMiddleware(log: Logger, metrics?: Metrics): Koa.Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     ctx.state.requestId = /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
@@ -93,6 +94,8 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
         problem(ctx, 500, 'Internal error', `Something failed on our side; quote request id ${ctx.state.requestId} when reporting it.`);
       }
     } finally {
+      const route = (ctx as any)._matchedRoute ?? 'unmatched';
+      metrics?.requests.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, (performance.now() - started) / 1000);
       log.info(
         {
           requestId: ctx.state.requestId,

@@ -14,6 +14,7 @@ import { ApiKeys } from './auth.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 
 export const DEFAULT_PROCESS = 'complaint-handling';
 
@@ -48,10 +49,14 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const calendar = existsSync(calendarFile) ? loadCalendar(calendarFile) : null;
   const catalogue = new Catalogue(db);
   await catalogue.refresh();
+  const metrics = new Metrics(db);
   const runtime = new Runtime(db, definitions, {
     functions: calendar ? feelFunctions(calendar) : {},
     decisions,
-    onCommand: ({ command, caseId, ms, outcome }) => log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command'),
+    onCommand: ({ command, caseId, ms, outcome }) => {
+      metrics.observeCommand(command, ms, outcome);
+      log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');
+    },
   });
   const keys = new ApiKeys(db);
   const executor = new JobExecutor(db, {
@@ -69,6 +74,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisions,
     calendar,
     catalogue,
+    metrics,
     clock: () => new Date(),
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     runtime,

@@ -121,6 +121,23 @@ describe('HTTP API conventions', () => {
     });
   });
 
+  describe('Metrics', () => {
+    it('Given traffic, /metrics reports request latency by route, commands by outcome, queue depth and open tasks by agency', async () => {
+      const operator = await s.as('operator');
+      await s.definitions.deploy((await import('./helpers/system.js')).fixture('simple.bpmn'), { deployedBy: 'test' });
+      await s.http.post('/v1/cases').set(operator).send({ process: 'simple' });
+      await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process' });
+      const res = await s.http.get('/metrics').set(await s.as('admin'));
+      expect(res.status).to.equal(200);
+      expect(res.text).to.match(/pakn_http_request_duration_seconds_count\{method="POST",route="\/v1\/cases",status="201"\} 1/);
+      expect(res.text).to.match(/pakn_commands_total\{command="startCase",outcome="ok"\} 1/);
+      expect(res.text).to.match(/pakn_open_tasks\{group="SO-TNMT",overdue="false"\} 1/);
+      expect(res.text).to.match(/pakn_cases\{status="running"\} 1/);
+      expect(res.text).to.contain('pakn_jobs_oldest_due_age_seconds');
+      expect(res.text).to.contain('pakn_node_process_resident_memory_bytes');
+    });
+  });
+
   describe('Logs', () => {
     it('Given a log line carrying a citizen phone and name, they are masked', () => {
       const lines: string[] = [];

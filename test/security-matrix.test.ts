@@ -46,6 +46,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
   const rows: Row[] = [
     { route: 'GET /health', prepare: async () => ({ path: '/health' }), expect: { rest: 200 } },
     { route: 'GET /ready', prepare: async () => ({ path: '/ready' }), expect: { rest: 200 } },
+    { route: 'GET /metrics', prepare: async () => ({ path: '/metrics' }), expect: { admin: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /openapi.json', prepare: async () => ({ path: '/openapi.json' }), expect: { rest: 200 } },
     { route: 'GET /docs', prepare: async () => ({ path: '/docs' }), expect: { rest: 200 } },
     {

@@ -39,6 +39,20 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
     },
     {
       method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics: request latency by route, commands by type and outcome, job queue depth and age, incidents, open cases and overdue tasks by agency',
+      description: 'Scrape with an API key (Prometheus: authorization.credentials) of role admin or auditor.',
+      tags: ['Operations'],
+      access: ['admin', 'auditor'],
+      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: { type: 'string' } } },
+      handler: async (ctx) => {
+        if (!deps.metrics) return problem(ctx, 404, 'Not found', 'Metrics are not enabled on this node.');
+        ctx.type = deps.metrics.registry.contentType;
+        ctx.body = await deps.metrics.registry.metrics();
+      },
+    },
+    {
+      method: 'get',
       path: '/openapi.json',
       summary: 'This API as OpenAPI 3.1',
       tags: ['Operations'],

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/connect.js';
+
+/**
+ * Prometheus metrics of one node. Request and command figures are counted as
+ * they happen; queue, case and inbox figures are read from the database at
+ * scrape time, so every node reports the same truth.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests: Histogram<'method' | 'route' | 'status'>;
+  readonly commands: Counter<'command' | 'outcome'>;
+  readonly commandSeconds: Histogram<'command'>;
+
+  constructor(db: Db) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'pakn_node_' });
+    this.requests = new Histogram({
+      name: 'pakn_http_request_duration_seconds',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.commands = new Counter({ name: 'pakn_commands_total', help: 'Case commands by type and outcome', labelNames: ['command', 'outcome'], registers: [this.registry] });
+    this.commandSeconds = new Histogram({
+      name: 'pakn_command_duration_seconds',
+      help: 'Case command duration (one transaction each)',
+      labelNames: ['command'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    const fromDb = <L extends string>(name: string, help: string, labelNames: L[], read: (g: Gauge<L>) => Promise<void>) =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          await read(this);
+        },
+      });
+    fromDb('pakn_jobs', 'Jobs by type and status (pending = queue depth; incident = gave up)', ['type', 'status'], async (g) => {
+      for (const r of await db('jobs').whereIn('status', ['pending', 'incident']).groupBy('type', 'status').select('type', 'status').count('* as n')) g.set({ type: r.type, status: r.status }, Number(r.n));
+    });
+    fromDb('pakn_jobs_oldest_due_age_seconds', 'Age of the oldest due pending job by type (a growing value means the executor falls behind)', ['type'], async (g) => {
+      const rows = await db('jobs').where({ status: 'pending' }).where('due_at', '<=', new Date()).groupBy('type').select('type').min('due_at as oldest');
+      for (const r of rows) g.set({ type: r.type }, Math.max(0, (Date.now() - new Date(r.oldest).getTime()) / 1000));
+    });
+    fromDb('pakn_cases', 'Cases by status', ['status'], async (g) => {
+      for (const r of await db('cases').groupBy('status').select('status').count('* as n')) g.set({ status: r.status }, Number(r.n));
+    });
+    fromDb('pakn_open_tasks', 'Open tasks by candidate group (agency or role) and whether they are overdue', ['group', 'overdue'], async (g) => {
+      const { rows } = await db.raw(`select g as grp, (due_at < now()) as overdue, count(*) as n from tasks, unnest(candidate_groups) g group by 1, 2`);
+      for (const r of rows) g.set({ group: r.grp, overdue: String(Boolean(r.overdue)) }, Number(r.n));
+    });
+  }
+
+  observeCommand(command: string, ms: number, outcome: 'ok' | 'error'): void {
+    this.commands.inc({ command, outcome });
+    this.commandSeconds.observe({ command }, ms / 1000);
+  }
+}
