@@ -9,6 +9,7 @@ import { caseRoutes } from './routes/cases.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { historyRoutes } from './routes/history.js';
 import { uiRoutes } from './routes/ui.js';
+import { publicRoutes } from './routes/public.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -30,6 +31,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...catalogueRoutes(deps),
     ...keyRoutes(deps),
     ...uiRoutes(deps),
+    ...publicRoutes(deps),
   );
   return specs;
 }

@@ -134,6 +134,11 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/diagram` }),
       expect: { agencyA: 200, coordinator: 200, reviewer: 200, auditor: 200, admin: 200, noKey: 401, revokedKey: 401, agencyB: 404, rest: 403 },
     },
+    {
+      route: 'GET /v1/public/cases/{code}',
+      prepare: async () => ({ path: `/v1/public/cases/${(await caseOfA()).code}?phone=3456` }),
+      expect: { rest: 200 },
+    },
     { route: 'GET /ui/cases/{code}', prepare: async () => ({ path: `/ui/cases/${(await caseOfA()).code}` }), expect: { rest: 200 } },
     { route: 'GET /ui/assets/{file}', prepare: async () => ({ path: '/ui/assets/case.js' }), expect: { rest: 200 } },
     { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },

@@ -1,0 +1,85 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import ratelimit from 'koa-ratelimit';
+import { NotFoundError } from '../../engine/errors.js';
+import type { AppDeps } from '../deps.js';
+import type { RouteSpec } from '../http.js';
+
+/** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
+const STATUS_LABELS: Record<string, string> = {
+  received: 'Đã tiếp nhận',
+  handling: 'Đang xử lý',
+  'waiting-citizen': 'Chờ công dân bổ sung thông tin',
+  reviewing: 'Đang duyệt nội dung trả lời',
+  answered: 'Đã trả lời',
+  closed: 'Đã kết thúc',
+};
+
+function sameDigits(a: string, b: string): boolean {
+  // Compare digests so the time taken says nothing about how many digits matched.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Where the case stands, read from the same rows the workflow writes: nothing to drift out of sync. */
+function publicStatus(status: string, tasks: Array<{ element_id: string }>, vars: Record<string, any>): string {
+  if (status === 'completed') return 'closed';
+  const waiting = tasks.map((t) => t.element_id);
+  if (waiting.includes('review')) return 'reviewing';
+  if (waiting.includes('handle') || waiting.includes('coordinate')) return 'handling';
+  if (waiting.includes('classify')) return 'received';
+  if (vars.outcome === 'moreInfo' && !waiting.length) return 'waiting-citizen';
+  return vars.answer ? 'answered' : 'handling';
+}
+
+export function publicRoutes(deps: AppDeps): RouteSpec[] {
+  // Per IP and per case code: guessing codes or phone digits stays slow either way.
+  const perIp = ratelimit({ driver: 'memory', db: new Map(), duration: 60_000, max: 30, id: (ctx) => `ip:${ctx.ip}`, throw: true, errorMessage: 'Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút. Too many lookups; retry later.' });
+  const perCode = ratelimit({ driver: 'memory', db: new Map(), duration: 3_600_000, max: 20, id: (ctx) => `code:${String(ctx.params.code).toUpperCase()}`, throw: true, errorMessage: 'Hồ sơ này đã được tra cứu quá nhiều lần; vui lòng thử lại sau. Too many lookups of this case; retry later.' });
+  return [
+    {
+      method: 'get',
+      path: '/v1/public/cases/:code',
+      summary: 'Citizen status lookup by case code and the last 4 digits of the phone',
+      description:
+        'Status, handling agency, due date, and the answer once it is published. Nothing personal. A wrong phone and an unknown code answer the same 404. Rate limited per IP (30/min) and per code (20/h).',
+      tags: ['Public'],
+      access: 'public',
+      query: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: { type: 'string', pattern: '^[0-9]{4}$', description: 'last 4 digits of the phone given at intake' } } },
+      responses: {
+        200: {
+          description: 'The case as a citizen may see it',
+          schema: { type: 'object', properties: { code: { type: 'string' }, status: { type: 'string' }, statusLabel: { type: 'string' }, agency: { type: ['object', 'null'] }, due: { type: ['string', 'null'] }, answer: { type: ['string', 'null'] } } },
+        },
+      },
+      handler: async (ctx) => {
+        await perIp(ctx as any, async () => {});
+        await perCode(ctx as any, async () => {});
+        const notFound = () => new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
+        const code = String(ctx.params.code).toUpperCase();
+        const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'variables', 'created_at', 'ended_at') : undefined;
+        const phone = typeof kase?.variables?.citizenPhone === 'string' ? kase.variables.citizenPhone.replace(/\D/g, '') : '';
+        const given = String(ctx.state.query.phone);
+        // Compare even when the case is unknown, so both failures take the same path.
+        const matches = sameDigits(phone.slice(-4) || 'none', given);
+        if (!kase || !phone || !matches) throw notFound();
+        const tasks = await deps.db('tasks').where({ case_id: kase.id }).select('element_id', 'due_at');
+        const vars = kase.variables ?? {};
+        const status = publicStatus(kase.status, tasks, vars);
+        const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;
+        const agency = agencyCode ? deps.catalogue.get('agencies', agencyCode) : undefined;
+        const handling = tasks.find((t) => t.element_id === 'handle');
+        const published = kase.status === 'completed' && vars.publish === true && typeof vars.answer === 'string';
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = {
+          code: kase.code,
+          status,
+          statusLabel: STATUS_LABELS[status],
+          receivedAt: new Date(kase.created_at).toISOString(),
+          agency: agencyCode ? { code: agencyCode, name: agency?.name ?? agencyCode } : null,
+          due: handling?.due_at ? new Date(handling.due_at).toISOString() : typeof vars.dueAt === 'string' && status !== 'closed' ? vars.dueAt : null,
+          closedAt: kase.ended_at ? new Date(kase.ended_at).toISOString() : null,
+          answer: published ? vars.answer : null,
+        };
+      },
+    },
+  ];
+}
