@@ -10,6 +10,7 @@ import { catalogueRoutes } from './routes/catalogue.js';
 import { historyRoutes } from './routes/history.js';
 import { uiRoutes } from './routes/ui.js';
 import { publicRoutes } from './routes/public.js';
+import { smsRoutes } from './routes/sms.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -32,6 +33,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...keyRoutes(deps),
     ...uiRoutes(deps),
     ...publicRoutes(deps),
+    ...smsRoutes(deps),
   );
   return specs;
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js';
 import type { Actor } from '../engine/actor.js';
 import { InputError, NotFoundError } from '../engine/errors.js';
 
-export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii'] as const;
+export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**

@@ -14,6 +14,9 @@ export interface Config {
   seedDemo: boolean;
   /** Write requests per API key per minute on one node; 0 turns the limit off. */
   writeRateLimitPerMinute: number;
+  /** HTTP SMS provider; unset → messages go to the log. */
+  smsUrl?: string;
+  smsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -23,6 +26,13 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}; got "${raw}".`);
   return n;
+}
+
+function smsUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`PAKN_SMS_URL must be an http(s) URL of the SMS provider; got "${url}".`);
+  return url;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,5 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobPollMs: int('PAKN_JOB_POLL_MS', env.PAKN_JOB_POLL_MS, 1000, 10, 600_000),
     seedDemo: seed === 'true',
     writeRateLimitPerMinute: int('PAKN_WRITE_RATE_LIMIT', env.PAKN_WRITE_RATE_LIMIT, 300, 0, 1_000_000),
+    smsUrl: smsUrl(env.PAKN_SMS_URL),
+    smsToken: env.PAKN_SMS_TOKEN?.trim() || undefined,
   };
 }

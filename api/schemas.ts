@@ -83,7 +83,7 @@ export const CreateKeyBody: JsonSchema = {
   required: ['name', 'roles'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii'] } },
+    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] } },
     agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' },
   },
 };

@@ -6,7 +6,7 @@ import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
 import { Catalogue, readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
 import { DecisionStore } from '../engine/decisions.js';
-import type { JobRow } from '../engine/jobs.js';
+import type { JobHandler, JobRow } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
@@ -15,11 +15,15 @@ import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/sms.js';
 
 export const DEFAULT_PROCESS = 'complaint-handling';
 
 export interface System extends AppDeps {
   executor: JobExecutor;
+  /** What each job type does; the executor runs these, tests may run them with their own clock. */
+  jobHandlers: Record<string, JobHandler>;
+  sms: SmsGateway;
   decisions: DecisionStore;
   calendar: WorkingCalendar | null;
   close(): Promise<void>;
@@ -30,7 +34,7 @@ export interface System extends AppDeps {
  * job executor (not started). Everything a request needs is here; nothing of
  * a case is.
  */
-export async function createSystem(config: Config, options: { log?: Logger; db?: Db; lock?: boolean } = {}): Promise<System> {
+export async function createSystem(config: Config, options: { log?: Logger; db?: Db; lock?: boolean; sms?: SmsGateway } = {}): Promise<System> {
   const log = options.log ?? createLogger(config.logLevel);
   let release = () => {};
   if (!options.db && !config.databaseUrl && config.dataDir !== 'memory' && options.lock !== false) release = lockDataDir(config.dataDir);
@@ -53,19 +57,27 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const runtime = new Runtime(db, definitions, {
     functions: calendar ? feelFunctions(calendar) : {},
     decisions,
+    smsTemplates: SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')),
+    agencyName: (code) => catalogue.get('agencies', code)?.name,
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
       log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');
     },
   });
   const keys = new ApiKeys(db);
+  const sms =
+    options.sms ??
+    (config.smsUrl
+      ? new HttpSmsGateway(config.smsUrl, config.smsToken)
+      : new LogSmsGateway((m) => log.info({ phone: m.to, idempotencyKey: m.idempotencyKey, text: m.text }, 'sms delivered to the log (no PAKN_SMS_URL configured)')));
+  const jobHandlers: Record<string, JobHandler> = {
+    timer: (job) => runtime.fireTimer(job.id),
+    sms: (job) => deliverSms(db, sms, log, job),
+    notification: (job) => deliverWithoutGateway(db, log, job),
+  };
   const executor = new JobExecutor(db, {
     pollMs: config.jobPollMs,
-    handlers: {
-      timer: (job) => runtime.fireTimer(job.id),
-      sms: (job) => deliverWithoutGateway(db, log, job),
-      notification: (job) => deliverWithoutGateway(db, log, job),
-    },
+    handlers: jobHandlers,
     log: (level, msg, data) => log[level](data ?? {}, msg),
   });
   return {
@@ -84,12 +96,38 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     log,
     defaultProcess: DEFAULT_PROCESS,
     executor,
+    jobHandlers,
+    sms,
     async close() {
       await executor.stop();
       if (!options.db) await db.destroy();
       release();
     },
   };
+}
+
+/** Reference sent with every attempt of one message, so the provider sends it once. */
+export function smsReference(jobId: string | number): string {
+  return `pakn-sms-${jobId}`;
+}
+
+/**
+ * Deliver one queued SMS. A failure throws: the executor retries with backoff
+ * and the same reference. A message with no phone or no text is skipped.
+ */
+async function deliverSms(db: Db, gateway: SmsGateway, log: Logger, job: JobRow): Promise<void> {
+  const p = job.payload ?? {};
+  const done = (extra: Record<string, unknown>, status = 'done') =>
+    db('jobs')
+      .where({ id: job.id })
+      .update({ status, payload: JSON.stringify({ ...p, ...extra }), locked_until: null, locked_by: null, updated_at: new Date() });
+  if (typeof p.to !== 'string' || !p.to || typeof p.text !== 'string' || !p.text) {
+    log.warn({ jobId: job.id, caseCode: p.caseCode, template: p.template }, 'sms skipped: no phone number or no template text');
+    await done({ skipped: !p.to ? 'no phone number' : `no template "${p.template}"` }, 'skipped');
+    return;
+  }
+  const { providerId } = await gateway.send({ to: p.to, text: p.text, idempotencyKey: smsReference(job.id) });
+  await done({ gateway: gateway.name, providerId, sentAt: new Date().toISOString() });
 }
 
 /**

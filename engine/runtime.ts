@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { FeelError, resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
 import type { DecisionStore } from './decisions.js';
 import { appendEvents } from './history.js';
+import { vietnameseDate, type SmsTemplates } from './sms.js';
 import { EngineSession, type WaitingActivity } from './session.js';
 
 export interface CaseRow {
@@ -49,6 +50,10 @@ export interface RuntimeOptions {
   functions?: FeelFunctions;
   /** Deployed DMN decisions for business-rule tasks. */
   decisions?: DecisionStore;
+  /** Message templates; outgoing messages are rendered when queued, in the case's transaction. */
+  smsTemplates?: SmsTemplates;
+  /** An agency's name for messages (from the catalogue). */
+  agencyName?: (code: string) => string | undefined;
   /** Called after each command commits; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
@@ -358,14 +363,27 @@ export class Runtime {
   /** Transactional outbox: messages exist exactly when the state change that caused them commits. */
   private async writeOutbox(trx: Knex.Transaction, row: CaseRow, session: EngineSession, now: Date) {
     if (!session.outbox.length) return;
+    const vars = session.variables();
+    const agency = typeof vars.agency === 'string' ? vars.agency : '';
+    const answer = typeof vars.answer === 'string' ? vars.answer : '';
+    const values = {
+      ...vars,
+      code: row.code,
+      agencyName: (agency && this.options.agencyName?.(agency)) || agency,
+      due: vietnameseDate(vars.dueAt),
+      // A long answer is cut at a word boundary; the full text is in the public lookup once published.
+      answer: answer.length > 300 ? `${answer.slice(0, 300).replace(/\s+\S*$/, '')}…` : answer,
+    };
     for (const m of session.outbox) {
+      const template = String(m.payload.template);
+      const text = this.options.smsTemplates?.render(template, values) ?? null;
       const [job] = await trx('jobs')
         .insert({
           type: m.type,
           case_id: row.id,
           element_id: m.elementId,
           due_at: now,
-          payload: JSON.stringify({ ...m.payload, caseCode: row.code }),
+          payload: JSON.stringify({ ...m.payload, caseCode: row.code, text }),
         })
         .returning('id');
       session.record({ type: `${m.type}.queued`, elementId: m.elementId, payload: { jobId: String(job.id ?? job), template: m.payload.template } });

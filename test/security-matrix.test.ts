@@ -139,6 +139,11 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: `/v1/public/cases/${(await caseOfA()).code}?phone=3456` }),
       expect: { rest: 200 },
     },
+    {
+      route: 'POST /v1/sms/status',
+      prepare: async () => ({ path: '/v1/sms/status', body: { reference: 'pakn-sms-999999', status: 'delivered' } }),
+      expect: { noKey: 401, revokedKey: 401, rest: 403 },
+    },
     { route: 'GET /ui/cases/{code}', prepare: async () => ({ path: `/ui/cases/${(await caseOfA()).code}` }), expect: { rest: 200 } },
     { route: 'GET /ui/assets/{file}', prepare: async () => ({ path: '/ui/assets/case.js' }), expect: { rest: 200 } },
     { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app.js';
 import type { Config } from '../../api/config.js';
 import { createLogger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
+import type { SmsGateway } from '../../engine/sms.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -36,8 +37,8 @@ export interface TestSystem extends System {
 }
 
 /** A whole node on the given database: the real runtime, the real Koa app called through supertest. */
-export async function testSystem(db: Db, overrides: Partial<Config> = {}): Promise<TestSystem> {
-  const system = await createSystem(testConfig(overrides), { db, log: createLogger('silent') });
+export async function testSystem(db: Db, overrides: Partial<Config> = {}, sms?: SmsGateway): Promise<TestSystem> {
+  const system = await createSystem(testConfig(overrides), { db, log: createLogger('silent'), sms });
   const http = supertest(createApp(system).callback());
   return Object.assign(system, {
     http,
