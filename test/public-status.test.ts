@@ -48,6 +48,45 @@ describe('Citizens: public status lookup from the same rows the workflow writes'
     expect(done.body).to.include({ status: 'closed', statusLabel: 'Đã kết thúc', answer: 'Đã nạo vét cống trên đường Nguyễn Ái Quốc.' });
   });
 
+  it('Given published answers, the public list shows them without any personal data, searchable by field', async () => {
+    const res = await http.get('/v1/public/answers?field=XAY-DUNG');
+    expect(res.status).to.equal(200);
+    const mine = res.body.find((a: any) => a.code === code);
+    expect(mine).to.include({ title: 'Cống thoát nước bị tắc', field: 'XAY-DUNG', answer: 'Đã nạo vét cống trên đường Nguyễn Ái Quốc.' });
+    expect(mine.agency).to.deep.equal({ code: 'SXD', name: 'Sở Xây dựng' });
+    expect(JSON.stringify(res.body)).not.to.match(/Lý Thị Mai|0912|345 678|citizen/);
+    expect((await http.get('/v1/public/answers?field=Y-TE')).body.map((a: any) => a.code)).not.to.include(code);
+  });
+
+  it('Given a citizen rates on the web as dissatisfied, the case reopens to the coordinator', async () => {
+    const kase = await h.intake({ title: 'Đèn đường không sáng', field: 'XAY-DUNG', citizenPhone: '+84 987 654 321' });
+    await h.act(kase.code, 'handle', 'SXD', { outcome: 'answer', answer: 'Đã thay bóng đèn tuyến đường.' });
+    const early = await http.post(`/v1/public/cases/${kase.code}/rating?phone=4321`).send({ satisfied: true });
+    expect(early.status).to.equal(409); // not yet waiting for a rating
+    await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+    expect((await http.post(`/v1/public/cases/${kase.code}/rating?phone=9999`).send({ satisfied: false })).status).to.equal(404);
+    const res = await http.post(`/v1/public/cases/${kase.code}/rating?phone=4321`).send({ satisfied: false, comment: 'Đèn vẫn chập chờn' });
+    expect(res.status).to.equal(200);
+    await h.task(kase.code, 'coordinate', 'coordinator');
+    expect((await h.case(kase.code)).variables).to.include({ satisfied: false, ratingChannel: 'web', reopened: true });
+  });
+
+  it('Given a citizen replies "1" by SMS, the provider’s inbound callback rates the case waiting for it', async () => {
+    const kase = await h.intake({ title: 'Xe rác đổ sai giờ', field: 'XAY-DUNG', citizenPhone: '0977 123 456' });
+    await h.act(kase.code, 'handle', 'SXD', { outcome: 'answer', answer: 'Đã yêu cầu đơn vị vệ sinh điều chỉnh giờ thu gom.' });
+    await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+    const gateway = await h.s.as('gateway', null, 'Nhà cung cấp SMS');
+    const noise = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '+84977123456', text: 'cảm ơn' });
+    expect(noise.body).to.deep.equal({ matched: false, reason: 'not a rating reply' });
+    const res = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '+84977123456', text: '1' });
+    expect(res.body).to.deep.equal({ matched: true, code: kase.code });
+    const done = await h.case(kase.code);
+    expect(done.status).to.equal('completed');
+    expect(done.variables).to.include({ satisfied: true, ratingChannel: 'sms' });
+    const again = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '0977123456', text: '2' });
+    expect(again.body.matched).to.equal(false);
+  });
+
   it('Given someone guessing phone digits for one code, lookups of that code are throttled', async () => {
     const fresh = supertest(createApp(h.s).callback());
     const statuses: number[] = [];

@@ -140,6 +140,17 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       expect: { rest: 200 },
     },
     {
+      route: 'POST /v1/public/cases/{code}/rating',
+      prepare: async () => ({ path: `/v1/public/cases/${(await caseOfA()).code}/rating?phone=3456`, body: { satisfied: true } }),
+      expect: { rest: 409 },
+    },
+    { route: 'GET /v1/public/answers', prepare: async () => ({ path: '/v1/public/answers' }), expect: { rest: 200 } },
+    {
+      route: 'POST /v1/sms/inbound',
+      prepare: async () => ({ path: '/v1/sms/inbound', body: { from: '0909123456', text: '1' } }),
+      expect: { noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
       route: 'POST /v1/sms/status',
       prepare: async () => ({ path: '/v1/sms/status', body: { reference: 'pakn-sms-999999', status: 'delivered' } }),
       expect: { noKey: 401, revokedKey: 401, rest: 403 },

@@ -30,11 +30,91 @@ function publicStatus(status: string, tasks: Array<{ element_id: string }>, vars
   return vars.answer ? 'answered' : 'handling';
 }
 
+/** Phones are compared by their digits, in the national form (0…), whatever the caller typed. */
+export function normalizePhone(raw: unknown): string {
+  const digits = String(raw ?? '').replace(/\D/g, '');
+  return digits.startsWith('84') && digits.length >= 11 ? `0${digits.slice(2)}` : digits;
+}
+
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
   // Per IP and per case code: guessing codes or phone digits stays slow either way.
   const perIp = ratelimit({ driver: 'memory', db: new Map(), duration: 60_000, max: 30, id: (ctx) => `ip:${ctx.ip}`, throw: true, errorMessage: 'Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút. Too many lookups; retry later.' });
   const perCode = ratelimit({ driver: 'memory', db: new Map(), duration: 3_600_000, max: 20, id: (ctx) => `code:${String(ctx.params.code).toUpperCase()}`, throw: true, errorMessage: 'Hồ sơ này đã được tra cứu quá nhiều lần; vui lòng thử lại sau. Too many lookups of this case; retry later.' });
+  const findForCitizen = async (ctx: any) => {
+    const code = String(ctx.params.code).toUpperCase();
+    const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'variables', 'created_at', 'ended_at') : undefined;
+    const phone = normalizePhone(kase?.variables?.citizenPhone);
+    // Compare even when the case is unknown, so both failures take the same path.
+    const matches = sameDigits(phone.slice(-4) || 'none', String(ctx.state.query.phone));
+    if (!kase || !phone || !matches) throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
+    return kase;
+  };
+  const phoneQuery = { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: { type: 'string', pattern: '^[0-9]{4}$', description: 'last 4 digits of the phone given at intake' } } };
+
   return [
+    {
+      method: 'post',
+      path: '/v1/public/cases/:code/rating',
+      summary: 'The citizen rates the answer (web or app): satisfied or not',
+      description: 'Same check as the status lookup (code + last 4 phone digits). Dissatisfied reopens the case once to the coordinator. 409 when the case is not waiting for a rating.',
+      tags: ['Public'],
+      access: 'public',
+      query: phoneQuery,
+      body: { type: 'object', additionalProperties: false, required: ['satisfied'], properties: { satisfied: { type: 'boolean' }, comment: { type: 'string', maxLength: 1000 } } },
+      responses: { 200: { description: 'Rating recorded', schema: { type: 'object' } } },
+      handler: async (ctx) => {
+        await perIp(ctx as any, async () => {});
+        await perCode(ctx as any, async () => {});
+        const kase = await findForCitizen(ctx);
+        const citizen = { id: 'citizen:web', name: 'Công dân', roles: ['citizen'], agency: null, requestId: ctx.state.requestId };
+        const payload = { satisfied: ctx.state.body.satisfied, ...(ctx.state.body.comment ? { ratingComment: ctx.state.body.comment } : {}), ratingChannel: 'web' };
+        await deps.runtime.correlateMessage({ code: kase.code, name: 'citizen-rating', payload, actor: citizen });
+        ctx.body = { code: kase.code, recorded: true };
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/public/answers',
+      summary: 'Published answers: closed cases marked for publication, nothing personal, searchable by field and unit',
+      tags: ['Public'],
+      access: 'public',
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { field: { type: 'string', maxLength: 64 }, unit: { type: 'string', maxLength: 64 }, q: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 100 } },
+      },
+      responses: { 200: { description: 'Answers, newest first', schema: { type: 'array', items: { type: 'object' } } } },
+      handler: async (ctx) => {
+        await perIp(ctx as any, async () => {});
+        const q = ctx.state.query ?? {};
+        const query = deps.db('cases')
+          .where({ status: 'completed' })
+          .whereRaw(`(variables->>'publish')::boolean is true`)
+          .orderBy('ended_at', 'desc')
+          .limit(q.limit ?? 20)
+          .select('code', 'variables', 'created_at', 'ended_at');
+        if (q.field) query.whereRaw(`variables->>'field' = ?`, [q.field]);
+        if (q.unit) query.whereRaw(`variables->>'unit' = ?`, [q.unit]);
+        if (q.q) query.whereRaw(`(variables->>'title' ilike ? or variables->>'answer' ilike ?)`, [`%${q.q}%`, `%${q.q}%`]);
+        const rows = await query;
+        // Only these fields leave the building: the citizen is never named, nor their contact data.
+        ctx.body = rows.map((r) => {
+          const v = r.variables ?? {};
+          const agency = typeof v.agency === 'string' ? v.agency : null;
+          return {
+            code: r.code,
+            title: typeof v.title === 'string' ? v.title : null,
+            field: v.field ?? null,
+            fieldName: typeof v.field === 'string' ? (deps.catalogue.get('fields', v.field)?.name ?? null) : null,
+            unit: v.unit ?? null,
+            agency: agency ? { code: agency, name: deps.catalogue.get('agencies', agency)?.name ?? agency } : null,
+            answer: v.answer ?? null,
+            receivedAt: new Date(r.created_at).toISOString(),
+            answeredAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+          };
+        });
+      },
+    },
     {
       method: 'get',
       path: '/v1/public/cases/:code',
@@ -43,7 +123,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         'Status, handling agency, due date, and the answer once it is published. Nothing personal. A wrong phone and an unknown code answer the same 404. Rate limited per IP (30/min) and per code (20/h).',
       tags: ['Public'],
       access: 'public',
-      query: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: { type: 'string', pattern: '^[0-9]{4}$', description: 'last 4 digits of the phone given at intake' } } },
+      query: phoneQuery,
       responses: {
         200: {
           description: 'The case as a citizen may see it',
@@ -53,14 +133,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
-        const notFound = () => new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
-        const code = String(ctx.params.code).toUpperCase();
-        const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'variables', 'created_at', 'ended_at') : undefined;
-        const phone = typeof kase?.variables?.citizenPhone === 'string' ? kase.variables.citizenPhone.replace(/\D/g, '') : '';
-        const given = String(ctx.state.query.phone);
-        // Compare even when the case is unknown, so both failures take the same path.
-        const matches = sameDigits(phone.slice(-4) || 'none', given);
-        if (!kase || !phone || !matches) throw notFound();
+        const kase = await findForCitizen(ctx);
         const tasks = await deps.db('tasks').where({ case_id: kase.id }).select('element_id', 'due_at');
         const vars = kase.variables ?? {};
         const status = publicStatus(kase.status, tasks, vars);
