@@ -11,6 +11,7 @@ import { historyRoutes } from './routes/history.js';
 import { uiRoutes } from './routes/ui.js';
 import { publicRoutes } from './routes/public.js';
 import { smsRoutes } from './routes/sms.js';
+import { open311Routes } from './routes/open311.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -34,6 +35,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...uiRoutes(deps),
     ...publicRoutes(deps),
     ...smsRoutes(deps),
+    ...open311Routes(deps),
   );
   return specs;
 }
@@ -46,7 +48,7 @@ export function createApp(deps: AppDeps): Koa<State> {
   app.use(errorMiddleware(deps.log, deps.metrics));
   app.use(
     bodyParser({
-      enableTypes: ['json', 'xml'],
+      enableTypes: ['json', 'xml', 'form'],
       extendTypes: { xml: ['application/xml', 'text/xml', 'application/bpmn+xml'] },
       jsonLimit: '1mb',
       xmlLimit: '5mb',
