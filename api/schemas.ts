@@ -36,12 +36,25 @@ export const VariablesSchema: JsonSchema = {
   maxProperties: 200,
 };
 
+export const CHANNELS = ['call', 'sms', 'web', 'app', 'email', 'zalo'];
+
 export const StartCaseBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     process: { type: 'string', minLength: 1, maxLength: 200, description: 'Definition key; default: complaint-handling' },
-    variables: VariablesSchema,
+    variables: {
+      ...VariablesSchema,
+      properties: {
+        channel: { enum: CHANNELS, description: 'How the complaint came in: call (via an operator), sms, web, app, email, zalo' },
+        title: { type: 'string', minLength: 1, maxLength: 300 },
+        description: { type: 'string', maxLength: 20000 },
+        citizenName: { type: 'string', maxLength: 200, 'x-pii': true },
+        citizenPhone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', 'x-pii': true },
+        citizenEmail: { type: 'string', format: 'email', maxLength: 200, 'x-pii': true },
+        citizenAddress: { type: 'string', maxLength: 500, 'x-pii': true },
+      },
+    },
   },
 };
 

@@ -169,6 +169,13 @@ describe('Case runtime through the API', () => {
       expect(await t.db('cases').count('* as n').first()).to.deep.equal(before);
     });
 
+    it('When the channel is not one the hotline knows, or the phone is not a phone number, then 400 names the field', async () => {
+      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { channel: 'fax', citizenPhone: 'gọi tôi' } });
+      expect(res.status).to.equal(400);
+      const paths = res.body.errors.map((e: any) => e.path);
+      expect(paths).to.include.members(['/variables/channel', '/variables/citizenPhone']);
+    });
+
     it('When the process is unknown, then 404', async () => {
       const res = await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process' });
       expect(res.status).to.equal(404);
