@@ -12,6 +12,7 @@ import { uiRoutes } from './routes/ui.js';
 import { publicRoutes } from './routes/public.js';
 import { smsRoutes } from './routes/sms.js';
 import { open311Routes } from './routes/open311.js';
+import { reportRoutes } from './routes/reports.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
@@ -36,6 +37,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...publicRoutes(deps),
     ...smsRoutes(deps),
     ...open311Routes(deps),
+    ...reportRoutes(deps),
   );
   return specs;
 }

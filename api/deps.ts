@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.js';
 import type { Catalogue } from '../engine/catalogue.js';
+import type { WorkingCalendar } from '../engine/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
 import type { FormRegistry } from '../engine/forms.js';
 import type { Runtime } from '../engine/runtime.js';
@@ -14,6 +15,8 @@ export interface AppDeps {
   runtime: Runtime;
   forms: FormRegistry;
   catalogue: Catalogue;
+  /** The working-day calendar (processes/calendar), when installed. */
+  calendar?: WorkingCalendar | null;
   /** The time new input is checked against (catalogue validity); replaceable in tests. */
   clock: () => Date;
   keys: ApiKeys;

@@ -5,6 +5,7 @@ import * as eventHashChain from './migrations/20261128010000_event_hash_chain.js
 import * as idempotency from './migrations/20261128020000_idempotency.js';
 import * as partitionEvents from './migrations/20261128030000_partition_events.js';
 import * as activeDefinitions from './migrations/20261128040000_active_definitions.js';
+import * as reportIndexes from './migrations/20261128050000_report_indexes.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -15,6 +16,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128020000_idempotency': idempotency,
   '20261128030000_partition_events': partitionEvents,
   '20261128040000_active_definitions': activeDefinitions,
+  '20261128050000_report_indexes': reportIndexes,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -1,0 +1,156 @@
+import { stringify } from 'csv-stringify/sync';
+import { activityIn, casesReceived, receivedStats, type GroupBy, type Period } from '../../db/reports.js';
+import { InputError } from '../../engine/errors.js';
+import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/reports.js';
+import type { AppDeps } from '../deps.js';
+import type { Ctx, RouteSpec } from '../http.js';
+
+const READERS = ['coordinator', 'reviewer', 'auditor'] as const;
+
+/** A Vietnam calendar date → the instant its day starts (00:00 +07:00). */
+function dayStart(date: string): Date {
+  return new Date(`${date}T00:00:00+07:00`);
+}
+
+function wantsCsv(ctx: Ctx): boolean {
+  return ctx.query.format === 'csv' || ctx.accepts('application/json', 'text/csv') === 'text/csv';
+}
+
+function sendCsv(ctx: Ctx, name: string, rows: Array<Record<string, unknown>>, columns: Array<[string, string]>) {
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.attachment(name);
+  // BOM: Excel opens UTF-8 as such only with it, and Vietnamese needs UTF-8.
+  ctx.body = stringify(rows, { header: true, bom: true, columns: columns.map(([key, header]) => ({ key, header })) });
+}
+
+export function reportRoutes(deps: AppDeps): RouteSpec[] {
+  const names = {
+    agency: (c: string) => deps.catalogue.get('agencies', c)?.name,
+    field: (c: string) => deps.catalogue.get('fields', c)?.name,
+    procedure: (c: string) => deps.catalogue.get('procedures', c)?.name,
+  };
+  const workingDays = (a: Date, b: Date) => (deps.calendar ? deps.calendar.workingDaysBetween(a, b) : Math.round((b.getTime() - a.getTime()) / 86_400_000));
+
+  return [
+    {
+      method: 'get',
+      path: '/v1/reports/weekly',
+      summary: 'The Saturday reconciliation report for an ISO week (Asia/Ho_Chi_Minh)',
+      description:
+        'Cases received in the week per agency and in total (answered on time / late, still open and overdue), the week’s escalations, transfers (and past the limit), reopenings, send-backs and findings; the overdue and escalated cases with their holder; top fields and procedures with an 8-week trend. Accept: text/csv (or format=csv) for a CSV with BOM. Identity: received = answeredOnTime + answeredLate + stillOpen.',
+      tags: ['Reports'],
+      access: [...READERS],
+      query: { type: 'object', additionalProperties: false, properties: { week: { type: 'string', pattern: '^\\d{4}-W\\d{2}$' }, format: { enum: ['json', 'csv'] } } },
+      responses: { 200: { description: 'The weekly report', schema: { type: 'object' } } },
+      handler: async (ctx) => {
+        const now = deps.clock();
+        const week = ctx.state.query?.week ?? isoWeekOf(now).label;
+        const { from, to } = isoWeekRange(week);
+        const [cohort, activity] = await Promise.all([casesReceived(deps.db, from, to), activityIn(deps.db, from, to)]);
+        const ids = [...new Set(activity.map((a) => a.case_id))];
+        const agencies = ids.length ? await deps.db('cases').whereIn('id', ids).select('id', deps.db.raw(`variables->>'agency' as agency`)) : [];
+        const trend = [];
+        for (let i = 7; i >= 0; i--) {
+          const f = new Date(from.getTime() - i * 7 * 86_400_000);
+          const t = new Date(f.getTime() + 7 * 86_400_000);
+          trend.push({ week: isoWeekOf(f).label, cohort: i === 0 ? cohort : await casesReceived(deps.db, f, t) });
+        }
+        const report = weeklyReport({ week, from, to, cohort, activity, caseAgency: new Map(agencies.map((a: any) => [a.id, a.agency])), trend, now, names });
+        if (wantsCsv(ctx)) {
+          sendCsv(ctx, `bao-cao-tuan-${week}.csv`, [...report.agencies, { agency: 'TỔNG', agencyName: 'Tổng cộng', ...report.totals }], [
+            ['agency', 'Mã cơ quan'],
+            ['agencyName', 'Cơ quan'],
+            ['received', 'Tiếp nhận'],
+            ['answered', 'Đã trả lời'],
+            ['answeredOnTime', 'Trả lời đúng hạn'],
+            ['answeredLate', 'Trả lời trễ hạn'],
+            ['stillOpen', 'Đang xử lý'],
+            ['stillOpenOverdue', 'Đang xử lý quá hạn'],
+            ['escalated', 'Chuyển VP UBND tỉnh'],
+            ['transferred', 'Chuyển cơ quan khác'],
+            ['transferredPastLimit', 'Chuyển quá giới hạn'],
+            ['reopened', 'Mở lại'],
+            ['sentBack', 'Bị trả lại'],
+            ['findings', 'Kết luận trách nhiệm'],
+          ]);
+          return;
+        }
+        ctx.body = report;
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/reports/scorecard',
+      summary: 'Per-agency KPIs for the PAR index (cases received in [from, to))',
+      description:
+        'onTimeRate = answeredOnTime / (answered + openOverdue) — open overdue cases count in the denominator; median and p90 handling time in working days; transfers per case; findings by kind; satisfaction rate. Formulas in docs/reports.md.',
+      tags: ['Reports'],
+      access: [...READERS],
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, format: { enum: ['json', 'csv'] } },
+      },
+      responses: { 200: { description: 'Scorecard', schema: { type: 'object' } } },
+      handler: async (ctx) => {
+        const now = deps.clock();
+        const q = ctx.state.query ?? {};
+        const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
+        const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 31 * 86_400_000);
+        if (from >= to) throw new InputError('from must be before to.', [{ path: '/from', message: 'must be before to' }]);
+        const cohort = await casesReceived(deps.db, from, to);
+        const findings = (await activityIn(deps.db, from, new Date(Math.max(to.getTime(), now.getTime())))).filter((a) => a.type === 'finding.recorded');
+        const rows = scorecard({ cohort, findings, now, workingDays, agencyName: names.agency });
+        if (wantsCsv(ctx)) {
+          sendCsv(
+            ctx,
+            'bang-diem.csv',
+            rows.map((r) => ({ ...r, onTimeRate: r.onTimeRate ?? '', median: r.handlingWorkingDays.median ?? '', p90: r.handlingWorkingDays.p90 ?? '', satisfactionRate: r.satisfactionRate ?? '', findings: JSON.stringify(r.findings) })),
+            [
+              ['agency', 'Mã cơ quan'],
+              ['agencyName', 'Cơ quan'],
+              ['received', 'Tiếp nhận'],
+              ['answered', 'Đã trả lời'],
+              ['answeredOnTime', 'Đúng hạn'],
+              ['openOverdue', 'Quá hạn chưa trả lời'],
+              ['onTimeRate', 'Tỷ lệ đúng hạn'],
+              ['median', 'Trung vị ngày làm việc'],
+              ['p90', 'P90 ngày làm việc'],
+              ['transfersPerCase', 'Số lần chuyển / hồ sơ'],
+              ['findings', 'Kết luận'],
+              ['satisfactionRate', 'Tỷ lệ hài lòng'],
+            ],
+          );
+          return;
+        }
+        ctx.body = { from: from.toISOString(), to: to.toISOString(), agencies: rows };
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/reports/stats',
+      summary: 'Cases received, closed, late and escalated by agency, field, unit or channel, per day, week or month',
+      tags: ['Reports'],
+      access: [...READERS],
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['groupBy'],
+        properties: {
+          groupBy: { enum: ['agency', 'field', 'unit', 'channel'] },
+          period: { enum: ['day', 'week', 'month'] },
+          from: { type: 'string', format: 'date' },
+          to: { type: 'string', format: 'date' },
+        },
+      },
+      responses: { 200: { description: 'Rows per period and group', schema: { type: 'array', items: { type: 'object' } } } },
+      handler: async (ctx) => {
+        const q = ctx.state.query;
+        const now = deps.clock();
+        const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
+        const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 366 * 86_400_000);
+        ctx.body = await receivedStats(deps.db, q.groupBy as GroupBy, (q.period ?? 'month') as Period, from, to);
+      },
+    },
+  ];
+}

@@ -1,0 +1,199 @@
+import type { ActivityRow, CaseFacts } from '../db/reports.js';
+import { InputError } from './errors.js';
+
+const VN_OFFSET_MS = 7 * 3_600_000;
+
+/** ISO week "2026-W48" → [Monday 00:00, next Monday 00:00) in Asia/Ho_Chi_Minh. */
+export function isoWeekRange(week: string): { from: Date; to: Date } {
+  const m = /^(\d{4})-W(\d{2})$/.exec(week);
+  if (!m) throw new InputError('week must be an ISO week such as 2026-W48.', [{ path: '/week', message: 'must look like 2026-W48' }]);
+  const year = Number(m[1]);
+  const w = Number(m[2]);
+  const jan4 = new Date(Date.UTC(year, 0, 4));
+  const isoDay = jan4.getUTCDay() || 7;
+  const weeksInYear = isoWeekOf(new Date(Date.UTC(year, 11, 28))).week;
+  if (w < 1 || w > weeksInYear) throw new InputError(`${year} has weeks 01 to ${weeksInYear}.`, [{ path: '/week', message: `week must be between 01 and ${weeksInYear}` }]);
+  const mondayUtc = Date.UTC(year, 0, 4 - (isoDay - 1) + (w - 1) * 7);
+  const from = new Date(mondayUtc - VN_OFFSET_MS);
+  return { from, to: new Date(from.getTime() + 7 * 86_400_000) };
+}
+
+/** The ISO week a moment falls in, in Vietnam time. */
+export function isoWeekOf(at: Date): { year: number; week: number; label: string } {
+  const local = new Date(at.getTime() + VN_OFFSET_MS);
+  const d = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const year = d.getUTCFullYear();
+  const week = Math.ceil(((d.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 + 1) / 7);
+  return { year, week, label: `${year}-W${String(week).padStart(2, '0')}` };
+}
+
+export interface Counts {
+  received: number;
+  answered: number;
+  answeredOnTime: number;
+  answeredLate: number;
+  stillOpen: number;
+  stillOpenOverdue: number;
+  escalated: number;
+  transferred: number;
+  transferredPastLimit: number;
+  reopened: number;
+  sentBack: number;
+  findings: number;
+}
+
+const zero = (): Counts => ({ received: 0, answered: 0, answeredOnTime: 0, answeredLate: 0, stillOpen: 0, stillOpenOverdue: 0, escalated: 0, transferred: 0, transferredPastLimit: 0, reopened: 0, sentBack: 0, findings: 0 });
+
+function isOverdue(c: CaseFacts, now: Date): boolean {
+  return c.status !== 'completed' && (c.late || (c.openTaskDue !== null && c.openTaskDue < now));
+}
+
+/**
+ * The Saturday reconciliation: the week's cohort (cases received in the
+ * week) with what became of them, and the week's activity (transfers,
+ * escalations, send-backs, reopenings, findings), per agency and in total.
+ * Identity, per agency and in total: received = answeredOnTime + answeredLate + stillOpen.
+ */
+export function weeklyReport(input: {
+  week: string;
+  from: Date;
+  to: Date;
+  cohort: CaseFacts[];
+  activity: ActivityRow[];
+  caseAgency: Map<string, string | null>;
+  trend: Array<{ week: string; cohort: CaseFacts[] }>;
+  now: Date;
+  names: { agency: (code: string) => string | undefined; field: (code: string) => string | undefined; procedure: (code: string) => string | undefined };
+}) {
+  const byAgency = new Map<string, Counts>();
+  const total = zero();
+  const bucket = (agency: string | null) => {
+    const key = agency ?? '(chưa phân công)';
+    let c = byAgency.get(key);
+    if (!c) byAgency.set(key, (c = zero()));
+    return [c, total];
+  };
+  for (const c of input.cohort) {
+    for (const b of bucket(c.agency)) {
+      b.received++;
+      if (c.answeredAt) {
+        b.answered++;
+        if (c.late) b.answeredLate++;
+        else b.answeredOnTime++;
+      } else {
+        b.stillOpen++;
+        if (isOverdue(c, input.now)) b.stillOpenOverdue++;
+      }
+    }
+  }
+  for (const e of input.activity) {
+    const caseAgency = input.caseAgency.get(e.case_id) ?? null;
+    if (e.type === 'case.escalated') {
+      for (const b of bucket(caseAgency)) {
+        b.escalated++;
+        if (e.payload.escalationReason === 'transfer-limit') b.transferredPastLimit++;
+        if (e.payload.escalationReason === 'dissatisfied') b.reopened++;
+      }
+    } else if (e.type === 'finding.recorded') {
+      for (const b of bucket(e.payload.findingAgency ?? caseAgency)) b.findings++;
+    } else if (e.element_id === 'handle' && e.payload.output?.outcome === 'transfer') {
+      // A transfer counts against the agency that passed the case on.
+      for (const b of bucket(e.actor_agency ?? caseAgency)) b.transferred++;
+    } else if (e.element_id === 'review' && e.payload.output?.reviewDecision === 'sendBack') {
+      for (const b of bucket(caseAgency)) b.sentBack++;
+    }
+  }
+  const agencies = [...byAgency.entries()]
+    .map(([agency, counts]) => ({ agency, agencyName: input.names.agency(agency) ?? agency, ...counts }))
+    .sort((a, b) => b.received - a.received || a.agency.localeCompare(b.agency));
+  const reconciles = (c: Counts) => c.received === c.answeredOnTime + c.answeredLate + c.stillOpen;
+
+  const attention = input.cohort
+    .filter((c) => c.status !== 'completed' && (isOverdue(c, input.now) || c.escalated))
+    .map((c) => ({ code: c.code, title: c.title, holder: c.openTaskGroups, agency: c.agency, due: c.openTaskDue?.toISOString() ?? null, overdue: isOverdue(c, input.now), escalated: c.escalated }));
+
+  const top = (key: 'field' | 'procedure', name: (code: string) => string | undefined) => {
+    const counts = new Map<string, number>();
+    for (const c of input.cohort) if (c[key]) counts.set(c[key]!, (counts.get(c[key]!) ?? 0) + 1);
+    return [...counts.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, 10)
+      .map(([code, count]) => ({
+        code,
+        name: name(code) ?? code,
+        count,
+        trend: input.trend.map((t) => ({ week: t.week, count: t.cohort.filter((c) => c[key] === code).length })),
+      }));
+  };
+
+  return {
+    week: input.week,
+    from: input.from.toISOString(),
+    to: input.to.toISOString(),
+    totals: total,
+    agencies,
+    reconciliation: { ok: reconciles(total) && agencies.every(reconciles), identity: 'received = answeredOnTime + answeredLate + stillOpen' },
+    overdueAndEscalated: attention,
+    topFields: top('field', input.names.field),
+    topProcedures: top('procedure', input.names.procedure),
+  };
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  const i = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+}
+
+/**
+ * Per-agency KPIs for the PAR index over cases received in the period.
+ * onTimeRate = answeredOnTime / (answered + openOverdue): open overdue cases
+ * stay in the denominator, so not answering never looks better than answering late.
+ */
+export function scorecard(input: {
+  cohort: CaseFacts[];
+  findings: ActivityRow[];
+  now: Date;
+  workingDays: (from: Date, to: Date) => number;
+  agencyName: (code: string) => string | undefined;
+}) {
+  const groups = new Map<string, CaseFacts[]>();
+  for (const c of input.cohort) {
+    const key = c.agency ?? '(chưa phân công)';
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.entries()]
+    .map(([agency, cases]) => {
+      const answered = cases.filter((c) => c.answeredAt);
+      const answeredOnTime = answered.filter((c) => !c.late).length;
+      const openOverdue = cases.filter((c) => isOverdue(c, input.now)).length;
+      const days = answered.map((c) => input.workingDays(c.createdAt, c.answeredAt!)).sort((a, b) => a - b);
+      const rated = cases.filter((c) => c.satisfied !== null);
+      const findingsByKind: Record<string, number> = {};
+      for (const f of input.findings) {
+        if (f.payload.findingAgency !== agency) continue;
+        const kind = String(f.payload.finding);
+        findingsByKind[kind] = (findingsByKind[kind] ?? 0) + 1;
+      }
+      const denominator = answered.length + openOverdue;
+      return {
+        agency,
+        agencyName: input.agencyName(agency) ?? agency,
+        received: cases.length,
+        answered: answered.length,
+        answeredOnTime,
+        openOverdue,
+        onTimeRate: denominator ? answeredOnTime / denominator : null,
+        handlingWorkingDays: { median: percentile(days, 50), p90: percentile(days, 90) },
+        transfersPerCase: cases.length ? cases.reduce((n, c) => n + c.transferCount, 0) / cases.length : 0,
+        findings: findingsByKind,
+        satisfactionRate: rated.length ? rated.filter((c) => c.satisfied).length / rated.length : null,
+        rated: rated.length,
+      };
+    })
+    .sort((a, b) => a.agency.localeCompare(b.agency));
+}
