@@ -142,6 +142,13 @@ describe('Auditors’ history: complete, tamper-evident, masked, exportable', ()
       const reads = await t.db('case_events').where({ case_id: caseId, type: 'pii.read' });
       expect(reads.length).to.equal(Number((before as any).n) + 1);
       expect(reads[reads.length - 1].actor_id).to.equal(auditorWithPii.id);
+      const view = await h.s.http.get(`/v1/cases/${code}`).set(auditorWithPii);
+      expect(view.body.variables.citizenPhone).to.equal('0938111222');
+      const after = await t.db('case_events').where({ case_id: caseId, type: 'pii.read' });
+      expect(after.length).to.equal(reads.length + 1);
+      await h.s.http.get('/v1/history/events?type=case.started').set(auditorWithPii);
+      const exported = await t.db('case_events').whereNull('case_id').where({ type: 'pii.exported' });
+      expect(exported).to.have.length(1);
     });
 
     it('Given agencies, the one that held the case reads its history and another gets 404', async () => {

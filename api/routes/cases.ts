@@ -4,7 +4,7 @@ import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempot
 import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { maskVariables } from '../pii.js';
+import { isExceptionalPiiRead, maskVariables } from '../pii.js';
 import { MessageBody, StartCaseBody } from '../schemas.js';
 
 const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
@@ -43,6 +43,9 @@ export async function loadCaseView(deps: AppDeps, code: string, principal: Princ
     throw new NotFoundError(`Case ${code} does not exist.`);
   }
   const tasks = await openTasksOfCase(deps.db, row.id);
+  if (isExceptionalPiiRead(principal)) {
+    await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal), payload: { what: 'case' } });
+  }
   return {
     id: row.id,
     code: row.code,

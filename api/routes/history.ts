@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
 import { caseHistory, streamEvents, type EventRow } from '../../db/history.js';
 import { NotFoundError } from '../../engine/errors.js';
-import { verifyChains } from '../../engine/history.js';
+import { appendSystemEvent, verifyChains } from '../../engine/history.js';
 import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
@@ -128,9 +128,13 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       responses: {
         200: { description: 'One event per line (application/x-ndjson) or CSV rows (text/csv)', contentType: 'application/x-ndjson', schema: { type: 'string' } },
       },
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const p = ctx.state.principal!;
         const q = ctx.state.query ?? {};
+        if (isExceptionalPiiRead(p)) {
+          // An unmasked export spans many cases: it is recorded once, on the system chain.
+          await deps.db.transaction((trx) => appendSystemEvent(trx, { type: 'pii.exported', payload: { filter: q }, actor: actorOf(p, ctx.state.requestId) }));
+        }
         const csv = q.format === 'csv' || (!q.format && ctx.accepts('application/x-ndjson', 'text/csv') === 'text/csv');
         const rows = streamEvents(deps.db, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, agency: q.agency, actor: q.actor, type: q.type });
         const stamp = new Date().toISOString().slice(0, 10);
