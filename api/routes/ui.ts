@@ -7,11 +7,15 @@ import { PACKAGE_ROOT } from '../version.js';
 
 const UI_DIR = join(PACKAGE_ROOT, 'api', 'ui');
 const BPMN_JS = join(PACKAGE_ROOT, 'node_modules', 'bpmn-js', 'dist');
+const CHART_JS = join(PACKAGE_ROOT, 'node_modules', 'chart.js', 'dist');
 
 /** The only files served under /ui/assets: our page scripts and bpmn-js's prebuilt viewer from npm. */
 const ASSETS: Record<string, { file: string; type: string }> = {
   'case.js': { file: join(UI_DIR, 'case.js'), type: 'application/javascript; charset=utf-8' },
   'ui.css': { file: join(UI_DIR, 'ui.css'), type: 'text/css; charset=utf-8' },
+  'dashboard.js': { file: join(UI_DIR, 'dashboard.js'), type: 'application/javascript; charset=utf-8' },
+  'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
   'bpmn-navigated-viewer.js': { file: join(BPMN_JS, 'bpmn-navigated-viewer.production.min.js'), type: 'application/javascript; charset=utf-8' },
   'bpmn-js.css': { file: join(BPMN_JS, 'assets', 'bpmn-js.css'), type: 'text/css; charset=utf-8' },
   'diagram-js.css': { file: join(BPMN_JS, 'assets', 'diagram-js.css'), type: 'text/css; charset=utf-8' },
@@ -32,6 +36,20 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
         ctx.type = 'text/html; charset=utf-8';
         ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
         ctx.body = createReadStream(join(UI_DIR, 'case.html'));
+      },
+    },
+    {
+      method: 'get',
+      path: '/ui/dashboard',
+      summary: 'Saturday-review dashboard: the weekly report with charts, for a projector and for print',
+      description: 'An HTML page; it reads GET /v1/reports/weekly and /v1/reports/stats with the caller’s key (coordinator, reviewer or auditor). ?week=YYYY-Www picks the week.',
+      tags: ['UI'],
+      access: 'public',
+      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      handler: (ctx) => {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+        ctx.body = createReadStream(join(UI_DIR, 'dashboard.html'));
       },
     },
     {

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { createApp } from '../api/app.js';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { Hotline } from './helpers/scenario.js';
+import { ROOT } from './helpers/system.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('Saturday-review dashboard in a real browser (headless Chromium)', function () {
+  this.timeout(120_000);
+  let t: TestDb;
+  let h: Hotline;
+  let server: Server;
+  let browser: Browser;
+  let base: string;
+
+  before(async () => {
+    expect(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run').to.equal(true);
+    t = await freshDb();
+    h = await Hotline.open(t.db);
+    const fields = ['DAT-DAI', 'XAY-DUNG', 'Y-TE', 'DAT-DAI', 'GIAO-DUC', 'DAT-DAI', 'MOI-TRUONG', 'XAY-DUNG'];
+    for (const [i, field] of fields.entries()) {
+      const kase = await h.intake({ title: `Phản ánh minh họa ${i + 1}`, field, procedure: field === 'DAT-DAI' ? 'DD-CAP-GCN-LAN-DAU' : undefined });
+      const agency = kase.variables.agency as string;
+      if (i % 3 === 0) {
+        await h.act(kase.code, 'handle', agency, { outcome: 'answer', answer: 'Đã giải quyết dứt điểm.' });
+        await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+      } else if (i % 3 === 1) {
+        await h.act(kase.code, 'handle', agency, { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' }); // escalated
+      }
+    }
+    server = createApp(h.s).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    await t?.close();
+  });
+
+  it('Given a coordinator opens the dashboard, then the week’s totals, charts, escalated cases and top procedures are shown', async () => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
+    const key = h.keys.coordinator.Authorization.slice('Bearer '.length);
+    await page.goto(`${base}/ui/dashboard#key=${encodeURIComponent(key)}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const tiles = await page.locator('#totals .tile').allInnerTexts();
+    expect(tiles[0]).to.match(/^8\s*Tiếp nhận/);
+    expect(tiles.find((x) => x.includes('Chuyển VP UBND tỉnh'))).to.match(/^3/);
+    for (const id of ['byDay', 'onTime', 'topFields']) {
+      const drawn = await page.evaluate((cid) => {
+        const c = document.getElementById(cid) as HTMLCanvasElement;
+        return c.width > 0 && c.toDataURL().length > 1000;
+      }, id);
+      expect(drawn, `${id} chart drawn`).to.equal(true);
+    }
+    expect(await page.locator('#attention tbody tr').count()).to.equal(3);
+    expect(await page.locator('#procedures tbody tr').first().innerText()).to.contain('3');
+    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'dashboard.png'), fullPage: true });
+    await page.close();
+  });
+});
