@@ -99,7 +99,7 @@ export class Runtime {
         try {
           return await this.db.transaction(async (trx) => {
             const [row] = await trx('cases')
-              .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id })
+              .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id, created_at: new Date(), updated_at: new Date() })
               .returning('*');
             const session = new EngineSession(row.id, context, this.hooks(trx));
             try {
