@@ -40,6 +40,28 @@ export function eventHash(prevHash: string | null, e: ChainedEvent): string {
   return createHash('sha256').update(`${prevHash ?? ''}\n${canonical}`).digest('hex');
 }
 
+function toRow(caseId: string | null, seq: number, e: PendingEvent, at: Date): ChainedEvent {
+  return {
+    case_id: caseId,
+    seq,
+    type: e.type,
+    element_id: e.elementId ?? null,
+    element_name: e.elementName ?? null,
+    element_type: e.elementType ?? null,
+    actor_id: e.actor.id,
+    actor_roles: e.actor.roles,
+    actor_agency: e.actor.agency,
+    request_id: e.actor.requestId ?? null,
+    payload: JSON.parse(JSON.stringify(e.payload ?? {})),
+    at,
+  };
+}
+
+/** The stored form of a chained event: payload as JSON text, linked to `prev`. */
+function stored(row: ChainedEvent, prev: string | null) {
+  return { ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash: eventHash(prev, row) };
+}
+
 /**
  * Append events to a case's history, chained to its last event. Call only
  * inside the command's transaction with the case row locked, so no other
@@ -53,24 +75,9 @@ export async function appendEvents(trx: Knex.Transaction, caseId: string, events
   // Milliseconds: the precision a JS Date carries back from the database, so the hash recomputes.
   const at = new Date();
   const rows = events.map((e) => {
-    const row: ChainedEvent = {
-      case_id: caseId,
-      seq: ++seq,
-      type: e.type,
-      element_id: e.elementId ?? null,
-      element_name: e.elementName ?? null,
-      element_type: e.elementType ?? null,
-      actor_id: e.actor.id,
-      actor_roles: e.actor.roles,
-      actor_agency: e.actor.agency,
-      request_id: e.actor.requestId ?? null,
-      payload: JSON.parse(JSON.stringify(e.payload ?? {})),
-      at,
-    };
-    const hash = eventHash(prev, row);
-    const stored = { ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash };
-    prev = hash;
-    return stored;
+    const row = stored(toRow(caseId, ++seq, e, at), prev);
+    prev = row.hash;
+    return row;
   });
   await trx('case_events').insert(rows);
 }
@@ -82,22 +89,7 @@ export async function appendEvents(trx: Knex.Transaction, caseId: string, events
 export async function appendSystemEvent(trx: Knex.Transaction, event: PendingEvent): Promise<void> {
   await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['case_events:system-chain']);
   const last = await trx('case_events').whereNull('case_id').orderBy('seq', 'desc').first('seq', 'hash');
-  const row: ChainedEvent = {
-    case_id: null,
-    seq: (last?.seq ?? 0) + 1,
-    type: event.type,
-    element_id: event.elementId ?? null,
-    element_name: event.elementName ?? null,
-    element_type: event.elementType ?? null,
-    actor_id: event.actor.id,
-    actor_roles: event.actor.roles,
-    actor_agency: event.actor.agency,
-    request_id: event.actor.requestId ?? null,
-    payload: JSON.parse(JSON.stringify(event.payload ?? {})),
-    at: new Date(),
-  };
-  const prev = last?.hash ?? null;
-  await trx('case_events').insert({ ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash: eventHash(prev, row) });
+  await trx('case_events').insert(stored(toRow(null, (last?.seq ?? 0) + 1, event, new Date()), last?.hash ?? null));
 }
 
 export interface VerifyReport {

@@ -1,16 +1,14 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './helpers/browser.js';
 import { createApp } from '../api/app.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
 import { ROOT } from './helpers/system.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('Case page in a real browser (headless Chromium)', function () {
   this.timeout(90_000);
@@ -22,7 +20,6 @@ describe('Case page in a real browser (headless Chromium)', function () {
   let code: string;
 
   before(async () => {
-    expect(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run (apt-get install chromium)').to.equal(true);
     t = await freshDb();
     h = await Hotline.open(t.db);
     const kase = await h.intake({ title: 'Xe tải chở cát làm hỏng đường', field: 'GIAO-THONG', citizenName: 'Đỗ Văn Hùng', citizenPhone: '0977000111' });
@@ -32,7 +29,7 @@ describe('Case page in a real browser (headless Chromium)', function () {
     server = createApp(h.s).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

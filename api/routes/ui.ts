@@ -11,6 +11,7 @@ const CHART_JS = join(PACKAGE_ROOT, 'node_modules', 'chart.js', 'dist');
 
 /** The only files served under /ui/assets: our page scripts and bpmn-js's prebuilt viewer from npm. */
 const ASSETS: Record<string, { file: string; type: string }> = {
+  'common.js': { file: join(UI_DIR, 'common.js'), type: 'application/javascript; charset=utf-8' },
   'case.js': { file: join(UI_DIR, 'case.js'), type: 'application/javascript; charset=utf-8' },
   'ui.css': { file: join(UI_DIR, 'ui.css'), type: 'text/css; charset=utf-8' },
   'dashboard.js': { file: join(UI_DIR, 'dashboard.js'), type: 'application/javascript; charset=utf-8' },

@@ -1,16 +1,11 @@
-/* global window, document, fetch, sessionStorage, URLSearchParams, BpmnJS */
+/* global window, document, BpmnJS */
 // The case page: the case's own diagram version with the path it took, and its timeline.
-// The API key stays in this tab (sessionStorage); a key given in the URL fragment
-// (#key=…) is taken and removed from the address bar, so it never reaches a server log.
 (function () {
   'use strict';
+  const { showError, askForKey, hasKey } = window.PaknUi;
+  const api = (path) => window.PaknUi.api(path, load);
   const code = decodeURIComponent(window.location.pathname.split('/').pop());
   document.getElementById('code').textContent = code;
-  const fragmentKey = new URLSearchParams(window.location.hash.slice(1)).get('key');
-  if (fragmentKey) {
-    sessionStorage.setItem('pakn-key', fragmentKey);
-    window.history.replaceState(null, '', window.location.pathname);
-  }
 
   const TYPE_LABELS = {
     'case.started': 'Tiếp nhận hồ sơ',
@@ -27,35 +22,6 @@
     'activity.cancelled': 'Hủy bước',
     'pii.read': 'Xem dữ liệu cá nhân',
   };
-
-  function showError(message) {
-    const el = document.getElementById('error');
-    el.textContent = message;
-    el.hidden = false;
-  }
-
-  async function api(path) {
-    const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
-    if (res.status === 401) {
-      sessionStorage.removeItem('pakn-key');
-      askForKey();
-      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
-    }
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.detail || 'Lỗi ' + res.status);
-    return body;
-  }
-
-  function askForKey() {
-    const form = document.getElementById('login');
-    form.hidden = false;
-    form.onsubmit = function (e) {
-      e.preventDefault();
-      sessionStorage.setItem('pakn-key', document.getElementById('key').value.trim());
-      form.hidden = true;
-      load();
-    };
-  }
 
   function renderTimeline(events) {
     const list = document.getElementById('timeline');
@@ -83,7 +49,7 @@
   }
 
   async function load() {
-    if (!sessionStorage.getItem('pakn-key')) return askForKey();
+    if (!hasKey()) return askForKey(load);
     try {
       const [view, history] = await Promise.all([api('/v1/cases/' + encodeURIComponent(code) + '/diagram'), api('/v1/cases/' + encodeURIComponent(code) + '/history')]);
       document.getElementById('status').textContent = (view.status === 'completed' ? 'đã kết thúc' : 'đang xử lý') + ' · quy trình ' + view.process.key + ' phiên bản ' + view.process.version;

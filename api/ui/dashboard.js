@@ -1,43 +1,11 @@
-/* global window, document, fetch, sessionStorage, URLSearchParams, Chart */
+/* global window, document, URLSearchParams, Chart */
 // The Saturday-review dashboard: the weekly report of GET /v1/reports/weekly, drawn for a projector.
 (function () {
   'use strict';
-  const fragmentKey = new URLSearchParams(window.location.hash.slice(1)).get('key');
-  if (fragmentKey) {
-    sessionStorage.setItem('pakn-key', fragmentKey);
-    window.history.replaceState(null, '', window.location.pathname + window.location.search);
-  }
+  const { showError, askForKey, hasKey } = window.PaknUi;
+  const api = (path) => window.PaknUi.api(path, load);
   const DAYS = ['Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy', 'Chủ nhật'];
   const charts = {};
-
-  function showError(message) {
-    const el = document.getElementById('error');
-    el.textContent = message;
-    el.hidden = !message;
-  }
-
-  async function api(path) {
-    const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
-    if (res.status === 401) {
-      sessionStorage.removeItem('pakn-key');
-      askForKey();
-      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
-    }
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.detail || 'Lỗi ' + res.status);
-    return body;
-  }
-
-  function askForKey() {
-    const form = document.getElementById('login');
-    form.hidden = false;
-    form.onsubmit = function (e) {
-      e.preventDefault();
-      sessionStorage.setItem('pakn-key', document.getElementById('key').value.trim());
-      form.hidden = true;
-      load();
-    };
-  }
 
   function draw(id, config) {
     if (charts[id]) charts[id].destroy();
@@ -66,7 +34,7 @@
   }
 
   async function load() {
-    if (!sessionStorage.getItem('pakn-key')) return askForKey();
+    if (!hasKey()) return askForKey(load);
     const week = document.getElementById('week').value;
     showError('');
     try {

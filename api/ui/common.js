@@ -1,0 +1,45 @@
+/* global window, document, fetch, sessionStorage, URLSearchParams */
+// Shared by the pages: the API key lives in this tab only (sessionStorage). A key
+// given in the URL fragment (#key=…) is taken and removed from the address bar,
+// so it never reaches a server log.
+(function () {
+  'use strict';
+  const fragmentKey = new URLSearchParams(window.location.hash.slice(1)).get('key');
+  if (fragmentKey) {
+    sessionStorage.setItem('pakn-key', fragmentKey);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+
+  function showError(message) {
+    const el = document.getElementById('error');
+    el.textContent = message || '';
+    el.hidden = !message;
+  }
+
+  /** Show the key form; `then` runs once a key is entered. */
+  function askForKey(then) {
+    const form = document.getElementById('login');
+    form.hidden = false;
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      sessionStorage.setItem('pakn-key', document.getElementById('key').value.trim());
+      form.hidden = true;
+      then();
+    };
+  }
+
+  /** GET an API path with the tab's key; problem+json details become the error message. */
+  async function api(path, onUnauthorized) {
+    const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
+    if (res.status === 401) {
+      sessionStorage.removeItem('pakn-key');
+      askForKey(onUnauthorized);
+      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
+    }
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.detail || 'Lỗi ' + res.status);
+    return body;
+  }
+
+  window.PaknUi = { api, askForKey, showError, hasKey: () => Boolean(sessionStorage.getItem('pakn-key')) };
+})();
