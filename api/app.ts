@@ -44,7 +44,8 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
 
 export function createApp(deps: AppDeps): Koa<State> {
   const app = new Koa<State>();
-  app.proxy = true;
+  // Only behind a proxy that sets X-Forwarded-For; otherwise anyone could pick their own IP for the per-IP limits.
+  app.proxy = deps.trustProxy ?? false;
   const router = new Router<State>();
   mountRoutes(router, routeSpecs(deps), deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
   app.use(errorMiddleware(deps.log, deps.metrics));

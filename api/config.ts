@@ -14,6 +14,8 @@ export interface Config {
   seedDemo: boolean;
   /** Write requests per API key per minute on one node; 0 turns the limit off. */
   writeRateLimitPerMinute: number;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits per IP). */
+  trustProxy: boolean;
   /** HTTP SMS provider; unset → messages go to the log. */
   smsUrl?: string;
   smsToken?: string;
@@ -26,6 +28,12 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}; got "${raw}".`);
   return n;
+}
+
+function bool(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false; got "${raw}".`);
+  return raw === 'true';
 }
 
 function smsUrl(raw: string | undefined): string | undefined {
@@ -56,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobPollMs: int('PAKN_JOB_POLL_MS', env.PAKN_JOB_POLL_MS, 1000, 10, 600_000),
     seedDemo: seed === 'true',
     writeRateLimitPerMinute: int('PAKN_WRITE_RATE_LIMIT', env.PAKN_WRITE_RATE_LIMIT, 300, 0, 1_000_000),
+    trustProxy: bool('PAKN_TRUST_PROXY', env.PAKN_TRUST_PROXY, false),
     smsUrl: smsUrl(env.PAKN_SMS_URL),
     smsToken: env.PAKN_SMS_TOKEN?.trim() || undefined,
   };

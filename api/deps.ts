@@ -23,6 +23,8 @@ export interface AppDeps {
   authenticators: Authenticator[];
   log: Logger;
   metrics?: Metrics;
+  /** Trust X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
   /** Writes per API key per minute (0: no limit). */
   writeRateLimitPerMinute: number;
   /** Definition key used when POST /v1/cases names no process. */

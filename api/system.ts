@@ -59,6 +59,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisions,
     smsTemplates: SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')),
     agencyName: (code) => catalogue.get('agencies', code)?.name,
+    checkMessage: (name, payload) => forms.checkMessage(name, payload),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
       log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');
@@ -89,6 +90,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     metrics,
     clock: () => new Date(),
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+    trustProxy: config.trustProxy,
     runtime,
     forms,
     keys,
@@ -126,7 +128,8 @@ async function deliverSms(db: Db, gateway: SmsGateway, log: Logger, job: JobRow)
     await done({ skipped: !p.to ? 'no phone number' : `no template "${p.template}"` }, 'skipped');
     return;
   }
-  const { providerId } = await gateway.send({ to: p.to, text: p.text, idempotencyKey: smsReference(job.id) });
+  // Providers want the number alone: spaces, dots and brackets typed at intake are dropped.
+  const { providerId } = await gateway.send({ to: p.to.replace(/[^\d+]/g, ''), text: p.text, idempotencyKey: smsReference(job.id) });
   await done({ gateway: gateway.name, providerId, sentAt: new Date().toISOString() });
 }
 

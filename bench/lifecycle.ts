@@ -67,7 +67,7 @@ async function throughApi(databaseUrl?: string) {
     };
   }
   const system = await createSystem(
-    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: join(here, '..', 'processes'), logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0 },
+    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: join(here, '..', 'processes'), logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
     { log: createLogger('silent') },
   );
   try {

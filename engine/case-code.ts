@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 
 // No 0/O, 1/I/L, 5/S or 8/B: a code read out over a phone line must not be
-// misheard or mistyped. 27 symbols ^ 5 ≈ 14 million codes per month prefix.
-const ALPHABET = '2345679ACDEFGHJKMNPQRTUVWXYZ';
+// misheard or mistyped. 27 symbols ^ 5 ≈ 14.3 million codes per month prefix.
+const ALPHABET = '234679ACDEFGHJKMNPQRTUVWXYZ';
 
 /** A citizen-facing case code such as PA2611-7K3QX: prefix, yymm in Asia/Ho_Chi_Minh, five symbols. */
 export function newCaseCode(now = new Date()): string {

@@ -53,6 +53,16 @@ export class FormRegistry {
     return this.schemas.get(key);
   }
 
+  /**
+   * A BPMN message's payload must match processes/forms/message-<name>.schema.json:
+   * its fields become case variables, so an undeclared field is refused.
+   */
+  checkMessage(name: string, payload: Record<string, unknown>): void {
+    const key = `message-${name}`;
+    if (!this.has(key)) throw new UnprocessableError(`Message "${name}" has no form: add processes/forms/${key}${SUFFIX} declaring the fields it may carry.`);
+    this.check(key, payload);
+  }
+
   /** Throws 422 with one problem per field when `data` does not satisfy the form. */
   check(formKey: string | null | undefined, data: unknown): void {
     if (!formKey) return;

@@ -54,6 +54,8 @@ export interface RuntimeOptions {
   smsTemplates?: SmsTemplates;
   /** An agency's name for messages (from the catalogue). */
   agencyName?: (code: string) => string | undefined;
+  /** Validates a BPMN message's payload before it is delivered (forms message-<name>). */
+  checkMessage?: (name: string, payload: Record<string, unknown>) => void;
   /** Called after each command commits; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
@@ -142,7 +144,12 @@ export class Runtime {
     );
   }
 
-  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+  /**
+   * Deliver a message. `check` validates the payload first (its fields become
+   * case variables, so a message must not be able to set, say, the agency).
+   */
+  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor; check?: (name: string, payload: Record<string, unknown>) => void }): Promise<CommandResult> {
+    (input.check ?? this.options.checkMessage)?.(input.name, input.payload ?? {});
     const row = await this.db('cases').where({ code: input.code }).first('id');
     if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
     return this.timed('correlateMessage', () =>

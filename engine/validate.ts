@@ -1,5 +1,12 @@
+import { createRequire } from 'node:module';
 import { feelSyntaxError, isFeel } from './feel.js';
 import { parseBpmn } from './bpmn.js';
+
+// bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
+const require = createRequire(import.meta.url);
+const BpmnLinter = require('bpmnlint/lib/linter') as new (options: unknown) => { lint(root: unknown): Promise<Record<string, Array<{ id?: string; message: string; category?: string }>>> };
+const NodeResolver = require('bpmnlint/lib/resolver/node-resolver') as new () => unknown;
+const modelingLinter = new BpmnLinter({ config: { extends: 'bpmnlint:recommended' }, resolver: new NodeResolver() });
 
 export interface Problem {
   elementId: string | null;
@@ -216,6 +223,20 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
 
   for (const p of processes) {
     for (const el of p.flowElements ?? []) visit(el);
+  }
+  // bpmnlint's recommended modelling rules (labels, implicit splits, missing DI…): advice, not refusals —
+  // they are about how a diagram reads; what the engine cannot run is refused by the rules above.
+  try {
+    // On its own parse: the linter's traversal leaves marks on the tree that change the
+    // context built from it (cases then never reach their first wait state).
+    const reports = await modelingLinter.lint((await parseBpmn(xml)).rootElement);
+    for (const [rule, items] of Object.entries(reports)) {
+      for (const item of items) {
+        add(item.id ?? null, `bpmnlint/${rule}`, `${item.message} (modelling rule ${rule}${item.category === 'error' ? ', recommended as an error by bpmnlint' : ''})`, 'warning');
+      }
+    }
+  } catch (err: any) {
+    add(null, 'bpmnlint', `The modelling rules could not be checked: ${err?.message ?? err}`, 'warning');
   }
   const main = executable[0];
   return { problems, moddle, processId: main?.id, processName: main?.name };

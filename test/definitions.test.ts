@@ -111,6 +111,15 @@ describe('Deploying definitions', () => {
     expect(await t.db('definitions').where({ key: 'bad' })).to.have.length(0);
   });
 
+  it('Given a diagram that runs but reads badly, validation adds bpmnlint’s recommended modelling rules as warnings naming the element', async () => {
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('simple.bpmn') });
+    expect(res.body.valid).to.equal(true);
+    const lint = res.body.problems.filter((p: any) => p.rule.startsWith('bpmnlint/'));
+    expect(lint.length).to.be.greaterThan(0);
+    expect(lint.every((p: any) => p.severity === 'warning')).to.equal(true);
+    expect(lint).to.deep.include.members([{ elementId: 'start', rule: 'bpmnlint/label-required', severity: 'warning', message: lint.find((p: any) => p.elementId === 'start' && p.rule === 'bpmnlint/label-required').message }]);
+  });
+
   it('Given an operator key, when it deploys, then 403 and nothing is stored', async () => {
     const operator = await s.as('operator');
     const res = await s.http.post('/v1/definitions').set(operator).send({ xml: fixture('timer-catch.bpmn') });

@@ -148,13 +148,19 @@ describe('Case runtime through the API', () => {
 
   describe('Given a process waiting for a message', () => {
     it('When the message arrives, its payload becomes variables and the next task is routed by them', async () => {
-      const kase = await start('message');
+      const kase = await start('message', { agency: 'SO-TNMT' });
       expect(kase.tasks).to.deep.equal([]);
-      const wrong = await s.http.post(`/v1/cases/${kase.code}/messages/other`).set(operator).send({});
+      const wrong = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-rating`).set(operator).send({ satisfied: true });
       expect(wrong.status).to.equal(409);
-      const res = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-info`).set(operator).send({ agency: 'SO-TNMT', detail: 'Bổ sung ảnh' });
+      const undeclared = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-info`).set(operator).send({ citizenInfo: 'Bổ sung ảnh', agency: 'CONG-AN' });
+      expect(undeclared.status).to.equal(422);
+      expect(undeclared.body.errors).to.deep.equal([{ path: '/agency', message: 'is not a known field' }]);
+      const unknown = await s.http.post(`/v1/cases/${kase.code}/messages/other`).set(operator).send({});
+      expect(unknown.status).to.equal(422);
+      const res = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-info`).set(operator).send({ citizenInfo: 'Bổ sung ảnh' });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.tasks.map((x: any) => x.candidateGroups)).to.deep.equal([['SO-TNMT']]);
+      expect(res.body.variables).to.include({ citizenInfo: 'Bổ sung ảnh', agency: 'SO-TNMT' });
       const types = await t.db('case_events').where({ case_id: kase.id }).pluck('type');
       expect(types).to.include('message.correlated');
     });

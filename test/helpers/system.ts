@@ -26,6 +26,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jobPollMs: 50,
     seedDemo: false,
     writeRateLimitPerMinute: 0,
+    trustProxy: false,
     ...overrides,
   };
 }
@@ -38,7 +39,7 @@ export interface TestSystem extends System {
 
 /** A whole node on the given database: the real runtime, the real Koa app called through supertest. */
 export async function testSystem(db: Db, overrides: Partial<Config> = {}, sms?: SmsGateway): Promise<TestSystem> {
-  const system = await createSystem(testConfig(overrides), { db, log: createLogger('silent'), sms });
+  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), sms });
   const http = supertest(createApp(system).callback());
   return Object.assign(system, {
     http,
