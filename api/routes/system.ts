@@ -53,6 +53,18 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
     },
     {
       method: 'get',
+      path: '/v1/me',
+      summary: 'Who the key belongs to: id, name, roles, agency (pages use it to offer only what the key may do)',
+      tags: ['Operations'],
+      access: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'gateway'],
+      responses: { 200: { description: 'The principal', schema: { type: 'object' } } },
+      handler: (ctx) => {
+        const { id, name, roles, agency } = ctx.state.principal!;
+        ctx.body = { id, name, roles, agency };
+      },
+    },
+    {
+      method: 'get',
       path: '/openapi.json',
       summary: 'This API as OpenAPI 3.1',
       tags: ['Operations'],

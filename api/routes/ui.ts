@@ -17,6 +17,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'dashboard.js': { file: join(UI_DIR, 'dashboard.js'), type: 'application/javascript; charset=utf-8' },
   'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
+  'modeler.js': { file: join(UI_DIR, 'modeler.js'), type: 'application/javascript; charset=utf-8' },
+  'bpmn-modeler.js': { file: join(BPMN_JS, 'bpmn-modeler.production.min.js'), type: 'application/javascript; charset=utf-8' },
   'bpmn-navigated-viewer.js': { file: join(BPMN_JS, 'bpmn-navigated-viewer.production.min.js'), type: 'application/javascript; charset=utf-8' },
   'bpmn-js.css': { file: join(BPMN_JS, 'assets', 'bpmn-js.css'), type: 'text/css; charset=utf-8' },
   'diagram-js.css': { file: join(BPMN_JS, 'assets', 'diagram-js.css'), type: 'text/css; charset=utf-8' },
@@ -37,6 +39,20 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
         ctx.type = 'text/html; charset=utf-8';
         ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
         ctx.body = createReadStream(join(UI_DIR, 'case.html'));
+      },
+    },
+    {
+      method: 'get',
+      path: '/ui/modeler',
+      summary: 'Analysts’ modeler: open a deployed version, edit, validate (problems on the elements), deploy, switch the active version',
+      description: 'An HTML page on bpmn-js; read-only for keys without the analyst role. ?process=KEY picks the process (default complaint-handling).',
+      tags: ['UI'],
+      access: 'public',
+      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      handler: (ctx) => {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
+        ctx.body = createReadStream(join(UI_DIR, 'modeler.html'));
       },
     },
     {

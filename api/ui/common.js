@@ -28,16 +28,23 @@
     };
   }
 
-  /** GET an API path with the tab's key; problem+json details become the error message. */
-  async function api(path, onUnauthorized) {
-    const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
+  /** Call an API path with the tab's key; problem+json details become the error message. */
+  async function api(path, onUnauthorized, init) {
+    const options = init || {};
+    const headers = Object.assign({ authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') }, options.headers || {});
+    const res = await fetch(path, Object.assign({}, options, { headers }));
     if (res.status === 401) {
       sessionStorage.removeItem('pakn-key');
       askForKey(onUnauthorized);
       throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
     }
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.detail || 'Lỗi ' + res.status);
+    const type = res.headers.get('content-type') || '';
+    const body = type.includes('json') ? await res.json() : await res.text();
+    if (!res.ok) {
+      const error = new Error((body && body.detail) || 'Lỗi ' + res.status);
+      error.body = body;
+      throw error;
+    }
     return body;
   }
 

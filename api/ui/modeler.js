@@ -1,0 +1,140 @@
+/* global window, document, URLSearchParams, BpmnJS */
+// The analysts' page: open a deployed version in bpmn-js, edit it, validate it
+// (problems shown on the elements), deploy it (staged or applied), and switch
+// the version new cases start on. Read-only for keys that cannot deploy.
+(function () {
+  'use strict';
+  const { showError, askForKey, hasKey } = window.PaknUi;
+  const api = (path, init) => window.PaknUi.api(path, start, init);
+  const processKey = new URLSearchParams(window.location.search).get('process') || 'complaint-handling';
+  const $ = (id) => document.getElementById(id);
+  let modeler = null;
+  let canEdit = false;
+  let marked = [];
+
+  function say(text) {
+    $('message').textContent = text;
+  }
+
+  async function loadVersions(select) {
+    const all = (await api('/v1/definitions')).filter((d) => d.key === processKey);
+    const box = $('version');
+    box.textContent = '';
+    for (const d of all) {
+      const option = document.createElement('option');
+      option.value = d.version;
+      option.textContent = 'v' + d.version + (d.active ? ' (đang áp dụng)' : '') + (d.comment ? ' — ' + d.comment : '');
+      box.append(option);
+    }
+    const active = all.find((d) => d.active);
+    box.value = String(select || (active ? active.version : all[0] && all[0].version));
+    $('status').textContent = active ? 'phiên bản đang áp dụng: v' + active.version : '';
+  }
+
+  async function open() {
+    const xml = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/versions/' + $('version').value + '.xml');
+    await modeler.importXML(xml);
+    modeler.get('canvas').zoom('fit-viewport');
+    clearProblems();
+    say('Đã mở phiên bản v' + $('version').value + '.');
+  }
+
+  function clearProblems() {
+    const canvas = modeler.get('canvas');
+    for (const id of marked) canvas.removeMarker(id, 'has-problem');
+    marked = [];
+    modeler.get('overlays').remove({ type: 'problems' });
+    $('problems').textContent = '';
+  }
+
+  function showProblems(problems) {
+    clearProblems();
+    const registry = modeler.get('elementRegistry');
+    const perElement = {};
+    for (const p of problems) {
+      const li = document.createElement('li');
+      li.className = p.severity;
+      li.dataset.rule = p.rule;
+      li.textContent = (p.severity === 'error' ? 'Lỗi' : 'Lưu ý') + (p.elementId ? ' [' + p.elementId + ']' : '') + ': ' + p.message;
+      $('problems').append(li);
+      if (p.elementId && registry.get(p.elementId) && p.severity === 'error') perElement[p.elementId] = (perElement[p.elementId] || 0) + 1;
+    }
+    for (const [id, n] of Object.entries(perElement)) {
+      modeler.get('canvas').addMarker(id, 'has-problem');
+      marked.push(id);
+      const badge = document.createElement('span');
+      badge.className = 'problem-count';
+      badge.textContent = n;
+      modeler.get('overlays').add(id, 'problems', { position: { top: -8, left: -8 }, html: badge });
+    }
+  }
+
+  async function currentXml() {
+    return (await modeler.saveXML({ format: true })).xml;
+  }
+
+  async function validate() {
+    const result = await api('/v1/definitions/validate', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: await currentXml() });
+    showProblems(result.problems);
+    const errors = result.problems.filter((p) => p.severity === 'error').length;
+    say(errors ? 'Có ' + errors + ' lỗi phải sửa trước khi triển khai.' : 'Không có lỗi' + (result.problems.length ? ' (' + result.problems.length + ' lưu ý).' : '.'));
+    return errors === 0;
+  }
+
+  async function deploy() {
+    const staged = $('staged').checked;
+    try {
+      const result = await api('/v1/definitions' + (staged ? '?activate=false' : ''), {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', 'x-deploy-comment': encodeURIComponent($('comment').value || '') },
+        body: await currentXml(),
+      });
+      await loadVersions(result.version);
+      say(result.created ? 'Đã triển khai phiên bản v' + result.version + (result.active ? ' và áp dụng cho hồ sơ mới.' : ' (chưa áp dụng).') : 'Sơ đồ giống hệt phiên bản v' + result.version + '.');
+      document.body.dataset.deployed = String(result.version);
+    } catch (err) {
+      if (err.body && err.body.problems) showProblems(err.body.problems);
+      throw err;
+    }
+  }
+
+  async function activate() {
+    const version = Number($('version').value);
+    await api('/v1/definitions/' + encodeURIComponent(processKey) + '/active', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version }) });
+    await loadVersions(version);
+    say('Hồ sơ mới sẽ theo phiên bản v' + version + '.');
+  }
+
+  const guarded = (fn) => () => {
+    showError('');
+    fn().catch((err) => showError(err.message));
+  };
+
+  async function start() {
+    if (!hasKey()) return askForKey(start);
+    try {
+      const me = await api('/v1/me');
+      canEdit = me.roles.includes('analyst');
+      for (const el of document.querySelectorAll('.edit-only')) el.hidden = !canEdit;
+      $('process').textContent = processKey;
+      modeler = new BpmnJS({ container: '#diagram', keyboard: { bindTo: window } });
+      window.paknModeler = modeler; // for browser tests and the console
+      await loadVersions();
+      await open();
+      if (!canEdit) {
+        // Viewer mode: no palette, no context pad, no pointer editing (the server refuses writes anyway).
+        $('diagram').classList.add('read-only');
+        say('Chế độ xem: khóa này không được triển khai quy trình.');
+      }
+      $('open').onclick = guarded(open);
+      $('validate').onclick = guarded(validate);
+      $('deploy').onclick = guarded(deploy);
+      $('activate').onclick = guarded(activate);
+      document.body.dataset.ready = 'true';
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  start();
+})();

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { createApp } from '../api/app.js';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { launchBrowser } from './helpers/browser.js';
+import { Hotline } from './helpers/scenario.js';
+import { ROOT } from './helpers/system.js';
+
+describe('Analysts’ modeler page in a real browser (headless Chromium)', function () {
+  this.timeout(120_000);
+  let t: TestDb;
+  let h: Hotline;
+  let server: Server;
+  let browser: Browser;
+  let base: string;
+
+  before(async () => {
+    t = await freshDb();
+    h = await Hotline.open(t.db);
+    server = createApp(h.s).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    await t?.close();
+  });
+
+  it('Given an analyst, when they rename a task, validate and deploy, then the new version is listed, applied, and stored with the new name', async () => {
+    const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(analyst.Authorization.slice('Bearer '.length))}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.locator('#version option').allInnerTexts()).to.deep.equal(['v1 (đang áp dụng) — seed from complaint-handling.bpmn']);
+
+    await page.evaluate(() => {
+      const modeler = (window as any).paknModeler;
+      const element = modeler.get('elementRegistry').get('review');
+      modeler.get('modeling').updateLabel(element, 'Duyệt và ký nội dung trả lời');
+    });
+    await page.click('#validate');
+    await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Không có lỗi'));
+    expect(await page.locator('#problems li.warning').count()).to.be.greaterThan(0);
+
+    await page.fill('#comment', 'Đổi tên bước duyệt');
+    await page.click('#deploy');
+    await page.waitForSelector('body[data-deployed="2"]');
+    expect(await page.locator('#version option').first().innerText()).to.equal('v2 (đang áp dụng) — Đổi tên bước duyệt');
+    const stored = await t.db('definitions').where({ key: 'complaint-handling', version: 2 }).first('xml', 'comment');
+    expect(stored.xml).to.contain('name="Duyệt và ký nội dung trả lời"');
+    expect(stored.comment).to.equal('Đổi tên bước duyệt');
+    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'modeler.png') });
+
+    // Switch back to v1 from the page: a rollback.
+    await page.selectOption('#version', '1');
+    await page.click('#activate');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'phiên bản đang áp dụng: v1');
+    expect((await h.s.definitions.latest('complaint-handling')).version).to.equal(1);
+    await page.close();
+  });
+
+  it('Given a diagram with an error, validation marks the element on the diagram and deploy is refused', async () => {
+    const analyst = await h.s.as('analyst', 'SNV');
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(analyst.Authorization.slice('Bearer '.length))}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.evaluate(() => {
+      const modeler = (window as any).paknModeler;
+      const element = modeler.get('elementRegistry').get('handle');
+      modeler.get('modeling').updateProperties(element, { 'camunda:formKey': 'khong-co-mau' });
+    });
+    await page.click('#validate');
+    await page.waitForSelector('#problems li.error');
+    expect(await page.locator('#problems li.error').first().innerText()).to.contain('[handle]');
+    expect(await page.locator('[data-element-id="handle"].has-problem').count()).to.equal(1);
+    await page.click('#deploy');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await t.db('definitions').where({ key: 'complaint-handling' }).count('* as n').first()).to.deep.equal({ n: 2 });
+    await page.close();
+  });
+
+  it('Given an auditor, the page opens read-only: no deploy buttons, no palette', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(h.keys.auditor.Authorization.slice('Bearer '.length))}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.locator('#deploy').isVisible()).to.equal(false);
+    expect(await page.locator('.djs-palette').isVisible()).to.equal(false);
+    expect(await page.locator('#message').innerText()).to.match(/Chế độ xem/);
+    await page.close();
+  });
+});
