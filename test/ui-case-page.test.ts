@@ -1,20 +1,16 @@
 import { expect } from 'chai';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
-import { createApp } from '../api/app.js';
+import { openPage, servePages } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
 import { ROOT } from './helpers/system.js';
-
 
 describe('Case page in a real browser (headless Chromium)', function () {
   this.timeout(90_000);
   let t: TestDb;
   let h: Hotline;
-  let server: Server;
+  let pages: Awaited<ReturnType<typeof servePages>>;
   let browser: Browser;
   let base: string;
   let code: string;
@@ -26,22 +22,17 @@ describe('Case page in a real browser (headless Chromium)', function () {
     code = kase.code;
     await h.act(code, 'handle', 'SXD', { outcome: 'transfer', toAgency: 'CONG-AN', transferReason: 'Xử lý vi phạm tải trọng' });
     await h.act(code, 'handle', 'CONG-AN', { outcome: 'transfer', toAgency: 'SXD', transferReason: 'Sửa chữa mặt đường' });
-    server = createApp(h.s).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
+    pages = await servePages(h.s);
+    ({ base, browser } = pages);
   });
   after(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await pages?.close();
     await t?.close();
   });
 
   it('Given an auditor opens the case page, then the diagram shows the path taken with loop counts and the waiting step, and the timeline lists the transfers', async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     const key = h.keys.auditor.Authorization.slice('Bearer '.length);
-    await page.goto(`${base}/ui/cases/${code}#key=${encodeURIComponent(key)}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    const page = await openPage(browser, `${base}/ui/cases/${code}`, h.keys.auditor.Authorization, { width: 1600, height: 900 });
     expect(page.url()).not.to.contain(key); // the key left the address bar
     expect(await page.locator('h1').innerText()).to.contain(code);
     // handle was entered three times; it waits now, for SXD.

@@ -1,20 +1,16 @@
 import { expect } from 'chai';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
-import { createApp } from '../api/app.js';
+import { openPage, servePages } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
 import { ROOT } from './helpers/system.js';
-
 
 describe('Saturday-review dashboard in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
   let t: TestDb;
   let h: Hotline;
-  let server: Server;
+  let pages: Awaited<ReturnType<typeof servePages>>;
   let browser: Browser;
   let base: string;
 
@@ -32,22 +28,16 @@ describe('Saturday-review dashboard in a real browser (headless Chromium)', func
         await h.act(kase.code, 'handle', agency, { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' }); // escalated
       }
     }
-    server = createApp(h.s).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
+    pages = await servePages(h.s);
+    ({ base, browser } = pages);
   });
   after(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await pages?.close();
     await t?.close();
   });
 
   it('Given a coordinator opens the dashboard, then the week’s totals, charts, escalated cases and top procedures are shown', async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
-    const key = h.keys.coordinator.Authorization.slice('Bearer '.length);
-    await page.goto(`${base}/ui/dashboard#key=${encodeURIComponent(key)}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const page = await openPage(browser, `${base}/ui/dashboard`, h.keys.coordinator.Authorization, { width: 1600, height: 1100 });
     const tiles = await page.locator('#totals .tile').allInnerTexts();
     expect(tiles[0]).to.match(/^8\s*Tiếp nhận/);
     expect(tiles.find((x) => x.includes('Chuyển VP UBND tỉnh'))).to.match(/^3/);

@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createApp } from '../api/app.js';
 import { freshDb, type TestDb } from './helpers/db.js';
-import { launchBrowser } from './helpers/browser.js';
+import { openPage, servePages } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
 import { ROOT } from './helpers/system.js';
 
@@ -13,29 +10,24 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
   this.timeout(120_000);
   let t: TestDb;
   let h: Hotline;
-  let server: Server;
+  let pages: Awaited<ReturnType<typeof servePages>>;
   let browser: Browser;
   let base: string;
 
   before(async () => {
     t = await freshDb();
     h = await Hotline.open(t.db);
-    server = createApp(h.s).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
+    pages = await servePages(h.s);
+    ({ base, browser } = pages);
   });
   after(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await pages?.close();
     await t?.close();
   });
 
   it('Given an analyst, when they rename a task, validate and deploy, then the new version is listed, applied, and stored with the new name', async () => {
     const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(analyst.Authorization.slice('Bearer '.length))}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization);
     expect(await page.locator('#version option').allInnerTexts()).to.deep.equal(['v1 (đang áp dụng) — seed from complaint-handling.bpmn']);
 
     await page.evaluate(() => {
@@ -66,9 +58,7 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
 
   it('Given a diagram with an error, validation marks the element on the diagram and deploy is refused', async () => {
     const analyst = await h.s.as('analyst', 'SNV');
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(analyst.Authorization.slice('Bearer '.length))}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, { width: 1400, height: 900 });
     await page.evaluate(() => {
       const modeler = (window as any).paknModeler;
       const element = modeler.get('elementRegistry').get('handle');
@@ -85,9 +75,7 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
   });
 
   it('Given an auditor, the page opens read-only: no deploy buttons, no palette', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${base}/ui/modeler#key=${encodeURIComponent(h.keys.auditor.Authorization.slice('Bearer '.length))}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const page = await openPage(browser, `${base}/ui/modeler`, h.keys.auditor.Authorization);
     expect(await page.locator('#deploy').isVisible()).to.equal(false);
     expect(await page.locator('.djs-palette').isVisible()).to.equal(false);
     expect(await page.locator('#message').innerText()).to.match(/Chế độ xem/);

@@ -25,50 +25,42 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'bpmn-embedded.css': { file: join(BPMN_JS, 'assets', 'bpmn-font', 'css', 'bpmn-embedded.css'), type: 'text/css; charset=utf-8' },
 };
 
+// Pages load only our own scripts; bpmn-js needs inline styles and data: fonts.
+const PAGE_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:";
+
+/** An HTML page: it holds no data itself and reads the API with the caller's key. */
+function page(path: string, file: string, summary: string, description: string): RouteSpec {
+  return {
+    method: 'get',
+    path,
+    summary,
+    description,
+    tags: ['UI'],
+    access: 'public',
+    responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+    handler: (ctx) => {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Content-Security-Policy', PAGE_CSP);
+      ctx.body = createReadStream(join(UI_DIR, file));
+    },
+  };
+}
+
 export function uiRoutes(_deps: AppDeps): RouteSpec[] {
   return [
-    {
-      method: 'get',
-      path: '/ui/cases/:code',
-      summary: 'Case page: the diagram with the path the case took, and its timeline',
-      description: 'An HTML page; it holds no data itself and reads the case through the API with the caller’s key.',
-      tags: ['UI'],
-      access: 'public',
-      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
-      handler: (ctx) => {
-        ctx.type = 'text/html; charset=utf-8';
-        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
-        ctx.body = createReadStream(join(UI_DIR, 'case.html'));
-      },
-    },
-    {
-      method: 'get',
-      path: '/ui/modeler',
-      summary: 'Analysts’ modeler: open a deployed version, edit, validate (problems on the elements), deploy, switch the active version',
-      description: 'An HTML page on bpmn-js; read-only for keys without the analyst role. ?process=KEY picks the process (default complaint-handling).',
-      tags: ['UI'],
-      access: 'public',
-      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
-      handler: (ctx) => {
-        ctx.type = 'text/html; charset=utf-8';
-        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:");
-        ctx.body = createReadStream(join(UI_DIR, 'modeler.html'));
-      },
-    },
-    {
-      method: 'get',
-      path: '/ui/dashboard',
-      summary: 'Saturday-review dashboard: the weekly report with charts, for a projector and for print',
-      description: 'An HTML page; it reads GET /v1/reports/weekly and /v1/reports/stats with the caller’s key (coordinator, reviewer or auditor). ?week=YYYY-Www picks the week.',
-      tags: ['UI'],
-      access: 'public',
-      responses: { 200: { description: 'HTML page', contentType: 'text/html', schema: { type: 'string' } } },
-      handler: (ctx) => {
-        ctx.type = 'text/html; charset=utf-8';
-        ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-        ctx.body = createReadStream(join(UI_DIR, 'dashboard.html'));
-      },
-    },
+    page('/ui/cases/:code', 'case.html', 'Case page: the diagram with the path the case took, and its timeline', 'Reads the case through the API with the caller’s key.'),
+    page(
+      '/ui/modeler',
+      'modeler.html',
+      'Analysts’ modeler: open a deployed version, edit, validate (problems on the elements), deploy, switch the active version',
+      'On bpmn-js; read-only for keys without the analyst role. ?process=KEY picks the process (default complaint-handling).',
+    ),
+    page(
+      '/ui/dashboard',
+      'dashboard.html',
+      'Saturday-review dashboard: the weekly report with charts, for a projector and for print',
+      'Reads GET /v1/reports/weekly and /v1/reports/stats with the caller’s key (coordinator, reviewer or auditor). ?week=YYYY-Www picks the week.',
+    ),
     {
       method: 'get',
       path: '/ui/assets/:file',

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import { createApp } from '../../api/app.js';
+import type { System } from '../../api/system.js';
 
 /** Debian's Chromium, installed by .ci/run; playwright cannot download a browser on this network. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -10,4 +14,27 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 export async function launchBrowser(): Promise<Browser> {
   expect(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run (apt-get install chromium)').to.equal(true);
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** A system served on a loopback port and a browser to look at it; `close` ends both. */
+export async function servePages(system: System): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
+  const server: Server = createApp(system).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const browser = await launchBrowser();
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Open a page authenticated with `key` (in the URL fragment, as users do) and wait until it says it is ready. */
+export async function openPage(browser: Browser, url: string, authorization: string, viewport = { width: 1600, height: 1000 }) {
+  const page = await browser.newPage({ viewport });
+  await page.goto(`${url}#key=${encodeURIComponent(authorization.slice('Bearer '.length))}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  return page;
 }
