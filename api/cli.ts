@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
 import { migrateLatest } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry } from '../engine/forms.js';
+import { CALENDAR_FUNCTIONS } from '../engine/calendar.js';
+import { candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/catalogue.js';
+import { ROLES } from './auth.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
@@ -77,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
       const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
+      const catalogueDir = join(config.processesDir, 'catalogue');
+      const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
+        ? candidateGroupNames(ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(new Date()))
+        : undefined;
       // Decision files given on the same command line define the decisions diagrams may reference.
       const texts = positionals.map((file) => ({ file, xml: readFileSync(file, 'utf8') }));
       const dmnResults = new Map<string, Awaited<ReturnType<typeof validateDmn>>>();
@@ -84,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { connect, lockDataDir, type Db } from '../db/connect.js';
 import { ensureEventPartitions, migrateLatest } from '../db/migrate.js';
 import { DefinitionStore, isDmn } from '../engine/definitions.js';
-import { loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
-import { Catalogue, readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
+import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
+import { Catalogue, candidateGroupNames, readCatalogueFiles, syncCatalogue, vietnamDate } from '../engine/catalogue.js';
 import { DecisionStore } from '../engine/decisions.js';
 import type { JobHandler, JobRow } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
-import { ApiKeys } from './auth.js';
+import { ApiKeys, ROLES } from './auth.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
@@ -48,11 +48,16 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   }
   const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
   const decisions = new DecisionStore(db);
-  const definitions = new DefinitionStore(db, { forms: forms.keys(), decisionIds: () => decisions.ids() });
   const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
   const calendar = existsSync(calendarFile) ? loadCalendar(calendarFile) : null;
   const catalogue = new Catalogue(db);
   await catalogue.refresh();
+  const definitions = new DefinitionStore(db, {
+    forms: forms.keys(),
+    decisionIds: () => decisions.ids(),
+    functions: [...CALENDAR_FUNCTIONS],
+    candidateGroups: () => (catalogue.isEmpty() ? undefined : candidateGroupNames(ROLES, catalogue.list('agencies'), vietnamDate(new Date()))),
+  });
   const metrics = new Metrics(db);
   const runtime = new Runtime(db, definitions, {
     functions: calendar ? feelFunctions(calendar) : {},

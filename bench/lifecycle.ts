@@ -73,7 +73,7 @@ async function throughApi(databaseUrl?: string) {
   try {
     await system.definitions.deploy(xml, { deployedBy: 'bench' });
     const { key: opKey } = await system.keys.create({ name: 'bench operator', roles: ['operator'] });
-    const { key: agKey } = await system.keys.create({ name: 'bench agency', roles: ['agency'], agency: 'SO-TNMT' });
+    const { key: agKey } = await system.keys.create({ name: 'bench agency', roles: ['agency'], agency: 'SNNMT' });
     const server = createApp(system).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -314,7 +314,10 @@ export function loadCalendar(path: string | URL): WorkingCalendar {
   return new WorkingCalendar(data as CalendarData);
 }
 
-export type CalendarFeelFunctions = Record<'add working days' | 'working days between' | 'is working day', (...args: any[]) => unknown>;
+/** The calendar's FEEL functions by name, known to validation even where no calendar is loaded (pakn lint). */
+export const CALENDAR_FUNCTIONS = ['add working days', 'working days between', 'is working day'] as const;
+
+export type CalendarFeelFunctions = Record<(typeof CALENDAR_FUNCTIONS)[number], (...args: any[]) => unknown>;
 
 /**
  * The calendar as FEEL functions, for the FEEL context (`add working days(now(), 10)`).

@@ -141,6 +141,19 @@ export class Catalogue {
   }
 }
 
+/**
+ * What a diagram may name as a literal candidate group: a role, or an agency
+ * code of the catalogue. Agencies no longer in force on `day` are listed apart
+ * (with their successor) so validation can warn instead of refusing.
+ */
+export function candidateGroupNames(roles: readonly string[], agencies: CatalogueEntry[], day: string): { known: string[]; retired: Record<string, string> } {
+  const retired: Record<string, string> = {};
+  for (const a of agencies) {
+    if (!inForce(a, day)) retired[a.code] = `${a.name}, until ${a.validTo}${a.successor ? `; successor ${a.successor}` : ''}`;
+  }
+  return { known: [...roles, ...agencies.filter((a) => !retired[a.code]).map((a) => a.code)], retired };
+}
+
 /** Variable names that carry catalogue codes in intake data and forms. */
 export const DEFAULT_CODE_FIELDS: Record<string, CatalogueKind> = {
   field: 'fields',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect.js';
 import { buildContext, restoreContext, type SourceContext } from './bpmn.js';
 import { NotFoundError, UnprocessableError } from './errors.js';
-import { validateBpmn, type Problem } from './validate.js';
+import { validateBpmn, type Problem, type ValidateOptions } from './validate.js';
 import { validateDmn } from './dmn.js';
 import { BUILT_IN_SERVICES } from './session.js';
 import { appendSystemEvent } from './history.js';
@@ -45,7 +45,14 @@ export class DefinitionStore {
 
   constructor(
     private readonly db: Db,
-    private readonly catalogue: { forms?: string[]; decisionIds?: () => Promise<string[]> } = {},
+    private readonly catalogue: {
+      forms?: string[];
+      decisionIds?: () => Promise<string[]>;
+      /** FEEL functions added to the built-ins (the calendar's). */
+      functions?: string[];
+      /** Roles and agency codes a literal candidate group may name; undefined when no catalogue is loaded. */
+      candidateGroups?: () => ValidateOptions['candidateGroups'];
+    } = {},
   ) {}
 
   /** Validate a BPMN diagram or a DMN decision file (told apart by its namespace). */
@@ -58,6 +65,8 @@ export class DefinitionStore {
       forms: this.catalogue.forms,
       services: BUILT_IN_SERVICES,
       decisions: this.catalogue.decisionIds ? await this.catalogue.decisionIds() : undefined,
+      functions: this.catalogue.functions,
+      candidateGroups: this.catalogue.candidateGroups?.(),
     });
     const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');
     return {

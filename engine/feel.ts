@@ -25,12 +25,17 @@ export class FeelError extends Error {
   }
 }
 
+/** A parse context naming `functions`, so multi-word names (`add working days`) parse as one name. */
+function parseContext(functions: string[]): Record<string, unknown> {
+  return Object.fromEntries(functions.map((name) => [name, () => null]));
+}
+
 /** Syntax check; returns null or a message with the position, for deploy-time validation. */
-export function feelSyntaxError(expression: string): string | null {
+export function feelSyntaxError(expression: string, functions: string[] = []): string | null {
   if (!expression.trim()) return 'the expression is empty';
   try {
     // The parser recovers from errors and marks them in the tree instead of throwing.
-    const tree = parseExpression(expression, {}, undefined);
+    const tree = parseExpression(expression, parseContext(functions), undefined);
     let at = -1;
     tree.iterate({
       enter(node) {
@@ -42,6 +47,44 @@ export function feelSyntaxError(expression: string): string | null {
     const at = err?.position ? ` at character ${err.position.from + 1}` : '';
     return `${err?.message ?? String(err)}${at}`;
   }
+}
+
+const builtInFunctions = new Map<string, boolean>();
+
+/** Whether feelin implements `name` (evaluating a built-in's bare name gives the function). */
+function isBuiltInFunction(name: string): boolean {
+  let known = builtInFunctions.get(name);
+  if (known === undefined) {
+    try {
+      known = typeof evaluate(name, {}).value === 'function';
+    } catch {
+      known = false;
+    }
+    builtInFunctions.set(name, known);
+  }
+  return known;
+}
+
+/**
+ * Names of functions an expression calls that are neither built into FEEL
+ * (as feelin implements it) nor in `functions`; such a call fails when the
+ * case reaches it. A name defined as a context key in the same expression
+ * (`{f: function(x) x}`) counts as known.
+ */
+export function unknownFunctions(expression: string, functions: string[] = []): string[] {
+  const known = new Set(functions);
+  const calls: string[] = [];
+  const keys = new Set<string>();
+  const tree = parseExpression(expression, parseContext(functions), undefined);
+  tree.iterate({
+    enter(ref) {
+      if (ref.type.name === 'Key') keys.add(expression.slice(ref.from, ref.to).trim());
+      if (ref.type.name !== 'FunctionInvocation') return;
+      const callee = ref.node.firstChild;
+      if (callee?.type.name === 'VariableName') calls.push(expression.slice(callee.from, callee.to).replace(/\s+/g, ' ').trim());
+    },
+  });
+  return [...new Set(calls)].filter((name) => !known.has(name) && !keys.has(name) && !isBuiltInFunction(name));
 }
 
 /**

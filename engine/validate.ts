@@ -1,12 +1,19 @@
 import { createRequire } from 'node:module';
-import { feelSyntaxError, isFeel } from './feel.js';
+import { feelSyntaxError, isFeel, unknownFunctions } from './feel.js';
 import { parseBpmn } from './bpmn.js';
 
 // bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
 const require = createRequire(import.meta.url);
 const BpmnLinter = require('bpmnlint/lib/linter') as new (options: unknown) => { lint(root: unknown): Promise<Record<string, Array<{ id?: string; message: string; category?: string }>>> };
 const NodeResolver = require('bpmnlint/lib/resolver/node-resolver') as new () => unknown;
-const modelingLinter = new BpmnLinter({ config: { extends: 'bpmnlint:recommended' }, resolver: new NodeResolver() });
+const lintResolver = new NodeResolver();
+/**
+ * A new linter for every diagram, as bpmn-js-bpmnlint does: a Linter instantiates each rule once and
+ * caches it, and rules keep what they saw in their closure (no-duplicate-sequence-flows keeps every
+ * source#target#condition it met), so a shared linter reports every flow of a diagram it linted before
+ * (the shipped one at deploy, then the same one exported by the modeler) as a duplicate.
+ */
+const modelingLinter = () => new BpmnLinter({ config: { extends: 'bpmnlint:recommended' }, resolver: lintResolver });
 
 export interface Problem {
   elementId: string | null;
@@ -48,6 +55,14 @@ export interface ValidateOptions {
   forms?: string[];
   /** Deployed DMN decision ids; a business-rule task's camunda:decisionRef must name one of them. */
   decisions?: string[];
+  /** FEEL functions the system adds to FEEL's built-ins (the working-day calendar). */
+  functions?: string[];
+  /**
+   * Who may be a literal candidate group: roles and the catalogue's agency
+   * codes; `retired` maps an agency no longer in force to a note. Omitted
+   * (no catalogue loaded) → not checked.
+   */
+  candidateGroups?: { known: string[]; retired?: Record<string, string> };
 }
 
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
@@ -90,9 +105,24 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   const services = new Set(options.services ?? []);
   const forms = options.forms ? new Set(options.forms) : null;
   const decisions = options.decisions ? new Set(options.decisions) : null;
+  const functions = options.functions ?? [];
   const checkFeel = (id: string, what: string, expression: string) => {
-    const err = feelSyntaxError(expression.trimStart().replace(/^=/, ''));
-    if (err) add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
+    const source = expression.trimStart().replace(/^=/, '');
+    const err = feelSyntaxError(source, functions);
+    if (err) return add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
+    for (const name of unknownFunctions(source, functions)) {
+      // feelin answers null for an unknown function instead of failing: the case would silently take a wrong path.
+      add(id, 'feel-unknown-function', `${what} calls "${name}", which is neither a FEEL built-in function nor one of this system's (${functions.join(', ') || 'none'}); check the spelling: ${expression}`);
+    }
+  };
+  const groups = options.candidateGroups ? new Set(options.candidateGroups.known) : null;
+  const checkCandidateGroups = (id: string, elementName: string, value: string) => {
+    if (!groups) return;
+    for (const group of value.split(',').map((g) => g.trim()).filter(Boolean)) {
+      const retired = options.candidateGroups?.retired?.[group];
+      if (retired) add(id, 'candidate-group-unknown', `Candidate group "${group}" on "${elementName}" is an agency no longer in force (${retired}): name its successor.`, 'warning');
+      else if (!groups.has(group)) add(id, 'candidate-group-unknown', `Candidate group "${group}" on "${elementName}" is neither a role nor an agency code in the catalogue: use a role (${[...groups].filter((g) => /^[a-z]+$/.test(g)).join(', ')}), an agency code such as ${[...groups].find((g) => /^[A-Z]/.test(g)) ?? 'SXD'}, or FEEL such as "=agency".`);
+    }
   };
   const refuseJuel = (id: string, what: string, value: string) => {
     add(id, 'not-feel', `${what} uses a \${…} expression, which is never evaluated here. Write FEEL starting with "=" instead, e.g. "=agency".`);
@@ -129,11 +159,15 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       }
     }
 
+    if (type === 'bpmn:UserTask' && !el.candidateGroups?.trim() && !el.assignee?.trim()) {
+      add(id, 'candidate-groups-missing', `User task "${el.name ?? id}" has no candidate groups, so no inbox would show it: set camunda:candidateGroups to a role (e.g. coordinator), an agency code, or FEEL such as "=agency".`);
+    }
     for (const attr of FEEL_ATTRIBUTES) {
       const value = el[attr];
       if (typeof value !== 'string' || !value) continue;
       if (value.includes('${') || value.includes('#{')) refuseJuel(id, `camunda:${attr} on "${el.name ?? id}"`, value);
       else if (isFeel(value)) checkFeel(id, `camunda:${attr} on "${el.name ?? id}"`, value);
+      else if (attr === 'candidateGroups') checkCandidateGroups(id, el.name ?? id, value);
       else if ((attr === 'dueDate' || attr === 'followUpDate') && !ISO_DURATION.test(value) && Number.isNaN(Date.parse(value))) {
         add(id, 'due-date', `camunda:${attr} on "${el.name ?? id}" must be an ISO 8601 duration (P10D), a date-time, or FEEL starting with "=": ${value}`);
       }
@@ -229,7 +263,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   try {
     // On its own parse: the linter's traversal leaves marks on the tree that change the
     // context built from it (cases then never reach their first wait state).
-    const reports = await modelingLinter.lint((await parseBpmn(xml)).rootElement);
+    const reports = await modelingLinter().lint((await parseBpmn(xml)).rootElement);
     for (const [rule, items] of Object.entries(reports)) {
       for (const item of items) {
         add(item.id ?? null, `bpmnlint/${rule}`, `${item.message} (modelling rule ${rule}${item.category === 'error' ? ', recommended as an error by bpmnlint' : ''})`, 'warning');

@@ -85,7 +85,7 @@ describe('HTTP API conventions', () => {
     });
 
     it('Given a bad pagination cursor or limit, 400 names the parameter', async () => {
-      const agency = await s.as('agency', 'SO-TNMT');
+      const agency = await s.as('agency', 'SNNMT');
       const cursor = await s.http.get('/v1/tasks?cursor=garbage').set(agency);
       expect(cursor.status).to.equal(400);
       expect(cursor.body.errors[0].path).to.equal('/cursor');
@@ -131,7 +131,7 @@ describe('HTTP API conventions', () => {
       expect(res.status).to.equal(200);
       expect(res.text).to.match(/pakn_http_request_duration_seconds_count\{method="POST",route="\/v1\/cases",status="201"\} 1/);
       expect(res.text).to.match(/pakn_commands_total\{command="startCase",outcome="ok"\} 1/);
-      expect(res.text).to.match(/pakn_open_tasks\{group="SO-TNMT",overdue="false"\} 1/);
+      expect(res.text).to.match(/pakn_open_tasks\{group="SNNMT",overdue="false"\} 1/);
       expect(res.text).to.match(/pakn_cases\{status="running"\} 1/);
       expect(res.text).to.contain('pakn_jobs_oldest_due_age_seconds');
       expect(res.text).to.contain('pakn_node_process_resident_memory_bytes');

@@ -43,7 +43,7 @@ describe('The pakn command line', function () {
   });
 
   it('Given keys create, the key is printed alone on the last line and only its hash is stored', async () => {
-    const r = await pakn(['keys', 'create', '--role', 'agency', '--agency', 'SO-TNMT', '--name', 'Sở Tài nguyên và Môi trường'], env);
+    const r = await pakn(['keys', 'create', '--role', 'agency', '--agency', 'SNNMT', '--name', 'Sở Tài nguyên và Môi trường'], env);
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[lines.length - 1]).to.match(/^pakn_[A-Za-z0-9_-]{43}$/);

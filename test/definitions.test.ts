@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDb, type TestDb } from './helpers/db.js';
-import { FIXTURES, fixture, testSystem, type TestSystem } from './helpers/system.js';
+import { FIXTURES, ROOT, fixture, testSystem, type TestSystem } from './helpers/system.js';
+import { readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
 
 const REFUSALS: Record<string, string> = {
   'not-xml.bpmn': 'parse',
@@ -17,6 +18,9 @@ const REFUSALS: Record<string, string> = {
   'juel-attribute.bpmn': 'not-feel',
   'listener-script.bpmn': 'no-listener',
   'unknown-form.bpmn': 'form-missing',
+  'unknown-feel-function.bpmn': 'feel-unknown-function',
+  'unknown-candidate-group.bpmn': 'candidate-group-unknown',
+  'no-candidate-groups.bpmn': 'candidate-groups-missing',
 };
 
 describe('Deploying definitions', () => {
@@ -27,6 +31,9 @@ describe('Deploying definitions', () => {
   before(async () => {
     t = await freshDb();
     s = await testSystem(t.db);
+    // The catalogue is what candidate groups are checked against.
+    await syncCatalogue(s.db, readCatalogueFiles(join(ROOT, 'processes', 'catalogue')));
+    await s.catalogue.refresh();
     analyst = await s.as('analyst');
   });
   after(() => t.close());
@@ -118,6 +125,24 @@ describe('Deploying definitions', () => {
     expect(lint.length).to.be.greaterThan(0);
     expect(lint.every((p: any) => p.severity === 'warning')).to.equal(true);
     expect(lint).to.deep.include.members([{ elementId: 'start', rule: 'bpmnlint/label-required', severity: 'warning', message: lint.find((p: any) => p.elementId === 'start' && p.rule === 'bpmnlint/label-required').message }]);
+  });
+
+  it('Given a misspelt calendar function and an unknown agency, validation says which name is wrong and what exists', async () => {
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('bad/unknown-feel-function.bpmn').replace('=agency"', 'coordinator,SO-KHONG-CO"') });
+    const byRule = Object.fromEntries(res.body.problems.filter((p: any) => p.severity === 'error').map((p: any) => [p.rule, p]));
+    expect(byRule['feel-unknown-function']).to.include({ elementId: 'x' });
+    expect(byRule['feel-unknown-function'].message).to.contain('"add workin days"').and.contain('add working days');
+    expect(byRule['candidate-group-unknown'].message).to.contain('"SO-KHONG-CO"').and.contain('coordinator');
+    expect(res.body.problems.filter((p: any) => p.rule === 'candidate-group-unknown')).to.have.length(1);
+  });
+
+  it('Given a candidate group naming an agency merged away in the 2025 reform, validation warns with its successor and deploy still works', async () => {
+    const xml = fixture('simple.bpmn').replace(/candidateGroups="[^"]*"/, 'candidateGroups="STNMT"').replace(/id="simple"/, 'id="retired-agency"');
+    const res = await s.http.post('/v1/definitions').set(analyst).send({ xml });
+    expect(res.status).to.equal(201);
+    const warning = res.body.warnings.find((p: any) => p.rule === 'candidate-group-unknown');
+    expect(warning.severity).to.equal('warning');
+    expect(warning.message).to.contain('STNMT').and.contain('SNNMT');
   });
 
   it('Given an operator key, when it deploys, then 403 and nothing is stored', async () => {

@@ -11,7 +11,7 @@ describe('Expressions: FEEL only, no JavaScript, no prototypes', () => {
   });
 
   it('Given candidate groups as a literal list or FEEL, they resolve to a list of codes', () => {
-    expect(resolveList('SO-TNMT, CONG-AN', {})).to.deep.equal(['SO-TNMT', 'CONG-AN']);
+    expect(resolveList('SNNMT, CONG-AN', {})).to.deep.equal(['SNNMT', 'CONG-AN']);
     expect(resolveList('=agency', { agency: 'SO-YT' })).to.deep.equal(['SO-YT']);
     expect(resolveList('=[agency, "VP-UBND"]', { agency: 'SO-YT' })).to.deep.equal(['SO-YT', 'VP-UBND']);
   });

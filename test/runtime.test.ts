@@ -26,7 +26,7 @@ describe('Case runtime through the API', () => {
       await s.definitions.deploy(fixture(f), { deployedBy: 'test' });
     }
     operator = await s.as('operator');
-    agency = await s.as('agency', 'SO-TNMT');
+    agency = await s.as('agency', 'SNNMT');
     coordinator = await s.as('coordinator', 'VP-UBND');
   });
   after(() => t.close());
@@ -45,7 +45,7 @@ describe('Case runtime through the API', () => {
       expect(kase.tasks).to.have.length(1);
       const task = kase.tasks[0];
       expect(task).to.include({ name: 'Phê duyệt', elementId: 'approve' });
-      expect(task.candidateGroups).to.deep.equal(['SO-TNMT']);
+      expect(task.candidateGroups).to.deep.equal(['SNNMT']);
       expect(new Date(task.due).getTime() - Date.now()).to.be.closeTo(3 * 86_400_000, 60_000);
 
       const inbox = await s.http.get('/v1/tasks').set(agency);
@@ -94,7 +94,7 @@ describe('Case runtime through the API', () => {
     it('When two clients complete the same task at once, then exactly one gets 200 and the other 409', async () => {
       const kase = await start('simple');
       const id = kase.tasks[0].id;
-      const other = await s.as('agency', 'SO-TNMT', 'second clerk');
+      const other = await s.as('agency', 'SNNMT', 'second clerk');
       const results = await Promise.all([
         s.http.post(`/v1/tasks/${id}/complete`).set(agency).send({ by: 'one' }),
         s.http.post(`/v1/tasks/${id}/complete`).set(other).send({ by: 'two' }),
@@ -148,7 +148,7 @@ describe('Case runtime through the API', () => {
 
   describe('Given a process waiting for a message', () => {
     it('When the message arrives, its payload becomes variables and the next task is routed by them', async () => {
-      const kase = await start('message', { agency: 'SO-TNMT' });
+      const kase = await start('message', { agency: 'SNNMT' });
       expect(kase.tasks).to.deep.equal([]);
       const wrong = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-rating`).set(operator).send({ satisfied: true });
       expect(wrong.status).to.equal(409);
@@ -159,8 +159,8 @@ describe('Case runtime through the API', () => {
       expect(unknown.status).to.equal(422);
       const res = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-info`).set(operator).send({ citizenInfo: 'Bổ sung ảnh' });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      expect(res.body.tasks.map((x: any) => x.candidateGroups)).to.deep.equal([['SO-TNMT']]);
-      expect(res.body.variables).to.include({ citizenInfo: 'Bổ sung ảnh', agency: 'SO-TNMT' });
+      expect(res.body.tasks.map((x: any) => x.candidateGroups)).to.deep.equal([['SNNMT']]);
+      expect(res.body.variables).to.include({ citizenInfo: 'Bổ sung ảnh', agency: 'SNNMT' });
       const types = await t.db('case_events').where({ case_id: kase.id }).pluck('type');
       expect(types).to.include('message.correlated');
     });

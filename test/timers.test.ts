@@ -37,7 +37,7 @@ describe('Durable timers and the job executor', () => {
         env = { PAKN_DATA_DIR: dataDir };
       }
       await first.definitions.deploy(fixture('timer-boundary.bpmn'), { deployedBy: 'test' });
-      const started = await first.runtime.startCase({ processKey: 'timer-boundary', variables: { agency: 'SO-TNMT', timeout: 'PT1S' }, actor: operator });
+      const started = await first.runtime.startCase({ processKey: 'timer-boundary', variables: { agency: 'SNNMT', timeout: 'PT1S' }, actor: operator });
       const jobs = await first.db('jobs').where({ case_id: started.caseId, status: 'pending' });
       expect(jobs).to.have.length(1);
       expect(jobs[0]).to.include({ type: 'timer', element_id: 'late' });

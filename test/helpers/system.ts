@@ -45,7 +45,7 @@ export async function testSystem(db: Db, overrides: Partial<Config> = {}, sms?: 
     http,
     async as(roles: string | string[], agency: string | null = null, name = 'test principal') {
       const list = Array.isArray(roles) ? roles : [roles];
-      const { key, row } = await system.keys.create({ name, roles: list, agency: agency ?? (list.includes('agency') ? 'SO-TNMT' : null) });
+      const { key, row } = await system.keys.create({ name, roles: list, agency: agency ?? (list.includes('agency') ? 'SNNMT' : null) });
       return { Authorization: `Bearer ${key}`, id: `key:${row.id}` };
     },
   });

@@ -17,7 +17,7 @@ describe('Regression: loading a diagram context inside a command', () => {
 
   it('Given a fresh node with an empty cache, when it completes a task of an existing case, then the command finishes', async function () {
     this.timeout(20_000);
-    const actor = { id: 'test', name: 'test', roles: ['agency'], agency: 'SO-TNMT' };
+    const actor = { id: 'test', name: 'test', roles: ['agency'], agency: 'SNNMT' };
     const first = new Runtime(t.db, new DefinitionStore(t.db));
     await first.definitions.deploy(fixture('simple.bpmn'), { deployedBy: 'test' });
     const started = await first.startCase({ processKey: 'simple', actor });

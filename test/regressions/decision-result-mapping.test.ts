@@ -24,7 +24,7 @@ const bpmn = (map: string) => `<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
     <bpmn:businessRuleTask id="decide" camunda:decisionRef="notify-channels" camunda:mapDecisionResult="${map}" camunda:resultVariable="result" />
     <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="wait" />
-    <bpmn:userTask id="wait" camunda:candidateGroups="SO-TNMT" />
+    <bpmn:userTask id="wait" camunda:candidateGroups="SNNMT" />
     <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />
     <bpmn:endEvent id="end" />
   </bpmn:process>

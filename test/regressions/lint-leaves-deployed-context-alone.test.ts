@@ -18,7 +18,7 @@ describe('Regression: modelling lint does not change what is deployed', () => {
     const { problems } = await s.definitions.validate(fixture('message.bpmn'));
     expect(problems.some((p) => p.rule.startsWith('bpmnlint/'))).to.equal(true);
     await s.definitions.deploy(fixture('message.bpmn'), { deployedBy: 'test' });
-    const started = await s.runtime.startCase({ processKey: 'message', variables: { agency: 'SO-TNMT' }, actor: { id: 't', name: 't', roles: ['operator'], agency: null } });
+    const started = await s.runtime.startCase({ processKey: 'message', variables: { agency: 'SNNMT' }, actor: { id: 't', name: 't', roles: ['operator'], agency: null } });
     expect(started.status).to.equal('running');
     const jobs = await t.db('case_events').where({ case_id: started.caseId, type: 'activity.started', element_id: 'waitInfo' });
     expect(jobs).to.have.length(1);
