@@ -90,6 +90,99 @@ export const ActivateBody: JsonSchema = {
   properties: { version: { type: 'integer', minimum: 1 } },
 };
 
+const elementId = { type: 'string', pattern: '^[A-Za-z_][\\w.-]{0,199}$' };
+const caseCode = { type: 'string', minLength: 1, maxLength: 32 };
+
+/** Old element id → new element id, for the elements a case waits at. */
+const ActivityMappingSchema: JsonSchema = {
+  type: 'object',
+  description: 'Waiting element id in the current version → element id in the target version; elements kept under the same id need no entry',
+  propertyNames: elementId,
+  additionalProperties: elementId,
+  maxProperties: 200,
+};
+
+const MovesSchema: JsonSchema = {
+  type: 'array',
+  description: 'Waiting elements whose id changed',
+  items: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+};
+
+export const MigrationSchema: JsonSchema = {
+  type: 'object',
+  required: ['code', 'fromVersion', 'toVersion', 'outcome', 'moves'],
+  properties: {
+    code: { type: 'string' },
+    fromVersion: { type: 'integer' },
+    toVersion: { type: 'integer' },
+    outcome: { enum: ['migrated', 'unchanged'] },
+    moves: MovesSchema,
+  },
+};
+
+export const BatchMigrationSchema: JsonSchema = {
+  type: 'object',
+  required: ['toVersion', 'migrated', 'refused', 'unchanged', 'remaining', 'results'],
+  properties: {
+    toVersion: { type: 'integer' },
+    migrated: { type: 'integer' },
+    refused: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    remaining: { type: 'integer', description: 'Matching cases this call did not reach; call again to go on' },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'fromVersion', 'outcome'],
+        properties: {
+          code: { type: 'string' },
+          fromVersion: { type: ['integer', 'null'] },
+          outcome: { enum: ['migrated', 'refused', 'unchanged'] },
+          moves: MovesSchema,
+          problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
+        },
+      },
+    },
+  },
+};
+
+export const MigrateCaseBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['toVersion'],
+  properties: {
+    toVersion: { type: 'integer', minimum: 1 },
+    mapping: ActivityMappingSchema,
+    comment: { type: 'string', maxLength: 2000 },
+  },
+};
+
+export const MigrateBatchBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['toVersion'],
+  properties: {
+    toVersion: { type: 'integer', minimum: 1 },
+    fromVersion: { type: 'integer', minimum: 1, description: 'Only cases running on this version' },
+    cases: { type: 'array', items: caseCode, minItems: 1, maxItems: 1000, uniqueItems: true, description: 'Only these cases' },
+    mapping: ActivityMappingSchema,
+    comment: { type: 'string', maxLength: 2000 },
+    check: { type: 'boolean', description: 'Only report what would happen; nothing is changed' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200, description: 'Cases handled by this call; the answer says how many remain' },
+  },
+};
+
+export const DryRunBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['xml'],
+  properties: {
+    xml: { type: 'string', minLength: 1, maxLength: 5_000_000, description: 'The candidate: a BPMN diagram of process {key}, or a DMN decision file whose key is {key}' },
+    cases: { type: 'array', items: caseCode, minItems: 1, maxItems: 200, uniqueItems: true, description: 'Replay these finished cases (default: the last ones)' },
+    last: { type: 'integer', minimum: 1, maximum: 200, default: 20, description: 'How many of the most recently finished cases to replay' },
+  },
+};
+
 export const CreateKeyBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,

@@ -10,6 +10,7 @@ import type { DecisionStore } from './decisions.js';
 import { appendEvents } from './history.js';
 import { vietnameseDate, type SmsTemplates } from './sms.js';
 import { EngineSession, type WaitingActivity } from './session.js';
+import { planMigration, remapState, type ActivityMapping } from './migration.js';
 
 export interface CaseRow {
   id: string;
@@ -36,6 +37,27 @@ export interface TaskRow {
   due_at: Date | null;
   form_key: string | null;
   created_at: Date;
+}
+
+export interface MigrationResult {
+  caseId: string;
+  code: string;
+  fromVersion: number;
+  toVersion: number;
+  /** 'unchanged' when the case already runs on the target version. */
+  outcome: 'migrated' | 'unchanged';
+  /** Waiting elements whose id changed. */
+  moves: Array<{ from: string; to: string }>;
+}
+
+export interface BatchMigrationResult {
+  toVersion: number;
+  migrated: number;
+  refused: number;
+  unchanged: number;
+  /** Matching cases this call did not reach (see `limit`); call again to go on. */
+  remaining: number;
+  results: Array<{ code: string; fromVersion: number | null; outcome: 'migrated' | 'refused' | 'unchanged'; moves?: MigrationResult['moves']; problems?: unknown[] }>;
 }
 
 export interface CommandResult {
@@ -244,6 +266,128 @@ export class Runtime {
       }, { allowEnded: true }),
     );
     return outcome;
+  }
+
+  /**
+   * Move a running case to another version of its process (one transaction).
+   * Every element the case waits at must exist in the target under the same
+   * id or the one `mapping` names; otherwise nothing changes and the problems
+   * say which element needs a mapping. Open tasks keep their agency, assignee
+   * and deadline; armed timers keep their due time. `check` only plans.
+   */
+  async migrateCase(input: { code: string; toVersion: number; mapping?: ActivityMapping; comment?: string; actor: Actor; check?: boolean }): Promise<MigrationResult> {
+    const found = await this.db('cases').where({ code: input.code }).first('id');
+    if (!found) throw new NotFoundError(`Case ${input.code} does not exist.`);
+    const mapping = input.mapping ?? {};
+    return this.timed('migrateCase', () =>
+      this.db.transaction(async (trx) => {
+        const row: CaseRow | undefined = await trx('cases').where({ id: found.id }).forUpdate().first();
+        if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
+        if (row.status !== 'running') throw new ConflictError(`Case ${row.code} is ${row.status}; only running cases can be migrated.`);
+        const from = await trx('definitions').where({ id: row.definition_id }).first('id', 'key', 'version');
+        const to = await trx('definitions').where({ key: from.key, version: input.toVersion, kind: 'bpmn' }).first('id', 'version');
+        if (!to) throw new NotFoundError(`Process ${from.key} has no version ${input.toVersion}.`);
+        const result: MigrationResult = { caseId: row.id, code: row.code, fromVersion: from.version, toVersion: to.version, outcome: 'unchanged', moves: [] };
+        if (to.id === from.id) return result;
+
+        const source = new EngineSession(row.id, await this.definitions.context(from.id, trx), this.hooks(trx));
+        let target: EngineSession | undefined;
+        try {
+          await source.recover(row.engine_state);
+          // A taken sequence flow stays postponed until its target completes; only activities are placed.
+          const waiting = source.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow');
+          const plan = planMigration(
+            waiting.map((w) => ({ id: w.id, type: w.type, name: w.name, attachedTo: w.api.owner?.attachedTo?.id ?? null, parent: w.api.owner?.parent?.id ?? null })),
+            await this.definitions.context(to.id, trx),
+            mapping,
+            to.version,
+          );
+          if (plan.problems.length) {
+            throw new UnprocessableError(`Case ${row.code} cannot move to version ${to.version}: ${plan.problems.length} waiting element(s) have no counterpart. Nothing was changed.`, [], plan.problems);
+          }
+          result.moves = plan.moves.map(({ from: f, to: t }) => ({ from: f, to: t }));
+          result.outcome = 'migrated';
+          if (input.check) return result;
+
+          const renamed = Object.fromEntries(plan.moves.map((m) => [m.from, m.to]));
+          target = new EngineSession(row.id, await this.definitions.context(to.id, trx), this.hooks(trx));
+          await target.recover(remapState(await source.state(), renamed));
+          const expected = waiting.map((w) => renamed[w.id] ?? w.id).sort();
+          const placed = target.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow').map((w) => w.id).sort();
+          if (JSON.stringify(expected) !== JSON.stringify(placed)) {
+            throw new UnprocessableError(`Case ${row.code} could not be placed in version ${to.version}: it would wait at ${placed.join(', ') || 'nothing'} instead of ${expected.join(', ')}. Nothing was changed.`);
+          }
+          // What happened while loading the old version (a timer that fell due) is part of this command.
+          target.events.unshift(...source.events);
+          target.outbox.unshift(...source.outbox);
+          target.actAs(input.actor);
+          target.record({
+            type: 'case.migrated',
+            payload: { process: from.key, fromVersion: from.version, toVersion: to.version, mapping: renamed, comment: input.comment ?? null },
+          });
+          for (const w of target.waiting().filter((x) => x.type === USER_TASK && Object.values(renamed).includes(x.id))) {
+            await trx('tasks').where({ case_id: row.id, execution_id: w.executionId }).update({ element_id: w.id, name: w.name, form_key: w.behaviour.formKey ?? null });
+          }
+          for (const m of plan.moves) await trx('jobs').where({ case_id: row.id, element_id: m.from, status: 'pending' }).update({ element_id: m.to });
+          await trx('cases').where({ id: row.id }).update({ definition_id: to.id });
+          await this.save(trx, row, target);
+          return result;
+        } finally {
+          source.dispose();
+          target?.dispose();
+        }
+      }),
+    );
+  }
+
+  /**
+   * The batch form: migrate the running cases of process `key` (optionally only
+   * those on `fromVersion`, or only `codes`), oldest first, each in its own
+   * transaction, so one refused case does not hold back the others.
+   */
+  async migrateCases(input: {
+    key: string;
+    toVersion: number;
+    fromVersion?: number;
+    codes?: string[];
+    mapping?: ActivityMapping;
+    comment?: string;
+    check?: boolean;
+    limit?: number;
+    actor: Actor;
+  }): Promise<BatchMigrationResult> {
+    const target = await this.db('definitions').where({ key: input.key, version: input.toVersion, kind: 'bpmn' }).first('id');
+    if (!target) throw new NotFoundError(`Process ${input.key} has no version ${input.toVersion}.`);
+    const candidates = () => {
+      const q = this.db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where({ 'd.key': input.key, 'c.status': 'running' });
+      if (input.fromVersion) q.where('d.version', input.fromVersion);
+      if (input.codes) q.whereIn('c.code', input.codes);
+      else q.whereNot('d.id', target.id);
+      return q;
+    };
+    const total = Number((await candidates().count('* as n').first())?.n ?? 0);
+    const rows: Array<{ code: string; version: number }> = await candidates().orderBy('c.created_at').limit(input.limit ?? 200).select('c.code', 'd.version');
+    const out: BatchMigrationResult = { toVersion: input.toVersion, migrated: 0, refused: 0, unchanged: 0, remaining: Math.max(total - rows.length, 0), results: [] };
+    const refuse = (code: string, fromVersion: number | null, problems: unknown[]) => {
+      out.refused++;
+      out.results.push({ code, fromVersion, outcome: 'refused', problems });
+    };
+    for (const code of input.codes ?? []) {
+      if (!rows.some((r) => r.code === code)) refuse(code, null, [{ elementId: null, rule: 'migration-case', severity: 'error', message: `Case ${code} is not a running case of ${input.key}${input.fromVersion ? ` version ${input.fromVersion}` : ''}.` }]);
+    }
+    for (const r of rows) {
+      try {
+        const done = await this.migrateCase({ code: r.code, toVersion: input.toVersion, mapping: input.mapping, comment: input.comment, actor: input.actor, check: input.check });
+        out[done.outcome]++;
+        out.results.push({ code: r.code, fromVersion: r.version, outcome: done.outcome, moves: done.moves });
+      } catch (err) {
+        // A refusal is an answer about that case; anything else is a fault and stops the batch.
+        if (err instanceof UnprocessableError) refuse(r.code, r.version, err.problems?.length ? err.problems : [{ elementId: null, rule: 'migration-mapping', severity: 'error', message: err.message }]);
+        else if (err instanceof ConflictError) refuse(r.code, r.version, [{ elementId: null, rule: 'migration-case', severity: 'error', message: err.message }]);
+        else throw err;
+      }
+    }
+    return out;
   }
 
   private async command(

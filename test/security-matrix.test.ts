@@ -64,6 +64,21 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: '/v1/definitions/complaint-handling/active', body: { version: 1 } }),
       expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
     },
+    {
+      route: 'POST /v1/definitions/{key}/migrate',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/migrate', body: { toVersion: 1, check: true } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'POST /v1/definitions/{key}/dry-run',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/dry-run', body: { xml: fixture('../../processes/complaint-handling.bpmn'), last: 1 } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'POST /v1/cases/{code}/migrate',
+      prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/migrate`, body: { toVersion: 1 } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
     { route: 'GET /v1/definitions', prepare: async () => ({ path: '/v1/definitions' }), expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     {
       route: 'GET /v1/definitions/{key}/versions/{version}',

@@ -5,7 +5,7 @@ import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { isExceptionalPiiRead, maskVariables } from '../pii.js';
-import { MessageBody, StartCaseBody } from '../schemas.js';
+import { MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
 
 const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
 
@@ -127,6 +127,22 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
         const principal = ctx.state.principal!;
         await deps.runtime.correlateMessage({ code: ctx.params.code, name: ctx.params.name, payload: ctx.state.body, actor: actorOf(principal, ctx.state.requestId) });
         ctx.body = await loadCaseView(deps, ctx.params.code, principal);
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/cases/:code/migrate',
+      summary: 'Move a running case to another version of its process',
+      description:
+        'Every element the case waits at must exist in the target version under the same id, or be mapped (`mapping`: old id → new id). Otherwise 422 lists one problem per element (rule migration-mapping) and nothing changes. Open tasks keep their agency, assignee and deadline; history records case.migrated. 409 when the case is not running.',
+      tags: ['Cases'],
+      access: ['analyst'],
+      body: MigrateCaseBody,
+      responses: { 200: { description: 'Migrated (or already on that version: outcome unchanged)', schema: { $ref: '#/components/schemas/Migration' } } },
+      handler: async (ctx) => {
+        const b = ctx.state.body;
+        const result = await deps.runtime.migrateCase({ code: ctx.params.code, toVersion: b.toVersion, mapping: b.mapping, comment: b.comment, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
+        ctx.body = { code: result.code, fromVersion: result.fromVersion, toVersion: result.toVersion, outcome: result.outcome, moves: result.moves };
       },
     },
   ];

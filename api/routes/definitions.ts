@@ -2,7 +2,7 @@ import { InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
-import { ActivateBody, DeployJsonBody } from '../schemas.js';
+import { ActivateBody, DeployJsonBody, MigrateBatchBody } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
@@ -100,6 +100,31 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const row = await deps.definitions.activate(ctx.params.key, ctx.state.body.version, actorOf(ctx.state.principal!, ctx.state.requestId));
         ctx.body = { id: row.id, kind: row.kind, key: row.key, version: row.version, name: row.name, active: true };
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/definitions/:key/migrate',
+      summary: 'Move running cases of a process to another version (batch)',
+      description:
+        'Each case moves in its own transaction with the same activity mapping, oldest first, up to `limit` per call (`remaining` says how many are left). A case whose waiting elements have no counterpart is refused with its problems and left as it was; the others move. `check: true` only reports.',
+      tags: ['Definitions'],
+      access: ['analyst'],
+      body: MigrateBatchBody,
+      responses: { 200: { description: 'What happened to each case', schema: { $ref: '#/components/schemas/BatchMigration' } } },
+      handler: async (ctx) => {
+        const b = ctx.state.body;
+        ctx.body = await deps.runtime.migrateCases({
+          key: ctx.params.key,
+          toVersion: b.toVersion,
+          fromVersion: b.fromVersion,
+          codes: b.cases,
+          mapping: b.mapping,
+          comment: b.comment,
+          check: b.check,
+          limit: b.limit,
+          actor: actorOf(ctx.state.principal!, ctx.state.requestId),
+        });
       },
     },
     {
