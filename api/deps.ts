@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js';
 import type { Catalogue } from '../engine/catalogue.js';
 import type { WorkingCalendar } from '../engine/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
+import type { DryRun } from '../engine/dry-run.js';
 import type { FormRegistry } from '../engine/forms.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { ApiKeys, Authenticator } from './auth.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   db: Db;
   definitions: DefinitionStore;
   runtime: Runtime;
+  /** Replays finished cases against a candidate diagram or decision file. */
+  dryRun: DryRun;
   forms: FormRegistry;
   catalogue: Catalogue;
   /** The working-day calendar (processes/calendar), when installed. */

@@ -1,5 +1,5 @@
 import type { JsonSchema, RouteSpec } from './http.js';
-import { BatchMigrationSchema, CaseSchema, DefinitionSchema, DiagramProblemSchema, MigrationSchema, ProblemSchema, TaskSchema } from './schemas.js';
+import { BatchMigrationSchema, DryRunReportSchema, CaseSchema, DefinitionSchema, DiagramProblemSchema, MigrationSchema, ProblemSchema, TaskSchema } from './schemas.js';
 
 const ERROR_RESPONSES: Record<number, string> = {
   400: 'Invalid request: `errors` names each field',
@@ -66,7 +66,7 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
         RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\w.-]{1,100}$' }, description: 'Your id for this request, echoed in the answer and recorded in logs and history; one is generated when absent or malformed.' },
       },
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key from `pakn keys create` or POST /v1/keys' } },
-      schemas: { Problem: ProblemSchema, DiagramProblem: DiagramProblemSchema, Case: CaseSchema, Task: TaskSchema, Definition: DefinitionSchema, Migration: MigrationSchema, BatchMigration: BatchMigrationSchema },
+      schemas: { Problem: ProblemSchema, DiagramProblem: DiagramProblemSchema, Case: CaseSchema, Task: TaskSchema, Definition: DefinitionSchema, Migration: MigrationSchema, BatchMigration: BatchMigrationSchema, DryRunReport: DryRunReportSchema },
     },
   };
 }

@@ -146,6 +146,42 @@ export const BatchMigrationSchema: JsonSchema = {
   },
 };
 
+const StepSchema: JsonSchema = {
+  type: ['object', 'null'],
+  properties: { elementId: { type: 'string' }, name: { type: ['string', 'null'] }, candidateGroups: { type: 'array', items: { type: 'string' } } },
+};
+
+export const DryRunReportSchema: JsonSchema = {
+  type: 'object',
+  required: ['key', 'candidate', 'replayed', 'same', 'diverged', 'failed', 'cases'],
+  properties: {
+    key: { type: 'string' },
+    candidate: { type: 'object', properties: { kind: { enum: ['bpmn', 'dmn'] }, key: { type: 'string' }, name: { type: ['string', 'null'] } } },
+    replayed: { type: 'integer' },
+    same: { type: 'integer' },
+    diverged: { type: 'integer' },
+    failed: { type: 'integer' },
+    cases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'version', 'outcome', 'recordedPath', 'replayedPath'],
+        properties: {
+          code: { type: 'string' },
+          version: { type: 'integer', description: 'The version the case ran on' },
+          outcome: { enum: ['same', 'diverged', 'failed'] },
+          recordedPath: { type: 'array', items: { type: 'string' }, description: 'Element ids in the order the case reached them' },
+          replayedPath: { type: 'array', items: { type: 'string' } },
+          divergence: {
+            type: 'object',
+            properties: { step: { type: 'integer' }, recorded: StepSchema, replayed: StepSchema, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+};
+
 export const MigrateCaseBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { connect, lockDataDir, type Db } from '../db/connect.js';
 import { ensureEventPartitions, migrateLatest } from '../db/migrate.js';
 import { DefinitionStore, isDmn } from '../engine/definitions.js';
+import { DryRun } from '../engine/dry-run.js';
 import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
 import { Catalogue, candidateGroupNames, readCatalogueFiles, syncCatalogue, vietnamDate } from '../engine/catalogue.js';
 import { DecisionStore } from '../engine/decisions.js';
@@ -59,8 +60,9 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     candidateGroups: () => (catalogue.isEmpty() ? undefined : candidateGroupNames(ROLES, catalogue.list('agencies'), vietnamDate(new Date()))),
   });
   const metrics = new Metrics(db);
+  const functions = calendar ? feelFunctions(calendar) : {};
   const runtime = new Runtime(db, definitions, {
-    functions: calendar ? feelFunctions(calendar) : {},
+    functions,
     decisions,
     smsTemplates: SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')),
     agencyName: (code) => catalogue.get('agencies', code)?.name,
@@ -97,6 +99,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     trustProxy: config.trustProxy,
     runtime,
+    dryRun: new DryRun(db, definitions, decisions, functions),
     forms,
     keys,
     authenticators: [keys],

@@ -41,3 +41,19 @@ export async function caseComments(db: Db, caseId: string) {
     .orderBy('seq')
     .select('seq', 'actor_id', 'actor_agency', 'payload', 'at');
 }
+
+/**
+ * Finished cases to replay in a dry run, newest first: the chosen codes, or
+ * the last `last` completed cases (of process `processKey` when given).
+ */
+export async function finishedCases(db: Db, f: { processKey?: string; codes?: string[]; last: number }): Promise<Array<{ id: string; code: string; definition_id: number; key: string; version: number }>> {
+  const q = db('cases as c')
+    .join('definitions as d', 'd.id', 'c.definition_id')
+    .where('c.status', 'completed')
+    .orderBy([{ column: 'c.ended_at', order: 'desc' }, { column: 'c.id', order: 'desc' }])
+    .select('c.id', 'c.code', 'c.definition_id', 'd.key', 'd.version');
+  if (f.processKey) q.where('d.key', f.processKey);
+  if (f.codes) q.whereIn('c.code', f.codes);
+  else q.limit(f.last);
+  return q;
+}

@@ -206,6 +206,8 @@ export interface EngineHandle {
   engine: InstanceType<typeof Engine>;
   /** Timers armed by this engine, read after the run to write timer jobs. */
   armedTimers(): TimerRef[];
+  /** Fire the armed timer of `elementId` now, as if it fell due (a dry run replays recorded timers this way). */
+  fireTimer(elementId: string): boolean;
 }
 
 /**
@@ -234,6 +236,14 @@ export function newEngine(name: string, context: SourceContext, hooks: EngineHoo
         executionId: t.owner?.executionId ?? t.timerId,
         expireAt: new Date(t.owner?.expireAt ?? Date.now() + t.delay),
       })),
+    fireTimer(elementId) {
+      const timer = (timers.executing as any[]).find((t) => t.owner?.id === elementId);
+      if (!timer) return false;
+      // What bpmn-elements' own timeout wrapper does: forget the timer, then call back.
+      timers[Symbol.for('executing')].delete(timer);
+      timer.callback(...timer.args);
+      return true;
+    },
   };
 }
 

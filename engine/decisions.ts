@@ -45,8 +45,9 @@ export class DecisionStore {
    * singleEntry → its single value; collectEntries → list of single values;
    * resultList → list of rows.
    */
-  async decide(decisionId: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined, trx: Db = this.db): Promise<unknown> {
-    const { table } = await this.table(decisionId, trx);
+  async decide(decisionId: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined, trx: Db = this.db, candidate?: ParsedDmn): Promise<unknown> {
+    // A dry run evaluates a candidate decision file in place of the deployed one.
+    const table = candidate?.decisions.find((d) => d.id === decisionId) ?? (await this.table(decisionId, trx)).table;
     const { output } = evaluateDecision(table, variables);
     const rows = output === null ? [] : Array.isArray(output) ? output : [output];
     switch (mapDecisionResult ?? 'singleResult') {

@@ -190,6 +190,10 @@ export class EngineSession {
     return this.handle.armedTimers();
   }
 
+  fireTimer(elementId: string): boolean {
+    return this.handle.fireTimer(elementId);
+  }
+
   state(): Promise<unknown> {
     return stateWithoutSource(this.engine);
   }

@@ -2,7 +2,7 @@ import { InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
-import { ActivateBody, DeployJsonBody, MigrateBatchBody } from '../schemas.js';
+import { ActivateBody, DeployJsonBody, DryRunBody, MigrateBatchBody } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
@@ -100,6 +100,21 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const row = await deps.definitions.activate(ctx.params.key, ctx.state.body.version, actorOf(ctx.state.principal!, ctx.state.requestId));
         ctx.body = { id: row.id, kind: row.kind, key: row.key, version: row.version, name: row.name, active: true };
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/definitions/:key/dry-run',
+      summary: 'Replay recorded cases against a candidate diagram or decision file',
+      description:
+        'The candidate (BPMN of process {key}, or a DMN file whose key is {key}) is validated, then the recorded history of the last `last` finished cases (or of `cases`) is replayed against it in memory: the same start data, task outcomes, messages and timers in the same order. Each case is reported as same, diverged (with the first step where the path or the assigned agency differs) or failed. Nothing is written. Expressions reading the clock are evaluated at replay time.',
+      tags: ['Definitions'],
+      access: ['analyst'],
+      body: DryRunBody,
+      responses: { 200: { description: 'One entry per replayed case', schema: { $ref: '#/components/schemas/DryRunReport' } } },
+      handler: async (ctx) => {
+        const b = ctx.state.body;
+        ctx.body = await deps.dryRun.run({ key: ctx.params.key, xml: b.xml, codes: b.cases, last: b.last });
       },
     },
     {

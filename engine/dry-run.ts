@@ -1,0 +1,205 @@
+import type { Db } from '../db/connect.js';
+import { finishedCases } from '../db/cases.js';
+import { caseHistory, type EventRow } from '../db/history.js';
+import { restoreContext, type SourceContext } from './bpmn.js';
+import type { DecisionStore } from './decisions.js';
+import type { DefinitionStore } from './definitions.js';
+import type { ParsedDmn } from './dmn.js';
+import { UnprocessableError } from './errors.js';
+import { resolveList, type FeelFunctions } from './feel.js';
+import { EngineSession } from './session.js';
+
+export interface Step {
+  elementId: string;
+  name: string | null;
+  /** For a user task: who it would be assigned to (its candidate groups). */
+  candidateGroups?: string[];
+}
+
+export interface CaseReplay {
+  code: string;
+  version: number;
+  outcome: 'same' | 'diverged' | 'failed';
+  recordedPath: string[];
+  replayedPath: string[];
+  divergence?: { step: number; recorded: Step | null; replayed: Step | null; message: string };
+}
+
+export interface DryRunReport {
+  key: string;
+  candidate: { kind: 'bpmn' | 'dmn'; key: string; name: string | null };
+  replayed: number;
+  same: number;
+  diverged: number;
+  failed: number;
+  cases: CaseReplay[];
+}
+
+/** History events that fed a case from outside: what a replay delivers again, in the same order. */
+const INPUTS = new Set(['task.completed', 'message.correlated', 'timer.fired']);
+const USER_TASK = 'bpmn:UserTask';
+
+/**
+ * Replays the recorded history of finished cases against a candidate diagram
+ * (or a candidate decision file) in memory and reports, per case, whether it
+ * would take the same path — the same elements in the same order, the same
+ * agencies on its tasks — and where it would first differ. Nothing is written:
+ * engines run without a transaction and their sessions are thrown away.
+ *
+ * Expressions that read the clock (now(), deadlines) are evaluated at replay
+ * time, not at the time of the recording.
+ */
+export class DryRun {
+  constructor(
+    private readonly db: Db,
+    private readonly definitions: DefinitionStore,
+    private readonly decisions: DecisionStore | undefined,
+    private readonly functions: FeelFunctions,
+  ) {}
+
+  async run(input: { key: string; xml: string; codes?: string[]; last?: number }): Promise<DryRunReport> {
+    const validated = await this.definitions.validate(input.xml);
+    const errors = validated.problems.filter((p) => p.severity === 'error');
+    if (errors.length || !validated.context || !validated.key) {
+      throw new UnprocessableError(`The candidate has ${errors.length} problem(s); fix them before a dry run.`, [], validated.problems);
+    }
+    if (validated.key !== input.key) {
+      throw new UnprocessableError(`The candidate is "${validated.key}", not "${input.key}": send it to /v1/definitions/${validated.key}/dry-run, or give it the id ${input.key}.`);
+    }
+    const candidateDiagram = validated.kind === 'bpmn' ? restoreContext(JSON.parse(validated.context)) : null;
+    const candidateDecisions = validated.kind === 'dmn' ? (JSON.parse(validated.context) as ParsedDmn) : undefined;
+    // A decision file is used by any process: replay the last finished cases whatever their process.
+    const cases = await finishedCases(this.db, { processKey: candidateDiagram ? input.key : undefined, codes: input.codes, last: input.last ?? 20 });
+    const report: DryRunReport = {
+      key: input.key,
+      candidate: { kind: validated.kind, key: validated.key, name: validated.name ?? null },
+      replayed: 0,
+      same: 0,
+      diverged: 0,
+      failed: 0,
+      cases: [],
+    };
+    for (const c of cases) {
+      const context = candidateDiagram ?? (await this.definitions.context(c.definition_id));
+      const result = await this.replay(c, context, await caseHistory(this.db, c.id), candidateDecisions);
+      report.replayed++;
+      report[result.outcome]++;
+      report.cases.push(result);
+    }
+    return report;
+  }
+
+  private async replay(c: { code: string; version: number }, context: SourceContext, events: EventRow[], candidateDecisions?: ParsedDmn): Promise<CaseReplay> {
+    const recorded = pathOf(events);
+    const session = new EngineSession(`dry-run:${c.code}`, context, {
+      functions: this.functions,
+      decide: (ref, variables, map) => {
+        if (!this.decisions) return Promise.reject(new Error('No decision store is configured'));
+        return this.decisions.decide(ref, variables, map, undefined, candidateDecisions);
+      },
+    });
+    const groups: string[][] = [];
+    const seenTasks = new Set<string>();
+    // Candidate groups are resolved when a task appears, as the runtime does when it creates the task row.
+    const noteNewTasks = () => {
+      for (const w of session.waiting()) {
+        if (w.type !== USER_TASK || seenTasks.has(w.executionId)) continue;
+        seenTasks.add(w.executionId);
+        groups.push(resolveList(w.behaviour.candidateGroups, session.variables(), this.functions));
+      }
+    };
+    let stop: string | null = null;
+    let failed = false;
+    try {
+      const started = events.find((e) => e.type === 'case.started');
+      await session.start((started?.payload.variables as Record<string, unknown>) ?? {});
+      noteNewTasks();
+      for (const input of events.filter((e) => INPUTS.has(e.type))) {
+        const delivered = deliver(session, input);
+        if (!delivered) {
+          const waiting = session.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow').map((w) => w.id);
+          stop = `The recorded ${input.type} at "${input.element_name ?? input.element_id}" could not be delivered: the candidate ${session.ended ? 'had already ended' : `waits at ${waiting.join(', ') || 'nothing'}`}.`;
+          break;
+        }
+        await session.settle();
+        noteNewTasks();
+      }
+    } catch (err: any) {
+      failed = true;
+      stop = `The candidate fails on this case: ${err?.message ?? err}`;
+    } finally {
+      session.dispose();
+    }
+    const replayed = stepsOf(session.events.filter((e) => e.type === 'activity.started'), groups);
+    const result: CaseReplay = {
+      code: c.code,
+      version: c.version,
+      outcome: 'same',
+      recordedPath: recorded.map((s) => s.elementId),
+      replayedPath: replayed.map((s) => s.elementId),
+    };
+    const step = firstDifference(recorded, replayed);
+    if (step >= 0) {
+      const r = recorded[step] ?? null;
+      const p = replayed[step] ?? null;
+      result.outcome = failed ? 'failed' : 'diverged';
+      result.divergence = { step, recorded: r, replayed: p, message: describe(r, p, stop) };
+    } else if (failed || !session.ended) {
+      result.outcome = failed ? 'failed' : 'diverged';
+      result.divergence = { step: recorded.length, recorded: null, replayed: null, message: stop ?? 'The case ended; with the candidate it would still be waiting.' };
+    }
+    return result;
+  }
+}
+
+/** Deliver one recorded input to the replaying engine; false when nothing waits for it. */
+function deliver(session: EngineSession, input: EventRow): boolean {
+  if (input.type === 'timer.fired') return session.fireTimer(input.element_id ?? '');
+  const target = session.waiting().find((w) => w.id === input.element_id && w.type !== 'bpmn:SequenceFlow');
+  if (!target) return false;
+  const payload = input.type === 'task.completed' ? input.payload.output : input.payload.payload;
+  target.api.signal((payload as Record<string, unknown>) ?? {});
+  return true;
+}
+
+/** The recorded path: activities in the order they started, user tasks with the groups they were given. */
+function pathOf(events: EventRow[]): Step[] {
+  const groups = events.filter((e) => e.type === 'task.created').map((e) => (e.payload.candidateGroups as string[]) ?? []);
+  return stepsOf(
+    events.filter((e) => e.type === 'activity.started').map((e) => ({ elementId: e.element_id ?? '', elementName: e.element_name, elementType: e.element_type })),
+    groups,
+  );
+}
+
+function stepsOf(started: Array<{ elementId?: string | null; elementName?: string | null; elementType?: string | null }>, groups: string[][]): Step[] {
+  let task = 0;
+  return started.map((e) => ({
+    elementId: e.elementId ?? '',
+    name: e.elementName ?? null,
+    ...(e.elementType === USER_TASK ? { candidateGroups: groups[task++] ?? [] } : {}),
+  }));
+}
+
+function sameStep(a: Step, b: Step): boolean {
+  return a.elementId === b.elementId && JSON.stringify(a.candidateGroups ?? null) === JSON.stringify(b.candidateGroups ?? null);
+}
+
+function firstDifference(a: Step[], b: Step[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (!a[i] || !b[i] || !sameStep(a[i], b[i])) return i;
+  }
+  return -1;
+}
+
+function label(s: Step): string {
+  return `"${s.name ?? s.elementId}" (${s.elementId}${s.candidateGroups ? `, for ${s.candidateGroups.join(', ') || 'nobody'}` : ''})`;
+}
+
+function describe(recorded: Step | null, replayed: Step | null, stop: string | null): string {
+  if (recorded && replayed) {
+    if (recorded.elementId === replayed.elementId) return `At ${label(recorded)} the case went to ${recorded.candidateGroups?.join(', ') || 'nobody'}; with the candidate it would go to ${replayed.candidateGroups?.join(', ') || 'nobody'}.`;
+    return `The case went to ${label(recorded)}; with the candidate it would go to ${label(replayed)}.`;
+  }
+  if (recorded) return `The case went on to ${label(recorded)}; with the candidate it would stop there. ${stop ?? ''}`.trim();
+  return `The case ended; with the candidate it would go on to ${label(replayed!)}.`;
+}

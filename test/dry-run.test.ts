@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { Hotline, type Key } from './helpers/scenario.js';
+import { ROOT } from './helpers/system.js';
+
+const CITIZEN = { citizenName: 'Lê Thị Mai', citizenPhone: '0911222333', channel: 'call' };
+const DIAGRAM = readFileSync(join(ROOT, 'processes', 'complaint-handling.bpmn'), 'utf8');
+const ROUTING = readFileSync(join(ROOT, 'processes', 'routing.dmn'), 'utf8');
+
+describe('Dry run: replaying finished cases against a candidate', function () {
+  this.timeout(60_000);
+  let t: TestDb;
+  let h: Hotline;
+  let analyst: Key;
+  const codes: Record<string, string> = {};
+
+  /** One case through answer → review → rating, as the API records it. */
+  async function finish(variables: Record<string, unknown>, classify?: Record<string, unknown>) {
+    const kase = await h.intake({ ...CITIZEN, ...variables });
+    if (classify) await h.act(kase.code, 'classify', 'operator', classify);
+    const handle = (await h.case(kase.code)).tasks[0];
+    await h.complete(handle.id, await h.agency(handle.candidateGroups[0]), { outcome: 'answer', answer: 'Đã kiểm tra và xử lý theo quy định.' });
+    await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: true });
+    expect((await h.message(kase.code, 'citizen-rating', { satisfied: true })).status).to.equal('completed');
+    return kase.code;
+  }
+
+  async function counts() {
+    const n = async (table: string) => Number((await t.db(table).count('* as n').first())!.n);
+    return { cases: await n('cases'), events: await n('case_events'), jobs: await n('jobs'), definitions: await n('definitions'), tasks: await n('tasks') };
+  }
+
+  function dryRun(key: string, body: Record<string, unknown>) {
+    return h.s.http.post(`/v1/definitions/${key}/dry-run`).set(analyst).send(body);
+  }
+
+  before(async () => {
+    t = await freshDb();
+    h = await Hotline.open(t.db);
+    analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+    codes.land = await finish({ title: 'Tranh chấp ranh giới đất', field: 'DAT-DAI' });
+    codes.traffic = await finish({ title: 'Ổ gà trên quốc lộ', field: 'GIAO-THONG' });
+    codes.commune = await finish({ title: 'Chậm cấp giấy khai sinh' }, { field: 'TU-PHAP', unit: 'X-LONG-THANH', procedure: 'HT-DANG-KY-KHAI-SINH' });
+    // A running case is not replayed: it has no recorded ending to compare with.
+    await h.intake({ ...CITIZEN, title: 'Chưa xong', field: 'DAT-DAI' });
+  });
+  after(() => t.close());
+
+  it('Given the deployed diagram itself as the candidate, then every finished case follows the same path', async () => {
+    const res = await dryRun('complaint-handling', { xml: DIAGRAM });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ key: 'complaint-handling', replayed: 3, same: 3, diverged: 0, failed: 0 });
+    const land = res.body.cases.find((c: any) => c.code === codes.land);
+    expect(land.replayedPath).to.deep.equal(land.recordedPath);
+    expect(land.recordedPath).to.include.members(['received', 'route', 'handle', 'review', 'rated']);
+  });
+
+  it('Given a routing row sending land complaints to another agency, then only the land case diverges, at its handling task, naming both agencies — and nothing is written', async () => {
+    const changed = ROUTING.replace('<outputEntry id="r-dat-dai-agency"><text>"SNNMT"</text>', '<outputEntry id="r-dat-dai-agency"><text>"SXD"</text>');
+    expect(changed).not.to.equal(ROUTING);
+    const before = await counts();
+
+    const res = await dryRun('routing', { xml: changed });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.candidate).to.deep.equal({ kind: 'dmn', key: 'routing', name: 'Phân luồng phản ánh, kiến nghị Tổng đài 1022' });
+    expect(res.body).to.include({ replayed: 3, same: 2, diverged: 1, failed: 0 });
+    const land = res.body.cases.find((c: any) => c.code === codes.land);
+    expect(land.outcome).to.equal('diverged');
+    expect(land.divergence.recorded).to.deep.include({ elementId: 'handle', candidateGroups: ['SNNMT'] });
+    expect(land.divergence.replayed).to.deep.include({ elementId: 'handle', candidateGroups: ['SXD'] });
+    expect(land.divergence.message).to.contain('SNNMT').and.contain('SXD');
+    expect(land.recordedPath[land.divergence.step]).to.equal('handle');
+    expect(await counts()).to.deep.equal(before);
+    // The deployed routing is untouched: a new land case still goes to SNNMT.
+    expect((await h.intake({ ...CITIZEN, title: 'Lấn chiếm đất', field: 'DAT-DAI' })).tasks[0].candidateGroups).to.deep.equal(['SNNMT']);
+  });
+
+  it('Given a diagram whose review step has another id, then each replayed case diverges where it reached review; chosen cases only', async () => {
+    const renamed = DIAGRAM.replace(/(\b(?:id|sourceRef|targetRef|bpmnElement)=")review"/g, '$1reviewAnswer"');
+    const res = await dryRun('complaint-handling', { xml: renamed, cases: [codes.traffic] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ replayed: 1, diverged: 1 });
+    const [only] = res.body.cases;
+    expect(only.code).to.equal(codes.traffic);
+    expect(only.divergence.recorded.elementId).to.equal('review');
+    expect(only.divergence.replayed.elementId).to.equal('reviewAnswer');
+    expect(only.divergence.message).to.contain('"Duyệt nội dung trả lời" (review, for coordinator)');
+  });
+
+  it('Given a candidate that does not validate or is another process, then 422 says why; operators may not dry-run', async () => {
+    const broken = await dryRun('complaint-handling', { xml: DIAGRAM.replace('camunda:candidateGroups="=agency"', 'camunda:candidateGroups="=agency +"') });
+    expect(broken.status).to.equal(422);
+    expect(broken.body.problems.some((p: any) => p.rule === 'feel-syntax' && p.elementId === 'handle')).to.equal(true);
+    const other = await dryRun('routing', { xml: DIAGRAM });
+    expect(other.status).to.equal(422);
+    expect(other.body.detail).to.contain('"complaint-handling", not "routing"');
+    const bad = await dryRun('complaint-handling', { xml: DIAGRAM, last: 0 });
+    expect(bad.status).to.equal(400);
+    expect(JSON.stringify(bad.body)).to.contain('/last');
+    expect((await h.s.http.post('/v1/definitions/complaint-handling/dry-run').set(h.keys.operator).send({ xml: DIAGRAM })).status).to.equal(403);
+  });
+});
