@@ -41,7 +41,10 @@
 
   function clearProblems() {
     const canvas = modeler.get('canvas');
-    for (const id of marked) canvas.removeMarker(id, 'has-problem');
+    for (const id of marked) {
+      canvas.removeMarker(id, 'has-problem');
+      canvas.removeMarker(id, 'diverges');
+    }
     marked = [];
     modeler.get('overlays').remove({ type: 'problems' });
     $('problems').textContent = '';
@@ -79,6 +82,44 @@
     const errors = result.problems.filter((p) => p.severity === 'error').length;
     say(errors ? 'Có ' + errors + ' lỗi phải sửa trước khi triển khai.' : 'Không có lỗi' + (result.problems.length ? ' (' + result.problems.length + ' lưu ý).' : '.'));
     return errors === 0;
+  }
+
+  /** A step of a dry-run path as an analyst reads it: «name» (id), for whom. */
+  function stepText(step) {
+    if (!step) return 'kết thúc';
+    const groups = step.candidateGroups ? ' — giao ' + (step.candidateGroups.join(', ') || 'không ai') : '';
+    return '«' + (step.name || step.elementId) + '» (' + step.elementId + ')' + groups;
+  }
+
+  async function dryRun() {
+    const report = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/dry-run', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ xml: await currentXml(), last: 20 }),
+    });
+    const canvas = modeler.get('canvas');
+    const registry = modeler.get('elementRegistry');
+    for (const id of marked) canvas.removeMarker(id, 'diverges');
+    $('dryrun-result').hidden = false;
+    $('dryrun-summary').textContent = report.replayed
+      ? 'Đã chạy lại ' + report.replayed + ' hồ sơ: ' + report.same + ' đi đúng đường cũ, ' + report.diverged + ' đi khác, ' + report.failed + ' bị lỗi.'
+      : 'Chưa có hồ sơ nào đã xong để chạy thử.';
+    const list = $('dryrun-cases');
+    list.textContent = '';
+    for (const c of report.cases.filter((x) => x.outcome !== 'same')) {
+      const li = document.createElement('li');
+      li.className = c.outcome;
+      const d = c.divergence;
+      li.textContent = c.code + ' (v' + c.version + '): ' + (c.outcome === 'failed' ? 'lỗi — ' + d.message : 'trước: ' + stepText(d.recorded) + '; nay: ' + stepText(d.replayed));
+      list.append(li);
+      const at = d && ((d.replayed && d.replayed.elementId) || (d.recorded && d.recorded.elementId));
+      if (at && registry.get(at)) {
+        canvas.addMarker(at, 'diverges');
+        marked.push(at);
+      }
+    }
+    say('Chạy thử xong: không có gì được ghi.');
+    document.body.dataset.dryRun = String(report.replayed);
   }
 
   async function deploy() {
@@ -128,6 +169,7 @@
       }
       $('open').onclick = guarded(open);
       $('validate').onclick = guarded(validate);
+      $('dryrun').onclick = guarded(dryRun);
       $('deploy').onclick = guarded(deploy);
       $('activate').onclick = guarded(activate);
       document.body.dataset.ready = 'true';
