@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { openPage, servePages } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
-import { ROOT } from './helpers/system.js';
 
 describe('Case page in a real browser (headless Chromium)', function () {
   this.timeout(90_000);
@@ -45,7 +43,6 @@ describe('Case page in a real browser (headless Chromium)', function () {
     expect(timeline.some((l) => l.includes('→ CONG-AN'))).to.equal(true);
     expect(timeline.some((l) => l.includes('→ SXD'))).to.equal(true);
     expect(timeline.join('\n')).not.to.contain('0977000111');
-    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'case-page.png') });
     await page.close();
   });
 

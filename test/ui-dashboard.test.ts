@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { openPage, servePages } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
-import { ROOT } from './helpers/system.js';
 
 describe('Saturday-review dashboard in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
@@ -50,7 +48,6 @@ describe('Saturday-review dashboard in a real browser (headless Chromium)', func
     }
     expect(await page.locator('#attention tbody tr').count()).to.equal(3);
     expect(await page.locator('#procedures tbody tr').first().innerText()).to.contain('3');
-    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'dashboard.png'), fullPage: true });
     await page.close();
   });
 });

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { openPage, servePages } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
-import { ROOT } from './helpers/system.js';
 
 describe('Analysts’ modeler page in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
@@ -46,7 +44,6 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     const stored = await t.db('definitions').where({ key: 'complaint-handling', version: 2 }).first('xml', 'comment');
     expect(stored.xml).to.contain('name="Duyệt và ký nội dung trả lời"');
     expect(stored.comment).to.equal('Đổi tên bước duyệt');
-    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'modeler.png') });
 
     // Switch back to v1 from the page: a rollback.
     await page.selectOption('#version', '1');

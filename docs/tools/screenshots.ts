@@ -1,0 +1,195 @@
+/**
+ * Screenshots of the pages for the user guides, taken in headless Chromium from
+ * a throwaway system: an embedded in-memory database (PGlite), the shipped
+ * processes/ deployed, demo data made through the HTTP API, the pages served on
+ * a loopback port. Nothing is read from or written to ./data.
+ *
+ *   npm run screenshots                        every picture below
+ *   npm run screenshots -- modeler dashboard   only the named groups
+ *
+ * Groups and the files they write (in docs/images/):
+ *   modeler    modeler.png           an analyst opens /ui/modeler (the active version)
+ *              modeler-problems.png  "Kiểm tra" on a diagram with an error: the element is
+ *                                    marked, the problems are listed
+ *              modeler-deployed.png  after a staged deploy ("chỉ lưu, chưa áp dụng"): v2 in
+ *                                    the version list, v1 still applied
+ *              modeler-viewer.png    an auditor opens the same page: read-only
+ *              modeler-dry-run.png   "Chạy thử" after deleting a flow: the transferred case would
+ *                                    take another path, the step is marked
+ *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
+ *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
+ *
+ * The browser tests (test/ui-*.test.ts) check what these pages show; this
+ * script only takes the pictures, so running the tests never rewrites files
+ * under docs/. Needs Debian's Chromium at /usr/bin/chromium (playwright-core
+ * drives it; it cannot download a browser here). Exit codes: 0 written,
+ * 1 failure, 2 wrong usage.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { connect } from '../../db/connect.js';
+import { openPage, servePages } from '../../test/helpers/browser.js';
+import { Hotline } from '../../test/helpers/scenario.js';
+import { ROOT } from '../../test/helpers/system.js';
+
+const IMAGES = join(ROOT, 'docs', 'images');
+const GROUPS = ['modeler', 'case-page', 'dashboard'] as const;
+type Group = (typeof GROUPS)[number];
+const USAGE = `usage: npm run screenshots [-- ${GROUPS.join(' | ')} …]`;
+
+interface Stage {
+  h: Hotline;
+  base: string;
+  browser: Browser;
+}
+
+async function shoot(page: Page, file: string, fullPage = false): Promise<void> {
+  const path = join(IMAGES, file);
+  await page.screenshot({ path, fullPage });
+  const size = page.viewportSize();
+  console.log(`docs/images/${file}${size && !fullPage ? `  ${size.width}×${size.height} px` : '  whole page'}`);
+}
+
+/** The analysts' page: open, a refused diagram, a staged deploy; then the same page for an auditor. */
+async function modeler({ h, base, browser }: Stage): Promise<void> {
+  const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+  const viewport = { width: 1400, height: 860 };
+
+  // 1. Open: the active version v1, fitted to the window.
+  let page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await shoot(page, 'modeler.png');
+  await page.close();
+
+  // 2. An error: the handling task names a form the server does not have. "Kiểm tra" marks it.
+  page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await page.evaluate(() => {
+    const modeler = (window as any).paknModeler;
+    const handle = modeler.get('elementRegistry').get('handle');
+    modeler.get('modeling').updateProperties(handle, { 'camunda:formKey': 'xu-ly' });
+    // As a user would with the mouse wheel: zoom in on the marked task so that its outline and badge read.
+    const canvas = modeler.get('canvas');
+    canvas.zoom(1.1);
+    const box = canvas.viewbox();
+    canvas.viewbox({ x: handle.x + handle.width / 2 - box.width / 2.6, y: handle.y + handle.height / 2 - box.height / 3, width: box.width, height: box.height });
+  });
+  await page.click('#validate');
+  await page.waitForSelector('#problems li.error');
+  await page.waitForSelector('[data-element-id="handle"].has-problem');
+  await shoot(page, 'modeler-problems.png');
+  await page.close();
+
+  // 3. A visible change, validated, deployed staged with a comment: v2 is listed, v1 stays applied.
+  page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await page.evaluate(() => {
+    const modeler = (window as any).paknModeler;
+    modeler.get('modeling').updateLabel(modeler.get('elementRegistry').get('review'), 'Duyệt và ký nội dung trả lời');
+  });
+  await page.click('#validate');
+  await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Không có lỗi'));
+  await page.check('#staged');
+  await page.fill('#comment', 'Đổi tên bước duyệt thành "Duyệt và ký"');
+  await page.click('#deploy');
+  await page.waitForSelector('body[data-deployed="2"]');
+  await shoot(page, 'modeler-deployed.png');
+  await page.close();
+
+  // 4. The same page for an auditor: no palette, no deploy buttons.
+  page = await openPage(browser, `${base}/ui/modeler`, h.keys.auditor.Authorization, viewport);
+  await page.waitForFunction(() => /Chế độ xem/.test(document.getElementById('message')!.textContent ?? ''));
+  await shoot(page, 'modeler-viewer.png');
+  await page.close();
+
+  // 5. "Chạy thử": two finished cases, one of them transferred once; the analyst deletes the flow
+  //    "Chuyển cơ quan khác" (a slip the validation accepts) and replays them on the page.
+  const transferred = await h.intake({ title: 'Xe quá tải phá hỏng mặt đường', field: 'GIAO-THONG', citizenPhone: '0911000333', channel: 'call' });
+  await h.act(transferred.code, 'handle', 'SXD', { outcome: 'transfer', toAgency: 'CONG-AN', transferReason: 'Xử lý vi phạm tải trọng' });
+  await h.act(transferred.code, 'handle', 'CONG-AN', { outcome: 'answer', answer: 'Đã xử phạt và yêu cầu sửa mặt đường.' });
+  const plain = await h.intake({ title: 'Tranh chấp lối đi chung', field: 'DAT-DAI', citizenPhone: '0911000222', channel: 'call' });
+  await h.act(plain.code, 'handle', 'SNNMT', { outcome: 'answer', answer: 'Đã hòa giải tại cơ sở.' });
+  for (const code of [transferred.code, plain.code]) {
+    await h.act(code, 'review', 'coordinator', { reviewDecision: 'approve' });
+    await h.message(code, 'citizen-rating', { satisfied: true });
+  }
+  page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await page.selectOption('#version', '1');
+  await page.click('#open');
+  await page.waitForFunction(() => document.getElementById('message')!.textContent === 'Đã mở phiên bản v1.');
+  await page.evaluate(() => {
+    const modeler = (window as any).paknModeler;
+    const registry = modeler.get('elementRegistry');
+    modeler.get('modeling').removeElements([registry.get('transferRequested')]);
+    const canvas = modeler.get('canvas');
+    canvas.zoom(0.9);
+    const gateway = registry.get('outcomeGw');
+    const box = canvas.viewbox();
+    canvas.viewbox({ x: gateway.x - box.width / 4, y: gateway.y - box.height / 4, width: box.width, height: box.height });
+  });
+  await page.click('#dryrun');
+  await page.waitForSelector('body[data-dry-run="2"]');
+  await shoot(page, 'modeler-dry-run.png');
+  await page.close();
+}
+
+/** The case page of a case transferred SXD → CONG-AN → SXD, as test/ui-case-page.test.ts builds it. */
+async function casePage({ h, base, browser }: Stage): Promise<void> {
+  const kase = await h.intake({ title: 'Xe tải chở cát làm hỏng đường', field: 'GIAO-THONG', citizenName: 'Đỗ Văn Hùng', citizenPhone: '0977000111' });
+  await h.act(kase.code, 'handle', 'SXD', { outcome: 'transfer', toAgency: 'CONG-AN', transferReason: 'Xử lý vi phạm tải trọng' });
+  await h.act(kase.code, 'handle', 'CONG-AN', { outcome: 'transfer', toAgency: 'SXD', transferReason: 'Sửa chữa mặt đường' });
+  const page = await openPage(browser, `${base}/ui/cases/${kase.code}`, h.keys.auditor.Authorization, { width: 1600, height: 900 });
+  await page.waitForSelector('.djs-overlays[data-container-id="handle"] .visit-count');
+  await shoot(page, 'case-page.png');
+  await page.close();
+}
+
+/** The Saturday-review dashboard over eight cases, as test/ui-dashboard.test.ts builds them. */
+async function dashboard({ h, base, browser }: Stage): Promise<void> {
+  const fields = ['DAT-DAI', 'XAY-DUNG', 'Y-TE', 'DAT-DAI', 'GIAO-DUC', 'DAT-DAI', 'MOI-TRUONG', 'XAY-DUNG'];
+  for (const [i, field] of fields.entries()) {
+    const kase = await h.intake({ title: `Phản ánh minh họa ${i + 1}`, field, procedure: field === 'DAT-DAI' ? 'DD-CAP-GCN-LAN-DAU' : undefined });
+    const agency = kase.variables.agency as string;
+    if (i % 3 === 0) {
+      await h.act(kase.code, 'handle', agency, { outcome: 'answer', answer: 'Đã giải quyết dứt điểm.' });
+      await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+    } else if (i % 3 === 1) {
+      await h.act(kase.code, 'handle', agency, { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' });
+    }
+  }
+  const page = await openPage(browser, `${base}/ui/dashboard`, h.keys.coordinator.Authorization, { width: 1600, height: 1100 });
+  await shoot(page, 'dashboard.png', true);
+  await page.close();
+}
+
+const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'case-page': casePage, dashboard };
+
+async function main(argv: string[]): Promise<number> {
+  const unknown = argv.filter((a) => !(GROUPS as readonly string[]).includes(a));
+  if (unknown.length) {
+    console.error(`unknown group(s): ${unknown.join(', ')}\n${USAGE}`);
+    return 2;
+  }
+  const chosen = argv.length ? GROUPS.filter((g) => argv.includes(g)) : [...GROUPS];
+  mkdirSync(IMAGES, { recursive: true });
+  // Each group on its own system, so that one group's cases never show in another's picture.
+  for (const group of chosen) {
+    const db = connect({ dataDir: 'memory' });
+    const h = await Hotline.open(db);
+    const pages = await servePages(h.s);
+    try {
+      await TAKE[group]({ h, base: pages.base, browser: pages.browser });
+    } finally {
+      await pages.close();
+      await h.close();
+      await db.destroy();
+    }
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);
