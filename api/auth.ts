@@ -5,6 +5,8 @@ import { InputError, NotFoundError } from '../engine/errors.js';
 
 export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
+/** Roles that work on tasks, so a diagram may name them as candidate groups (agencies are named by their codes). */
+export const TASK_ROLES: readonly Role[] = ['operator', 'coordinator', 'reviewer'];
 
 /**
  * Who is calling. Routes see only this, never how it was proven, so an

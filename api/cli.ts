@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { userInfo } from 'node:os';
 import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
 import { migrateLatest } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry } from '../engine/forms.js';
 import { CALENDAR_FUNCTIONS } from '../engine/calendar.js';
 import { candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/catalogue.js';
-import { ROLES } from './auth.js';
+import { TASK_ROLES } from './auth.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
@@ -36,6 +37,13 @@ An embedded data folder belongs to one process: stop the server before keys,
 deploy or migrate, or use the admin API (POST /v1/keys, POST /v1/definitions).`;
 
 class UsageError extends Error {}
+
+/** The files named on the command line, or a usage error naming the ones that cannot be read. */
+function readFiles(command: string, files: string[]): Array<{ file: string; xml: string }> {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) throw new UsageError(`pakn ${command}: no such file: ${missing.join(', ')}`);
+  return files.map((file) => ({ file, xml: readFileSync(file, 'utf8') }));
+}
 
 function printProblems(file: string, problems: Problem[]) {
   for (const p of problems) console.error(`${file}: ${p.severity} [${p.rule}]${p.elementId ? ` <${p.elementId}>` : ''} ${p.message}`);
@@ -82,10 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
       const catalogueDir = join(config.processesDir, 'catalogue');
       const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
-        ? candidateGroupNames(ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(new Date()))
+        ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(new Date()))
         : undefined;
       // Decision files given on the same command line define the decisions diagrams may reference.
-      const texts = positionals.map((file) => ({ file, xml: readFileSync(file, 'utf8') }));
+      const texts = readFiles('lint', positionals);
       const dmnResults = new Map<string, Awaited<ReturnType<typeof validateDmn>>>();
       for (const { file, xml } of texts) if (isDmn(xml)) dmnResults.set(file, await validateDmn(xml));
       const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
@@ -101,11 +109,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'deploy': {
       const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false } } });
       if (!positionals.length) throw new UsageError('pakn deploy needs at least one FILE.');
+      const texts = readFiles('deploy', positionals);
+      // Recorded as the deployer: the operating-system account that ran the command.
+      const deployedBy = `cli:${userInfo().username}`;
       return withSystem(config, async (system) => {
         let failed = false;
-        for (const file of positionals) {
+        for (const { file, xml } of texts) {
           try {
-            const r = await system.definitions.deploy(readFileSync(file, 'utf8'), { deployedBy: 'cli', comment: values.comment, activate: !values.staged });
+            const r = await system.definitions.deploy(xml, { deployedBy, comment: values.comment, activate: !values.staged });
             console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}${r.active ? ', active' : ', staged (not active)'}`);
           } catch (err) {
             if (!(err instanceof UnprocessableError)) throw err;

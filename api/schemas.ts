@@ -79,7 +79,7 @@ export const DeployJsonBody: JsonSchema = {
   properties: {
     xml: { type: 'string', minLength: 1, maxLength: 5_000_000, description: 'BPMN 2.0 XML' },
     comment: { type: 'string', maxLength: 2000 },
-    activate: { type: 'boolean', default: true, description: 'false stages the version: stored, but new cases keep the active one until POST /v1/definitions/{key}/active' },
+    activate: { type: 'boolean', description: 'default true; false (or ?activate=false) stages the version: stored, but new cases keep the active one until POST /v1/definitions/{key}/active' },
   },
 };
 
@@ -153,7 +153,7 @@ const StepSchema: JsonSchema = {
 
 export const DryRunReportSchema: JsonSchema = {
   type: 'object',
-  required: ['key', 'candidate', 'replayed', 'same', 'diverged', 'failed', 'cases'],
+  required: ['key', 'candidate', 'replayed', 'same', 'diverged', 'failed', 'cases', 'skipped'],
   properties: {
     key: { type: 'string' },
     candidate: { type: 'object', properties: { kind: { enum: ['bpmn', 'dmn'] }, key: { type: 'string' }, name: { type: ['string', 'null'] } } },
@@ -161,6 +161,11 @@ export const DryRunReportSchema: JsonSchema = {
     same: { type: 'integer' },
     diverged: { type: 'integer' },
     failed: { type: 'integer' },
+    skipped: {
+      type: 'array',
+      description: 'Chosen cases that were not replayed, and why',
+      items: { type: 'object', required: ['code', 'reason'], properties: { code: { type: 'string' }, reason: { type: 'string' } } },
+    },
     cases: {
       type: 'array',
       items: {

@@ -11,7 +11,7 @@ import type { JobHandler, JobRow } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
-import { ApiKeys, ROLES } from './auth.js';
+import { ApiKeys, TASK_ROLES } from './auth.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
@@ -57,7 +57,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     forms: forms.keys(),
     decisionIds: () => decisions.ids(),
     functions: [...CALENDAR_FUNCTIONS],
-    candidateGroups: () => (catalogue.isEmpty() ? undefined : candidateGroupNames(ROLES, catalogue.list('agencies'), vietnamDate(new Date()))),
+    candidateGroups: () => (catalogue.isEmpty() ? undefined : candidateGroupNames(TASK_ROLES, catalogue.list('agencies'), vietnamDate(new Date()))),
   });
   const metrics = new Metrics(db);
   const functions = calendar ? feelFunctions(calendar) : {};
@@ -155,7 +155,7 @@ async function deliverWithoutGateway(db: Db, log: Logger, job: JobRow): Promise<
  * Load processes/ into the database: the catalogue (replaced by the files'
  * content), then decision files, then diagrams (identical ones are no-ops).
  */
-export async function deployProcesses(system: System, dir: string, deployedBy = 'system:seed'): Promise<Array<{ file: string; key: string; version: number; created: boolean }>> {
+export async function deployProcesses(system: System, dir: string, deployedBy = 'system:seed'): Promise<Array<{ file: string; key: string; version: number; created: boolean; active: boolean }>> {
   if (!existsSync(dir)) return [];
   const catalogueDir = join(dir, 'catalogue');
   if (existsSync(join(catalogueDir, 'catalogue.schema.json'))) {
@@ -167,8 +167,9 @@ export async function deployProcesses(system: System, dir: string, deployedBy = 
   // Decisions first: a diagram's business-rule tasks must reference deployed decisions.
   files.sort((a, b) => Number(isDmn(readFileSync(join(dir, b), 'utf8'))) - Number(isDmn(readFileSync(join(dir, a), 'utf8'))) || a.localeCompare(b));
   for (const file of files) {
-    const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}` });
-    out.push({ file, key: r.key, version: r.version, created: r.created });
+    // A changed file becomes a new, staged version once a version of its key is active: analysts switch it on.
+    const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}`, activate: 'if-none-active' });
+    out.push({ file, key: r.key, version: r.version, created: r.created, active: r.active });
   }
   return out;
 }

@@ -83,7 +83,7 @@ export class DefinitionStore {
    * false (a staged deploy), make it the version new cases start on. Deploying
    * an old version's exact XML again therefore rolls back to it.
    */
-  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean }): Promise<DeployResult> {
+  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active' }): Promise<DeployResult> {
     const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.key || !result.context) {
@@ -100,9 +100,12 @@ export class DefinitionStore {
       const taken = await trx('definitions').where({ key }).whereNot({ kind }).first('id');
       if (taken) throw new UnprocessableError(`The key "${key}" is already used by a ${kind === 'dmn' ? 'BPMN process' : 'DMN decision file'}; give this file another id.`);
       const actor = by.actor ?? { id: by.deployedBy, name: by.deployedBy, roles: [], agency: null };
+      const first = !(await trx('active_definitions').where({ key }).first('key'));
+      // 'if-none-active' (the boot-time seed): a version switched or rolled back over the API stays as the analyst left it.
+      const staged = by.activate === false || (by.activate === 'if-none-active' && !first);
       const existing = await trx('definitions').where({ key, sha256 }).first('id', 'version', 'name');
       if (existing) {
-        const active = by.activate === false ? await this.isActive(trx, key, existing.id) : await this.activateIn(trx, key, existing.id, existing.version, actor);
+        const active = staged ? await this.isActive(trx, key, existing.id) : await this.activateIn(trx, key, existing.id, existing.version, actor);
         return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, active, warnings };
       }
       const { max } = (await trx('definitions').where({ key }).max('version as max').first()) as { max: number | null };
@@ -112,12 +115,11 @@ export class DefinitionStore {
         .returning(['id']);
       await appendSystemEvent(trx, {
         type: 'definition.deployed',
-        payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: by.activate === false },
+        payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: staged && !first },
         actor,
       });
       // The first version of a key is always active: a staged first deploy would leave nothing to run.
-      const first = !(await trx('active_definitions').where({ key }).first('key'));
-      const active = by.activate === false && !first ? false : await this.activateIn(trx, key, row.id, version, actor);
+      const active = staged && !first ? false : await this.activateIn(trx, key, row.id, version, actor);
       return { id: row.id, kind, key, version, name: processName, created: true, active, warnings };
     });
   }

@@ -6,7 +6,7 @@ import type { DecisionStore } from './decisions.js';
 import type { DefinitionStore } from './definitions.js';
 import type { ParsedDmn } from './dmn.js';
 import { UnprocessableError } from './errors.js';
-import { resolveList, type FeelFunctions } from './feel.js';
+import { resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
 import { EngineSession } from './session.js';
 
 export interface Step {
@@ -33,6 +33,8 @@ export interface DryRunReport {
   diverged: number;
   failed: number;
   cases: CaseReplay[];
+  /** Chosen cases that were not replayed, and why (still running, unknown, another process). */
+  skipped: Array<{ code: string; reason: string }>;
 }
 
 /** History events that fed a case from outside: what a replay delivers again, in the same order. */
@@ -78,7 +80,20 @@ export class DryRun {
       diverged: 0,
       failed: 0,
       cases: [],
+      skipped: [],
     };
+    for (const code of input.codes ?? []) {
+      if (cases.some((c) => c.code === code)) continue;
+      const other = await this.db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', code).first('c.status', 'd.key');
+      report.skipped.push({
+        code,
+        reason: !other
+          ? 'No case has this code.'
+          : other.status !== 'completed'
+            ? `The case is ${other.status}: only finished cases have a recorded ending to compare with.`
+            : `The case belongs to process ${other.key}, not ${input.key}.`,
+      });
+    }
     for (const c of cases) {
       const context = candidateDiagram ?? (await this.definitions.context(c.definition_id));
       const result = await this.replay(c, context, await caseHistory(this.db, c.id), candidateDecisions);
@@ -106,6 +121,8 @@ export class DryRun {
         if (w.type !== USER_TASK || seenTasks.has(w.executionId)) continue;
         seenTasks.add(w.executionId);
         groups.push(resolveList(w.behaviour.candidateGroups, session.variables(), this.functions));
+        // The deadline too: a due date that cannot be computed leaves the case stuck in service (422 on the step before).
+        resolveDueDate(w.behaviour.dueDate, session.variables(), new Date(), this.functions);
       }
     };
     let stop: string | null = null;
@@ -126,7 +143,7 @@ export class DryRun {
       }
     } catch (err: any) {
       failed = true;
-      stop = `The candidate fails on this case: ${err?.message ?? err}`;
+      stop = `The candidate fails on this case: ${err?.message ?? err}.`;
     } finally {
       session.dispose();
     }
@@ -143,7 +160,7 @@ export class DryRun {
       const r = recorded[step] ?? null;
       const p = replayed[step] ?? null;
       result.outcome = failed ? 'failed' : 'diverged';
-      result.divergence = { step, recorded: r, replayed: p, message: describe(r, p, stop) };
+      result.divergence = { step, recorded: r, replayed: p, message: failed ? `${stop} ${describe(r, p, null)}` : describe(r, p, stop) };
     } else if (failed || !session.ended) {
       result.outcome = failed ? 'failed' : 'diverged';
       result.divergence = { step: recorded.length, recorded: null, replayed: null, message: stop ?? 'The case ended; with the candidate it would still be waiting.' };

@@ -110,6 +110,13 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     const source = expression.trimStart().replace(/^=/, '');
     const err = feelSyntaxError(source, functions);
     if (err) return add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
+    // Habits from other languages that feelin parses without complaint and answers null for.
+    const outsideStrings = source.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    const habit = /==|&&|\|\|/.exec(outsideStrings)?.[0];
+    if (habit) {
+      const instead = habit === '==' ? 'a single "=" (e.g. outcome = "transfer")' : habit === '&&' ? '"and"' : '"or"';
+      return add(id, 'feel-syntax', `${what} uses "${habit}", which FEEL does not have (the expression would always give null): write ${instead}: ${expression}`);
+    }
     for (const name of unknownFunctions(source, functions)) {
       // feelin answers null for an unknown function instead of failing: the case would silently take a wrong path.
       add(id, 'feel-unknown-function', `${what} calls "${name}", which is neither a FEEL built-in function nor one of this system's (${functions.join(', ') || 'none'}); check the spelling: ${expression}`);
@@ -255,8 +262,26 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     }
   }
 
+  /**
+   * bpmn-engine starts every activity without an incoming flow when its
+   * process (or sub-process) starts: a step whose arrow was deleted would run
+   * at the start of every case. Only events that are meant to start or to be
+   * triggered may stand alone.
+   */
+  const checkReachable = (container: any) => {
+    const elements: any[] = container.flowElements ?? [];
+    const targets = new Set(elements.filter((e) => e.$type === 'bpmn:SequenceFlow').map((f) => f.targetRef?.id));
+    for (const el of elements) {
+      if (el.$type === 'bpmn:SubProcess') checkReachable(el);
+      if (!el.$type || /SequenceFlow|DataObject|DataStore|StartEvent|BoundaryEvent/.test(el.$type)) continue;
+      if (el.triggeredByEvent || el.isForCompensation || targets.has(el.id)) continue;
+      if ((el.eventDefinitions ?? []).some((d: any) => d.$type === 'bpmn:LinkEventDefinition')) continue;
+      add(el.id, 'no-incoming-flow', `"${el.name ?? el.id}" has no incoming arrow, so the engine would run it at the start of every ${container.$type === 'bpmn:SubProcess' ? 'run of the sub-process' : 'case'}. Connect it with a sequence flow, or delete it.`);
+    }
+  };
   for (const p of processes) {
     for (const el of p.flowElements ?? []) visit(el);
+    checkReachable(p);
   }
   // bpmnlint's recommended modelling rules (labels, implicit splits, missing DI…): advice, not refusals —
   // they are about how a diagram reads; what the engine cannot run is refused by the rules above.

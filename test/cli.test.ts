@@ -66,6 +66,12 @@ describe('The pakn command line', function () {
     expect(bad.stderr).to.match(/error \[no-script-task\] <x>/);
   });
 
+  it('Given lint on a file that does not exist, it exits 2 naming the file (no stack trace)', async () => {
+    const r = await pakn(['lint', join(FIXTURES, 'simple.bpmn'), 'khong-co.bpmn'], env);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('no such file: khong-co.bpmn').and.not.match(/\n\s+at /);
+  });
+
   it('Given lint on the shipped process with its routing table, it passes', async () => {
     const r = await pakn(['lint', join(ROOT, 'processes', 'routing.dmn'), join(ROOT, 'processes', 'complaint-handling.bpmn')], env);
     expect(r.code, r.stderr).to.equal(0);

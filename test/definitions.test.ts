@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { deployProcesses } from '../api/system.js';
 import { join } from 'node:path';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { FIXTURES, ROOT, fixture, testSystem, type TestSystem } from './helpers/system.js';
@@ -21,6 +23,8 @@ const REFUSALS: Record<string, string> = {
   'unknown-feel-function.bpmn': 'feel-unknown-function',
   'unknown-candidate-group.bpmn': 'candidate-group-unknown',
   'no-candidate-groups.bpmn': 'candidate-groups-missing',
+  'no-incoming-flow.bpmn': 'no-incoming-flow',
+  'feel-double-equals.bpmn': 'feel-syntax',
 };
 
 describe('Deploying definitions', () => {
@@ -108,6 +112,36 @@ describe('Deploying definitions', () => {
     const events = await t.db('case_events').whereNull('case_id').where({ type: 'definition.activated' }).whereRaw(`payload->>'key' = 'message'`);
     expect(events.map((e) => e.payload.version)).to.deep.equal([1, 2, 1]);
     expect((await s.http.post('/v1/definitions/message/active').set(analyst).send({ version: 9 })).status).to.equal(404);
+  });
+
+  it('Given an analyst’s switch to version 2, when the server restarts and loads processes/ again (whose file is version 1), then version 2 stays active; a changed file on disk arrives staged', async () => {
+    const processes = join(ROOT, 'processes');
+    await deployProcesses(s, processes);
+    const shipped = readFileSync(join(processes, 'complaint-handling.bpmn'), 'utf8');
+    const edited = shipped.replace('name="Duyệt nội dung trả lời"', 'name="Duyệt và ký nội dung trả lời"');
+    expect((await s.http.post('/v1/definitions').set(analyst).send({ xml: edited })).body).to.include({ version: 2, active: true });
+    expect((await s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: 1 })).status).to.equal(200);
+    await s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: 2 });
+
+    const restarted = await deployProcesses(s, processes);
+    expect(restarted.find((d) => d.key === 'complaint-handling')).to.include({ version: 1, created: false, active: false });
+    expect((await s.definitions.latest('complaint-handling')).version).to.equal(2);
+
+    // A release that ships a changed diagram: stored as a new version, not switched on behind the analysts' backs.
+    const release = mkdtempSync(join(tmpdir(), 'pakn-release-'));
+    cpSync(processes, release, { recursive: true });
+    writeFileSync(join(release, 'complaint-handling.bpmn'), shipped.replace('name="Phân loại phản ánh"', 'name="Phân loại phản ánh, kiến nghị"'));
+    const upgraded = await deployProcesses(s, release);
+    expect(upgraded.find((d) => d.key === 'complaint-handling')).to.include({ version: 3, created: true, active: false });
+    expect((await s.definitions.latest('complaint-handling')).version).to.equal(2);
+    rmSync(release, { recursive: true, force: true });
+  });
+
+  it('Given a JSON deploy with ?activate=false, then the version is staged as with an XML body', async () => {
+    const xml = fixture('message.bpmn').replace('name="Xử lý"', 'name="Xử lý (bản 3)"');
+    const res = await s.http.post('/v1/definitions?activate=false').set(analyst).send({ xml });
+    expect(res.status).to.equal(201);
+    expect(res.body).to.include({ active: false });
   });
 
   it('Given a diagram, when validated, then problems are listed and nothing is deployed', async () => {

@@ -89,6 +89,23 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(only.divergence.message).to.contain('"Duyệt nội dung trả lời" (review, for coordinator)');
   });
 
+  it('Given a deadline expression that names a variable no case has, then the replays fail at that step and say which expression; running and unknown cases are listed as skipped', async () => {
+    const typo = DIAGRAM.replace(/(id="review"[^>]*camunda:dueDate="=add working days\(now\(\), )reviewDays/, '$1reviewDay');
+    expect(typo).not.to.equal(DIAGRAM);
+    const running = (await h.intake({ ...CITIZEN, title: 'Đang xử lý', field: 'DAT-DAI' })).code;
+    const res = await dryRun('complaint-handling', { xml: typo, cases: [codes.land, running, 'PA0000-ZZZZZ'] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ replayed: 1, failed: 1 });
+    const [land] = res.body.cases;
+    expect(land.outcome).to.equal('failed');
+    expect(land.divergence.message).to.contain('add working days(now(), reviewDay)');
+    expect(land.divergence.recorded.elementId).to.equal(land.recordedPath[land.divergence.step]);
+    expect(res.body.skipped).to.deep.equal([
+      { code: running, reason: 'The case is running: only finished cases have a recorded ending to compare with.' },
+      { code: 'PA0000-ZZZZZ', reason: 'No case has this code.' },
+    ]);
+  });
+
   it('Given a candidate that does not validate or is another process, then 422 says why; operators may not dry-run', async () => {
     const broken = await dryRun('complaint-handling', { xml: DIAGRAM.replace('camunda:candidateGroups="=agency"', 'camunda:candidateGroups="=agency +"') });
     expect(broken.status).to.equal(422);

@@ -9,7 +9,10 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 /** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
 function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean } {
   if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined };
-  if (ctx.state.body && typeof ctx.state.body.xml === 'string') return ctx.state.body;
+  if (ctx.state.body && typeof ctx.state.body.xml === 'string') {
+    // ?activate=false stages a JSON deploy too; the body's own field wins when both are given.
+    return { ...ctx.state.body, activate: ctx.state.body.activate ?? (ctx.query.activate === 'false' ? false : undefined) };
+  }
   throw new InputError('Send the BPMN XML with Content-Type: application/xml, or JSON {"xml": "..."}.', [{ path: '/xml', message: 'is required' }]);
 }
 
