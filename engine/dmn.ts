@@ -284,6 +284,10 @@ function checkTable(table: DraftTable, add: Add): void {
         add(rule.id, 'feel-input-entry', `${cell}: ${q(entry)} is not a valid FEEL test (${error}). ${ENTRY_HELP}`);
         return;
       }
+      if (UNQUOTED_CODE.test(entry.trim())) {
+        add(rule.id, 'unquoted-text', `${cell}: ${q(entry)} is read as arithmetic (${entry.trim().split('-').join(' minus ')}), so the rule never matches. Write the code in double quotes: "${entry.trim()}".`);
+        return;
+      }
       for (const name of bareNames(entry, 'unary-tests')) {
         if (!inputNames.has(name)) add(rule.id, 'unquoted-text', `${cell}: ${q(name)} is read as the name of a case variable, not as text, so the rule can only match if such a variable exists. If you meant the text, write "${name}" in double quotes.`, 'warning');
       }
@@ -295,6 +299,10 @@ function checkTable(table: DraftTable, add: Add): void {
       const error = feelSyntaxProblem(entry, 'expression');
       if (error) {
         add(rule.id, 'feel-output-entry', `${cell}: ${q(entry)} is not valid FEEL (${error}). ${OUTPUT_HELP}`);
+        return;
+      }
+      if (UNQUOTED_CODE.test(entry.trim())) {
+        add(rule.id, 'unquoted-text', `${cell}: ${q(entry)} is read as arithmetic (${entry.trim().split('-').join(' minus ')}), so the result is empty and the case goes to nobody. Write the code in double quotes: "${entry.trim()}".`);
         return;
       }
       for (const name of bareNames(entry, 'expression')) {
@@ -354,6 +362,9 @@ function feelSyntaxProblem(source: string, kind: 'expression' | 'unary-tests'): 
 }
 
 /** Names that make up a whole test or expression: usually text someone forgot to quote. */
+/** A catalogue code written without quotes (CONG-AN, VP-X-LONG-THANH): FEEL reads the hyphens as minus. */
+const UNQUOTED_CODE = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$/;
+
 function bareNames(source: string, kind: 'expression' | 'unary-tests'): string[] {
   const names: string[] = [];
   parseFeel(source, kind).iterate({

@@ -88,6 +88,24 @@ export function unknownFunctions(expression: string, functions: string[] = []): 
 }
 
 /**
+ * Names in an expression written in capitals (SXD, CONG): case variables are
+ * camelCase, so these are almost always catalogue codes missing their quotes,
+ * which FEEL reads as (absent) variables.
+ */
+export function capitalizedNames(expression: string, functions: string[] = []): string[] {
+  const names: string[] = [];
+  parseExpression(expression, parseContext(functions), undefined).iterate({
+    enter(ref) {
+      if (ref.type.name !== 'VariableName') return undefined;
+      const name = expression.slice(ref.from, ref.to);
+      if (/^[A-Z][A-Z0-9_]+$/.test(name)) names.push(name);
+      return false;
+    },
+  });
+  return [...new Set(names)];
+}
+
+/**
  * Evaluate FEEL against case variables. Returned values are plain JSON-able
  * JavaScript: dates and times as ISO 8601 strings, durations as ISO strings.
  * Variables are copied into a null-prototype object so that even a name like

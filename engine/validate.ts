@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { feelSyntaxError, isFeel, unknownFunctions } from './feel.js';
+import { capitalizedNames, feelSyntaxError, isFeel, unknownFunctions } from './feel.js';
 import { parseBpmn } from './bpmn.js';
 
 // bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
@@ -116,6 +116,9 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     if (habit) {
       const instead = habit === '==' ? 'a single "=" (e.g. outcome = "transfer")' : habit === '&&' ? '"and"' : '"or"';
       return add(id, 'feel-syntax', `${what} uses "${habit}", which FEEL does not have (the expression would always give null): write ${instead}: ${expression}`);
+    }
+    for (const name of capitalizedNames(source, functions)) {
+      add(id, 'unquoted-text', `${what} reads ${name} as a case variable (none is written in capitals). If it is a code, quote it: "${name}"${/-/.test(source) ? ' (a hyphenated code without quotes is read as a subtraction)' : ''}: ${expression}`, 'warning');
     }
     for (const name of unknownFunctions(source, functions)) {
       // feelin answers null for an unknown function instead of failing: the case would silently take a wrong path.

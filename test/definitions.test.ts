@@ -170,6 +170,14 @@ describe('Deploying definitions', () => {
     expect(res.body.problems.filter((p: any) => p.rule === 'candidate-group-unknown')).to.have.length(1);
   });
 
+  it('Given a condition comparing with an agency code left unquoted, validation warns that FEEL reads it as a variable', async () => {
+    const xml = fixture('bad/feel-double-equals.bpmn').replace('outcome == "transfer"', 'agency = CONG-AN');
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml });
+    const warnings = res.body.problems.filter((p: any) => p.rule === 'unquoted-text');
+    expect(warnings.map((p: any) => [p.elementId, p.severity])).to.deep.equal([['f2', 'warning'], ['f2', 'warning']]);
+    expect(warnings[0].message).to.contain('quote it: "CONG"').and.contain('subtraction');
+  });
+
   it('Given a candidate group naming an agency merged away in the 2025 reform, validation warns with its successor and deploy still works', async () => {
     const xml = fixture('simple.bpmn').replace(/candidateGroups="[^"]*"/, 'candidateGroups="STNMT"').replace(/id="simple"/, 'id="retired-agency"');
     const res = await s.http.post('/v1/definitions').set(analyst).send({ xml });

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DecisionError, evaluateDecision, parseDmn, validateDmn, type DecisionTable } from '../../engine/dmn.js';
 import { UnprocessableError } from '../../engine/errors.js';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/system.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/dmn/${name}`, import.meta.url)), 'utf8');
 
@@ -358,6 +360,15 @@ describe('DMN decision tables (engine/dmn.ts)', () => {
       expect(problems.map((p) => [p.rule, p.severity, p.elementId])).to.deep.equal([['unquoted-text', 'warning', 'r1'], ['unquoted-text', 'warning', 'r1']]);
       expect(problems[0].message).to.match(/«xay dung» is read as the name of a case variable.*write "xay dung" in double quotes/);
       expect(parsed?.decisions).to.have.length(1);
+    });
+
+    it('When a hyphenated agency code is written without quotes, Then it is an error: FEEL reads CONG-AN as CONG minus AN and routes to nobody', async () => {
+      const xml = readFileSync(join(ROOT, 'processes', 'routing.dmn'), 'utf8').replace('<outputEntry id="r-dat-dai-agency"><text>"SNNMT"</text>', '<outputEntry id="r-dat-dai-agency"><text>CONG-AN</text>');
+      const { problems } = await validateDmn(xml);
+      expect(problems.filter((p) => p.severity === 'error')).to.deep.equal([
+        { elementId: 'r-dat-dai', rule: 'unquoted-text', severity: 'error', message: problems.find((p) => p.severity === 'error')!.message },
+      ]);
+      expect(problems.find((p) => p.severity === 'error')!.message).to.contain('CONG minus AN').and.contain('"CONG-AN"');
     });
 
     it('When the body is empty, Then it is a parse error', async () => {
