@@ -11,7 +11,7 @@ import { candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/
 import { TASK_ROLES } from './auth.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
-import { isDmn } from '../engine/definitions.js';
+import { isDmn, READ_ELEMENTS } from '../engine/definitions.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);

@@ -33,6 +33,22 @@ export interface DeployResult {
   warnings: Problem[];
 }
 
+/**
+ * Element ids of the shipped process that code reads (public status, SMS
+ * ratings, reports). Listed here so validation warns an analyst who renames
+ * one; moving them into camunda:properties of the diagram would retire this.
+ */
+export const READ_ELEMENTS: Record<string, Record<string, string>> = {
+  'complaint-handling': {
+    classify: 'the public status lookup ("Đã tiếp nhận")',
+    handle: 'the public status lookup (status and due date) and the weekly report (transfers)',
+    coordinate: 'the public status lookup',
+    review: 'the public status lookup and the weekly report (answers sent back)',
+    sendAnswer: 'the weekly report and the scorecard (when an answer was sent)',
+    noRating: 'SMS rating replies (a case waits for a rating while this timer is armed)',
+  },
+};
+
 const SUMMARY_COLUMNS = ['id', 'kind', 'key', 'version', 'name', 'sha256', 'deployed_by', 'deployed_at', 'comment'];
 
 /**
@@ -66,6 +82,7 @@ export class DefinitionStore {
       services: BUILT_IN_SERVICES,
       decisions: this.catalogue.decisionIds ? await this.catalogue.decisionIds() : undefined,
       functions: this.catalogue.functions,
+      readElements: READ_ELEMENTS,
       candidateGroups: this.catalogue.candidateGroups?.(),
     });
     const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');

@@ -58,6 +58,12 @@ export interface ValidateOptions {
   /** FEEL functions the system adds to FEEL's built-ins (the working-day calendar). */
   functions?: string[];
   /**
+   * Element ids of a process that other parts of the product read, by process
+   * key: id → what reads it. A version without one still runs, but those
+   * answers go wrong, so validation warns.
+   */
+  readElements?: Record<string, Record<string, string>>;
+  /**
    * Who may be a literal candidate group: roles and the catalogue's agency
    * codes; `retired` maps an agency no longer in force to a note. Omitted
    * (no catalogue loaded) → not checked.
@@ -301,5 +307,19 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     add(null, 'bpmnlint', `The modelling rules could not be checked: ${err?.message ?? err}`, 'warning');
   }
   const main = executable[0];
+  const read = main ? options.readElements?.[main.id] : undefined;
+  if (read) {
+    const ids = new Set<string>();
+    const collect = (c: any) => {
+      for (const el of c.flowElements ?? []) {
+        ids.add(el.id);
+        collect(el);
+      }
+    };
+    collect(main);
+    for (const [id, reader] of Object.entries(read)) {
+      if (!ids.has(id)) add(null, 'read-element-missing', `This version has no element "${id}", which ${reader} reads by that id: keep the id (rename only the label), or those answers will be wrong for cases on this version.`, 'warning');
+    }
+  }
   return { problems, moddle, processId: main?.id, processName: main?.name };
 }

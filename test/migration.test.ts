@@ -48,6 +48,11 @@ describe('Migrating running cases to another version', function () {
     const kase = await h.intake({ ...CITIZEN, title: 'Nước thải chảy ra đường', field: 'DAT-DAI' });
     const v2 = await deploy(RENAMED_HANDLE);
     const before = await snapshot(kase.code);
+    // Renaming an id the product reads is allowed, with a warning saying what reads it.
+    const check = await h.s.http.post('/v1/definitions/validate').set(analyst).send({ xml: RENAMED_HANDLE });
+    const missing = check.body.problems.find((p: any) => p.rule === 'read-element-missing');
+    expect(missing).to.include({ severity: 'warning' });
+    expect(missing.message).to.contain('"handle"').and.contain('public status lookup');
 
     const res = await h.s.http.post(`/v1/cases/${kase.code}/migrate`).set(analyst).send({ toVersion: v2 });
     expect(res.status).to.equal(422);
