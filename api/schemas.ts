@@ -281,6 +281,7 @@ export const DefinitionSchema: JsonSchema = {
     name: { type: ['string', 'null'] },
     created: { type: 'boolean', description: 'false when identical XML was already deployed' },
     active: { type: 'boolean', description: 'whether new cases start on this version' },
+    runningCases: { type: ['integer', 'null'], description: 'in the list: cases still running on this version (null for decision files)' },
     warnings: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
   },
 };

@@ -183,10 +183,13 @@ export class DefinitionStore {
     return row;
   }
 
-  async list(): Promise<Array<DefinitionRow & { active: boolean }>> {
+  /** Every version, with whether it is active and how many cases still run on it (what a migration would move). */
+  async list(): Promise<Array<DefinitionRow & { active: boolean; running_cases: number }>> {
+    const running = this.db('cases').where({ status: 'running' }).groupBy('definition_id').select('definition_id', this.db.raw('count(*)::int as n'));
     const rows = await this.db('definitions as d')
       .leftJoin('active_definitions as a', 'a.definition_id', 'd.id')
-      .select([...SUMMARY_COLUMNS.map((c) => `d.${c}`), this.db.raw('(a.key is not null) as active')])
+      .leftJoin(running.as('r'), 'r.definition_id', 'd.id')
+      .select([...SUMMARY_COLUMNS.map((c) => `d.${c}`), this.db.raw('(a.key is not null) as active'), this.db.raw('coalesce(r.n, 0) as running_cases')])
       .orderBy([{ column: 'd.key' }, { column: 'd.version', order: 'desc' }]);
     return rows;
   }

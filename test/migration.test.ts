@@ -120,6 +120,10 @@ describe('Migrating running cases to another version', function () {
     expect(refused.code).to.equal(atHandle.code);
     expect(refused.problems[0]).to.include({ elementId: 'handle', rule: 'migration-mapping' });
     for (const c of atClassify) expect((await h.case(c.code)).process.version).to.equal(v2);
+    const list = (await h.s.http.get('/v1/definitions').set(analyst)).body;
+    const running = await t.db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where({ 'c.status': 'running', 'd.version': v2, 'd.key': 'complaint-handling' }).count('* as n').first();
+    expect(list.find((d: any) => d.key === 'complaint-handling' && d.version === v2).runningCases).to.equal(Number(running!.n)).and.to.be.greaterThan(1);
+    expect(list.find((d: any) => d.key === 'routing').runningCases).to.equal(null);
     expect(await snapshot(atHandle.code)).to.deep.equal(before[2]);
 
     const again = await h.s.http.post('/v1/definitions/complaint-handling/migrate').set(analyst).send({ toVersion: v2, cases: codes, mapping: { handle: 'handleComplaint' } });

@@ -84,6 +84,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
           name: d.name,
           kind: d.kind,
           active: Boolean(d.active),
+          runningCases: d.kind === 'bpmn' ? Number(d.running_cases) : null,
           sha256: d.sha256,
           deployedBy: d.deployed_by,
           deployedAt: new Date(d.deployed_at).toISOString(),

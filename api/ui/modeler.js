@@ -23,7 +23,7 @@
     for (const d of all) {
       const option = document.createElement('option');
       option.value = d.version;
-      option.textContent = 'v' + d.version + (d.active ? ' (đang áp dụng)' : '') + (d.comment ? ' — ' + d.comment : '');
+      option.textContent = 'v' + d.version + (d.active ? ' (đang áp dụng)' : '') + (d.comment ? ' — ' + d.comment : '') + (d.runningCases ? ' · ' + d.runningCases + ' hồ sơ đang chạy' : '');
       box.append(option);
     }
     const active = all.find((d) => d.active);
