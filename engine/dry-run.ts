@@ -134,7 +134,7 @@ export class DryRun {
       for (const input of events.filter((e) => INPUTS.has(e.type))) {
         const delivered = deliver(session, input);
         if (!delivered) {
-          const waiting = session.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow').map((w) => w.id);
+          const waiting = session.waitingActivities().map((w) => w.id);
           stop = `The recorded ${input.type} at "${input.element_name ?? input.element_id}" could not be delivered: the candidate ${session.ended ? 'had already ended' : `waits at ${waiting.join(', ') || 'nothing'}`}.`;
           break;
         }
@@ -172,7 +172,7 @@ export class DryRun {
 /** Deliver one recorded input to the replaying engine; false when nothing waits for it. */
 function deliver(session: EngineSession, input: EventRow): boolean {
   if (input.type === 'timer.fired') return session.fireTimer(input.element_id ?? '');
-  const target = session.waiting().find((w) => w.id === input.element_id && w.type !== 'bpmn:SequenceFlow');
+  const target = session.waitingActivities().find((w) => w.id === input.element_id);
   if (!target) return false;
   const payload = input.type === 'task.completed' ? input.payload.output : input.payload.payload;
   target.api.signal((payload as Record<string, unknown>) ?? {});

@@ -294,8 +294,7 @@ export class Runtime {
         let target: EngineSession | undefined;
         try {
           await source.recover(row.engine_state);
-          // A taken sequence flow stays postponed until its target completes; only activities are placed.
-          const waiting = source.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow');
+          const waiting = source.waitingActivities();
           const plan = planMigration(
             waiting.map((w) => ({ id: w.id, type: w.type, name: w.name, attachedTo: w.api.owner?.attachedTo?.id ?? null, parent: w.api.owner?.parent?.id ?? null })),
             await this.definitions.context(to.id, trx),
@@ -313,7 +312,7 @@ export class Runtime {
           target = new EngineSession(row.id, await this.definitions.context(to.id, trx), this.hooks(trx));
           await target.recover(remapState(await source.state(), renamed));
           const expected = waiting.map((w) => renamed[w.id] ?? w.id).sort();
-          const placed = target.waiting().filter((w) => w.type !== 'bpmn:SequenceFlow').map((w) => w.id).sort();
+          const placed = target.waitingActivities().map((w) => w.id).sort();
           if (JSON.stringify(expected) !== JSON.stringify(placed)) {
             throw new UnprocessableError(`Case ${row.code} could not be placed in version ${to.version}: it would wait at ${placed.join(', ') || 'nothing'} instead of ${expected.join(', ')}. Nothing was changed.`);
           }

@@ -175,6 +175,22 @@ export class EngineSession {
   }
 
   /**
+   * The activities the case waits at, without the taken sequence flows and
+   * the event definitions that bpmn-elements also keeps postponed (a catch
+   * event appears once as itself and once per event definition).
+   */
+  waitingActivities(): WaitingActivity[] {
+    const out = new Map<string, WaitingActivity>();
+    for (const w of this.waiting()) {
+      if (w.type === 'bpmn:SequenceFlow') continue;
+      // A message catch event waits as its event definition: report the event itself, once.
+      const type = w.type.endsWith('EventDefinition') ? (w.api.owner?.type ?? w.type) : w.type;
+      out.set(`${w.id} ${w.executionId}`, { ...w, type });
+    }
+    return [...out.values()];
+  }
+
+  /**
    * Process variables (the process environment's, not the engine's), less the
    * run message bpmn-elements assigns into them (fields, content, properties).
    */

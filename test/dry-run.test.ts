@@ -42,6 +42,14 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
     codes.land = await finish({ title: 'Tranh chấp ranh giới đất', field: 'DAT-DAI' });
     codes.traffic = await finish({ title: 'Ổ gà trên quốc lộ', field: 'GIAO-THONG' });
+    // One case that asked the citizen for more information (message through an event-based gateway).
+    const asked = await h.intake({ ...CITIZEN, title: 'Công trình lấn hành lang', field: 'XAY-DUNG' });
+    await h.act(asked.code, 'handle', 'SXD', { outcome: 'moreInfo', question: 'Công trình ở số nhà nào?' });
+    await h.message(asked.code, 'citizen-info', { citizenInfo: 'Số 12, tổ 3' });
+    await h.act(asked.code, 'handle', 'SXD', { outcome: 'answer', answer: 'Đã lập biên bản và yêu cầu tháo dỡ.' });
+    await h.act(asked.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: true });
+    await h.message(asked.code, 'citizen-rating', { satisfied: true });
+    codes.asked = asked.code;
     codes.commune = await finish({ title: 'Chậm cấp giấy khai sinh' }, { field: 'TU-PHAP', unit: 'X-LONG-THANH', procedure: 'HT-DANG-KY-KHAI-SINH' });
     // A running case is not replayed: it has no recorded ending to compare with.
     await h.intake({ ...CITIZEN, title: 'Chưa xong', field: 'DAT-DAI' });
@@ -51,7 +59,7 @@ describe('Dry run: replaying finished cases against a candidate', function () {
   it('Given the deployed diagram itself as the candidate, then every finished case follows the same path', async () => {
     const res = await dryRun('complaint-handling', { xml: DIAGRAM });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    expect(res.body).to.include({ key: 'complaint-handling', replayed: 3, same: 3, diverged: 0, failed: 0 });
+    expect(res.body).to.include({ key: 'complaint-handling', replayed: 4, same: 4, diverged: 0, failed: 0 });
     const land = res.body.cases.find((c: any) => c.code === codes.land);
     expect(land.replayedPath).to.deep.equal(land.recordedPath);
     expect(land.recordedPath).to.include.members(['received', 'route', 'handle', 'review', 'rated']);
@@ -65,7 +73,7 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     const res = await dryRun('routing', { xml: changed });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.candidate).to.deep.equal({ kind: 'dmn', key: 'routing', name: 'Phân luồng phản ánh, kiến nghị Tổng đài 1022' });
-    expect(res.body).to.include({ replayed: 3, same: 2, diverged: 1, failed: 0 });
+    expect(res.body).to.include({ replayed: 4, same: 3, diverged: 1, failed: 0 });
     const land = res.body.cases.find((c: any) => c.code === codes.land);
     expect(land.outcome).to.equal('diverged');
     expect(land.divergence.recorded).to.deep.include({ elementId: 'handle', candidateGroups: ['SNNMT'] });

@@ -130,6 +130,18 @@ describe('Migrating running cases to another version', function () {
     expect(again.body).to.include({ migrated: 1, refused: 0, unchanged: 2 });
   });
 
+  it('Given a case waiting for the citizen’s information (event-based gateway, message and timer), when migrated, then the information arrives in the new version and goes to the renamed step', async () => {
+    const kase = await h.intake({ ...CITIZEN, title: 'Mùi hôi từ bãi rác', field: 'DAT-DAI' });
+    await h.act(kase.code, 'handle', 'SNNMT', { outcome: 'moreInfo', question: 'Bãi rác ở ấp nào?' });
+    const v2 = await deploy(RENAMED_HANDLE);
+    const res = await h.s.http.post(`/v1/cases/${kase.code}/migrate`).set(analyst).send({ toVersion: v2 });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.moves).to.deep.equal([]);
+    await h.message(kase.code, 'citizen-info', { citizenInfo: 'Ấp 3, xã Bình An' });
+    const after = await h.case(kase.code);
+    expect(after.tasks.map((x) => [x.elementId, x.candidateGroups])).to.deep.equal([['handleComplaint', ['SNNMT']]]);
+  });
+
   it('Given a migrated case whose deadline passes, then the boundary timer of the renamed task fires in the new version and escalates', async function () {
     this.timeout(40_000);
     // Deadlines in seconds (as in the deadline scenario) so the timer falls due during the test.
