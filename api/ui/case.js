@@ -21,6 +21,7 @@
     'notification.queued': 'Gửi thông báo',
     'activity.cancelled': 'Hủy bước',
     'pii.read': 'Xem dữ liệu cá nhân',
+    'case.migrated': 'Chuyển phiên bản quy trình',
   };
 
   function renderTimeline(events) {
@@ -39,6 +40,7 @@
       const who = e.actor.agency ? e.actor.agency : e.actor.id;
       let detail = '';
       if (e.type === 'task.created' && e.payload.candidateGroups) detail = ' → ' + e.payload.candidateGroups.join(', ');
+      if (e.type === 'case.migrated') detail = ' v' + e.payload.fromVersion + ' → v' + e.payload.toVersion;
       const out = e.type === 'task.completed' ? e.payload.output || {} : {};
       if (out.outcome === 'transfer' || out.decision === 'reassign') detail = ' → ' + out.toAgency;
       else if (out.outcome || out.reviewDecision || out.finding) detail = ' (' + (out.outcome || out.reviewDecision || out.finding) + ')';
