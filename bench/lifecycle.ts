@@ -13,13 +13,10 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import knexFactory from 'knex';
 import { buildContext, newEngine, parseBpmn } from '../engine/bpmn.js';
 import { createApp } from '../api/app.js';
-import { createLogger } from '../api/logger.js';
-import { createSystem } from '../api/system.js';
+import { benchSystem } from './database.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, clients: { type: 'string' } } });
@@ -51,25 +48,7 @@ async function rawEngine(): Promise<{ stepsPerSec: number; ms: number }> {
 }
 
 async function throughApi(databaseUrl?: string) {
-  let dropDb = async () => {};
-  let url = databaseUrl;
-  if (databaseUrl) {
-    // A database of its own, so the benchmark neither sees nor leaves other data.
-    const name = `pakn_bench_${randomBytes(4).toString('hex')}`;
-    const admin = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } });
-    await admin.raw(`create database ${name}`);
-    const u = new URL(databaseUrl);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    dropDb = async () => {
-      await admin.raw(`drop database if exists ${name} with (force)`);
-      await admin.destroy();
-    };
-  }
-  const system = await createSystem(
-    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: join(here, '..', 'processes'), logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
-    { log: createLogger('silent') },
-  );
+  const { system, close } = await benchSystem(databaseUrl);
   try {
     await system.definitions.deploy(xml, { deployedBy: 'bench' });
     const { key: opKey } = await system.keys.create({ name: 'bench operator', roles: ['operator'] });
@@ -114,8 +93,7 @@ async function throughApi(databaseUrl?: string) {
     const sorted = latencies.sort((a, b) => a - b);
     return { stepsPerSec: (API_CYCLES * 2) / (ms / 1000), ms, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: sorted.length, heapGrowthPerCase, gc: Boolean(gc) };
   } finally {
-    await system.close();
-    await dropDb();
+    await close();
   }
 }
 

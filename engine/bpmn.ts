@@ -4,6 +4,7 @@ import { BpmnModdle } from 'bpmn-moddle';
 import Serializer, { deserialize, TypeResolver } from 'moddle-context-serializer';
 import { createRequire } from 'node:module';
 import { evaluateFeel, isFeel, type FeelFunctions } from './feel.js';
+import { markDiscardFlows } from './discard-pruning.js';
 
 const require = createRequire(import.meta.url);
 // camunda-bpmn-moddle's package exports only its JSON resources, which is all we need.
@@ -21,11 +22,15 @@ export async function parseBpmn(xml: string) {
 
 /** Build the serialized context once per deployed version; engines share it. */
 export function buildContext(moddleContext: unknown): SourceContext {
-  return Serializer(moddleContext as any, TypeResolver(Elements as any));
+  const context = Serializer(moddleContext as any, TypeResolver(Elements as any));
+  markDiscardFlows(context);
+  return context;
 }
 
 export function restoreContext(serialized: unknown): SourceContext {
-  return deserialize(serialized as any, TypeResolver(Elements as any));
+  const context = deserialize(serialized as any, TypeResolver(Elements as any));
+  markDiscardFlows(context);
+  return context;
 }
 
 /** Service implementations a diagram may reference as `${environment.services.NAME}`. */

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import { createLogger } from '../api/logger.js';
+import { createSystem, type System } from '../api/system.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PROCESSES = join(here, '..', 'processes');
+
+/**
+ * A system for a benchmark: on PostgreSQL (DATABASE_URL) in a database of its
+ * own, so the benchmark neither sees nor leaves other data; else on embedded
+ * PGlite in memory. `close` drops what it made.
+ */
+export async function benchSystem(databaseUrl: string | undefined): Promise<{ system: System; close(): Promise<void> }> {
+  let dropDb = async () => {};
+  let url = databaseUrl;
+  if (databaseUrl) {
+    const name = `pakn_bench_${randomBytes(4).toString('hex')}`;
+    const admin = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } });
+    await admin.raw(`create database ${name}`);
+    const u = new URL(databaseUrl);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    dropDb = async () => {
+      await admin.raw(`drop database if exists ${name} with (force)`);
+      await admin.destroy();
+    };
+  }
+  const system = await createSystem(
+    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
+    { log: createLogger('silent') },
+  );
+  return {
+    system,
+    async close() {
+      await system.close();
+      await dropDb();
+    },
+  };
+}

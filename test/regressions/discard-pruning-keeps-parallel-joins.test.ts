@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildContext, parseBpmn } from '../../engine/bpmn.js';
+import { EngineSession } from '../../engine/session.js';
+import { FIXTURES } from '../helpers/system.js';
+
+/**
+ * Discards are stopped where they cannot reach a parallel join (engine/discard-pruning.ts).
+ * A parallel join still has to hear that a branch was not taken, or it waits forever.
+ */
+describe('Regression: pruned discards still reach parallel joins', () => {
+  async function session(file: string) {
+    const context = buildContext(await parseBpmn(readFileSync(file, 'utf8')));
+    return new EngineSession('test', context, { functions: {}, decide: async () => null });
+  }
+
+  it('Given an inclusive split where one branch is not taken, when the other branch completes, then the parallel join goes on', async () => {
+    const s = await session(join(FIXTURES, 'inclusive-join.bpmn'));
+    await s.start({ needA: true, needB: false });
+    expect(s.waitingActivities().map((w) => w.id)).to.deep.equal(['askA']);
+    s.waitingActivities()[0].api.signal({});
+    await s.settle();
+    expect(s.waitingActivities().map((w) => w.id)).to.deep.equal(['summary']);
+    s.dispose();
+  });
+
+  it('Given both branches taken, then the join waits for both', async () => {
+    const s = await session(join(FIXTURES, 'inclusive-join.bpmn'));
+    await s.start({ needA: true, needB: true });
+    expect(s.waitingActivities().map((w) => w.id).sort()).to.deep.equal(['askA', 'askB']);
+    s.waitingActivities().find((w) => w.id === 'askA')!.api.signal({});
+    await s.settle();
+    expect(s.waitingActivities().map((w) => w.id)).to.deep.equal(['askB']);
+    s.waitingActivities()[0].api.signal({});
+    await s.settle();
+    expect(s.waitingActivities().map((w) => w.id)).to.deep.equal(['summary']);
+    s.dispose();
+  });
+});
