@@ -14,8 +14,8 @@
  *              modeler-deployed.png  after a staged deploy ("chỉ lưu, chưa áp dụng"): v2 in
  *                                    the version list, v1 still applied
  *              modeler-viewer.png    an auditor opens the same page: read-only
- *              modeler-dry-run.png   "Chạy thử" after deleting a flow: the transferred case would
- *                                    take another path, the step is marked
+ *              modeler-dry-run.png   "Chạy thử" on a staged version that gives the handling step
+ *                                    to SXD: both finished cases would go elsewhere, the step is marked
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
  *
@@ -25,7 +25,7 @@
  * drives it; it cannot download a browser here). Exit codes: 0 written,
  * 1 failure, 2 wrong usage.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { connect } from '../../db/connect.js';
@@ -51,7 +51,7 @@ async function shoot(page: Page, file: string, fullPage = false): Promise<void> 
   console.log(`docs/images/${file}${size && !fullPage ? `  ${size.width}×${size.height} px` : '  whole page'}`);
 }
 
-/** The analysts' page: open, a refused diagram, a staged deploy; then the same page for an auditor. */
+/** The analysts' page: open, a refused diagram, a staged deploy, the page for an auditor, a dry run. */
 async function modeler({ h, base, browser }: Stage): Promise<void> {
   const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
   const viewport = { width: 1400, height: 860 };
@@ -100,8 +100,10 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
   await shoot(page, 'modeler-viewer.png');
   await page.close();
 
-  // 5. "Chạy thử": two finished cases, one of them transferred once; the analyst deletes the flow
-  //    "Chuyển cơ quan khác" (a slip the validation accepts) and replays them on the page.
+  // 5. "Chạy thử": two finished cases, one of them transferred once (SXD → CONG-AN). A version deployed
+  //    staged from Camunda Modeler (as a CI job would) gives the handling step to the fixed group SXD
+  //    instead of =agency — validation accepts it. The analyst opens that version on the page and
+  //    replays the finished cases: both would go to SXD at a handling step they took elsewhere.
   const transferred = await h.intake({ title: 'Xe quá tải phá hỏng mặt đường', field: 'GIAO-THONG', citizenPhone: '0911000333', channel: 'call' });
   await h.act(transferred.code, 'handle', 'SXD', { outcome: 'transfer', toAgency: 'CONG-AN', transferReason: 'Xử lý vi phạm tải trọng' });
   await h.act(transferred.code, 'handle', 'CONG-AN', { outcome: 'answer', answer: 'Đã xử phạt và yêu cầu sửa mặt đường.' });
@@ -111,22 +113,30 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
     await h.act(code, 'review', 'coordinator', { reviewDecision: 'approve' });
     await h.message(code, 'citizen-rating', { satisfied: true });
   }
+  const shipped = readFileSync(join(ROOT, 'processes', 'complaint-handling.bpmn'), 'utf8');
+  const fixedGroup = shipped.replace('camunda:candidateGroups="=agency"', 'camunda:candidateGroups="SXD"');
+  if (fixedGroup === shipped) throw new Error('processes/complaint-handling.bpmn no longer gives handle to "=agency": update this scenario');
+  const staged = await h.s.http
+    .post('/v1/definitions')
+    .set(analyst)
+    .send({ xml: fixedGroup, comment: 'Giao bước xử lý cho Sở Xây dựng', activate: false });
+  if (staged.status !== 201) throw new Error(`staged deploy answered ${staged.status}: ${JSON.stringify(staged.body)}`);
+  const version = String(staged.body.version);
   page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
-  await page.selectOption('#version', '1');
+  await page.selectOption('#version', version);
   await page.click('#open');
-  await page.waitForFunction(() => document.getElementById('message')!.textContent === 'Đã mở phiên bản v1.');
+  await page.waitForFunction((v) => document.getElementById('message')!.textContent === `Đã mở phiên bản v${v}.`, version);
   await page.evaluate(() => {
     const modeler = (window as any).paknModeler;
-    const registry = modeler.get('elementRegistry');
-    modeler.get('modeling').removeElements([registry.get('transferRequested')]);
     const canvas = modeler.get('canvas');
     canvas.zoom(0.9);
-    const gateway = registry.get('outcomeGw');
+    const handle = modeler.get('elementRegistry').get('handle');
     const box = canvas.viewbox();
-    canvas.viewbox({ x: gateway.x - box.width / 4, y: gateway.y - box.height / 4, width: box.width, height: box.height });
+    canvas.viewbox({ x: handle.x - box.width / 3, y: handle.y - box.height / 3, width: box.width, height: box.height });
   });
   await page.click('#dryrun');
   await page.waitForSelector('body[data-dry-run="2"]');
+  await page.waitForSelector('[data-element-id="handle"].diverges');
   await shoot(page, 'modeler-dry-run.png');
   await page.close();
 }
