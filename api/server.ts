@@ -18,8 +18,9 @@ export async function serve(config: Config, out: (line: string) => void = (l) =>
   try {
     const deployed = await deployProcesses(system, config.processesDir);
     for (const d of deployed) {
-      if (d.created && !d.active) log.warn(d, `${d.file} differs from the active version of ${d.key}: stored as version ${d.version}, staged; switch it on with POST /v1/definitions/${d.key}/active`);
-      else log.info(d, d.created ? 'deployed process' : d.active ? 'process already deployed' : `process file is version ${d.version}, which is not the active version (left as the analysts set it)`);
+      if (d.problems) continue; // logged by deployProcesses
+      if (!d.active) log.warn(d, `${d.file} is version ${d.version} of ${d.key}${d.created ? ' (stored now)' : ''}, which is not the active version: new cases keep the active one until an analyst switches (POST /v1/definitions/${d.key}/active)`);
+      else log.info(d, d.created ? 'deployed process' : 'process already deployed');
     }
     if (config.seedDemo) {
       const keys = await seedDemo(system);

@@ -4,6 +4,8 @@ import { connect, lockDataDir, type Db } from '../db/connect.js';
 import { ensureEventPartitions, migrateLatest } from '../db/migrate.js';
 import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { DryRun } from '../engine/dry-run.js';
+import { UnprocessableError } from '../engine/errors.js';
+import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
 import { Catalogue, candidateGroupNames, readCatalogueFiles, syncCatalogue, vietnamDate } from '../engine/catalogue.js';
 import { DecisionStore } from '../engine/decisions.js';
@@ -155,7 +157,7 @@ async function deliverWithoutGateway(db: Db, log: Logger, job: JobRow): Promise<
  * Load processes/ into the database: the catalogue (replaced by the files'
  * content), then decision files, then diagrams (identical ones are no-ops).
  */
-export async function deployProcesses(system: System, dir: string, deployedBy = 'system:seed'): Promise<Array<{ file: string; key: string; version: number; created: boolean; active: boolean }>> {
+export async function deployProcesses(system: System, dir: string, deployedBy = 'system:seed'): Promise<Array<{ file: string; key: string; version: number; created: boolean; active: boolean; problems?: string[] }>> {
   if (!existsSync(dir)) return [];
   const catalogueDir = join(dir, 'catalogue');
   if (existsSync(join(catalogueDir, 'catalogue.schema.json'))) {
@@ -167,9 +169,22 @@ export async function deployProcesses(system: System, dir: string, deployedBy = 
   // Decisions first: a diagram's business-rule tasks must reference deployed decisions.
   files.sort((a, b) => Number(isDmn(readFileSync(join(dir, b), 'utf8'))) - Number(isDmn(readFileSync(join(dir, a), 'utf8'))) || a.localeCompare(b));
   for (const file of files) {
-    // A changed file becomes a new, staged version once a version of its key is active: analysts switch it on.
-    const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}`, activate: 'if-none-active' });
-    out.push({ file, key: r.key, version: r.version, created: r.created, active: r.active });
+    try {
+      // A changed file becomes a new, staged version once a version of its key is active: analysts switch it on.
+      const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}`, activate: 'if-none-active' });
+      out.push({ file, key: r.key, version: r.version, created: r.created, active: r.active });
+    } catch (err) {
+      if (!(err instanceof UnprocessableError)) throw err;
+      const problems = (err.problems as Problem[]).filter((p) => p.severity === 'error').map((p) => `${p.elementId ? `<${p.elementId}> ` : ''}${p.message}`);
+      // On a database that already runs a version, a file that does not deploy must not stop the service.
+      const running = await system.db('active_definitions as a').join('definitions as d', 'd.id', 'a.definition_id').where('d.kind', 'bpmn').first('a.key');
+      if (running) {
+        system.log.error({ file, problems }, `${file} was not deployed: ${err.message} The active versions keep running; fix the file, or deploy it with pakn deploy / the API.`);
+        out.push({ file, key: '', version: 0, created: false, active: false, problems });
+        continue;
+      }
+      throw new UnprocessableError(`${file} cannot be deployed: ${problems.join(' | ')}`, [], err.problems);
+    }
   }
   return out;
 }

@@ -114,15 +114,15 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   const functions = options.functions ?? [];
   const checkFeel = (id: string, what: string, expression: string) => {
     const source = expression.trimStart().replace(/^=/, '');
-    const err = feelSyntaxError(source, functions);
-    if (err) return add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
-    // Habits from other languages that feelin parses without complaint and answers null for.
+    // Habits from other languages: feelin answers null for ==, and a bare syntax error for && and ||.
     const outsideStrings = source.replace(/"(?:[^"\\]|\\.)*"/g, '""');
     const habit = /==|&&|\|\|/.exec(outsideStrings)?.[0];
     if (habit) {
       const instead = habit === '==' ? 'a single "=" (e.g. outcome = "transfer")' : habit === '&&' ? '"and"' : '"or"';
-      return add(id, 'feel-syntax', `${what} uses "${habit}", which FEEL does not have (the expression would always give null): write ${instead}: ${expression}`);
+      return add(id, 'feel-syntax', `${what} uses "${habit}", which FEEL does not have: write ${instead}: ${expression}`);
     }
+    const err = feelSyntaxError(source, functions);
+    if (err) return add(id, 'feel-syntax', `${what} is not a valid FEEL expression (${err}): ${expression}`);
     for (const name of capitalizedNames(source, functions)) {
       add(id, 'unquoted-text', `${what} reads ${name} as a case variable (none is written in capitals). If it is a code, quote it: "${name}"${/-/.test(source) ? ' (a hyphenated code without quotes is read as a subtraction)' : ''}: ${expression}`, 'warning');
     }

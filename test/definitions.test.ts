@@ -134,6 +134,16 @@ describe('Deploying definitions', () => {
     const upgraded = await deployProcesses(s, release);
     expect(upgraded.find((d) => d.key === 'complaint-handling')).to.include({ version: 3, created: true, active: false });
     expect((await s.definitions.latest('complaint-handling')).version).to.equal(2);
+
+    // A release whose diagram calls a decision that only its (staged) decision file defines: the
+    // diagram is refused and logged, the service still starts on the active versions.
+    writeFileSync(join(release, 'routing.dmn'), readFileSync(join(processes, 'routing.dmn'), 'utf8').replace('<decision id="route-complaint"', '<decision id="route-complaint-2027"'));
+    writeFileSync(join(release, 'complaint-handling.bpmn'), shipped.replace('camunda:decisionRef="route-complaint"', 'camunda:decisionRef="route-complaint-2027"'));
+    const refused = await deployProcesses(s, release);
+    const diagram = refused.find((d) => d.file === 'complaint-handling.bpmn')!;
+    expect(diagram.problems!.join(' ')).to.contain('route-complaint-2027');
+    expect(refused.find((d) => d.file === 'routing.dmn')).to.include({ created: true, active: false });
+    expect((await s.definitions.latest('complaint-handling')).version).to.equal(2);
     rmSync(release, { recursive: true, force: true });
   });
 
@@ -168,6 +178,13 @@ describe('Deploying definitions', () => {
     expect(byRule['feel-unknown-function'].message).to.contain('"add workin days"').and.contain('add working days');
     expect(byRule['candidate-group-unknown'].message).to.contain('"SO-KHONG-CO"').and.contain('coordinator');
     expect(res.body.problems.filter((p: any) => p.rule === 'candidate-group-unknown')).to.have.length(1);
+  });
+
+  it('Given && in a condition, validation says to write "and" (not only that the syntax is wrong)', async () => {
+    const xml = fixture('bad/feel-double-equals.bpmn').replace('outcome == "transfer"', 'outcome = "transfer" &amp;&amp; transferCount &lt; 2');
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml });
+    const problem = res.body.problems.find((p: any) => p.rule === 'feel-syntax');
+    expect(problem.message).to.contain('uses "&&"').and.contain('write "and"');
   });
 
   it('Given a condition comparing with an agency code left unquoted, validation warns that FEEL reads it as a variable', async () => {

@@ -112,7 +112,8 @@
       const d = c.divergence;
       li.textContent = c.code + ' (v' + c.version + '): ' + (c.outcome === 'failed' ? 'lỗi — ' + d.message : 'trước: ' + stepText(d.recorded) + '; nay: ' + stepText(d.replayed));
       list.append(li);
-      const at = d && ((d.replayed && d.replayed.elementId) || (d.recorded && d.recorded.elementId));
+      // A failed replay stopped at the last step it reached; a diverging one at the step that differs.
+      const at = c.outcome === 'failed' ? c.replayedPath[c.replayedPath.length - 1] : d && ((d.replayed && d.replayed.elementId) || (d.recorded && d.recorded.elementId));
       if (at && registry.get(at)) {
         canvas.addMarker(at, 'diverges');
         marked.push(at);
