@@ -46,7 +46,8 @@ function readFiles(command: string, files: string[]): Array<{ file: string; xml:
 }
 
 function printProblems(file: string, problems: Problem[]) {
-  for (const p of problems) console.error(`${file}: ${p.severity} [${p.rule}]${p.elementId ? ` <${p.elementId}>` : ''} ${p.message}`);
+  // file:line:column first, as compilers print it, so editors and CI annotations can jump there.
+  for (const p of problems) console.error(`${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.severity} [${p.rule}]${p.elementId ? ` <${p.elementId}>` : ''} ${p.message}`);
 }
 
 async function withSystem<T>(config: Config, fn: (s: System) => Promise<T>): Promise<T> {

@@ -24,6 +24,8 @@ export const DiagramProblemSchema: JsonSchema = {
     rule: { type: 'string' },
     severity: { enum: ['error', 'warning'] },
     message: { type: 'string' },
+    line: { type: 'integer', description: 'for XML that does not parse: the line (1-based)' },
+    column: { type: 'integer', description: 'for XML that does not parse: the column (1-based)' },
   },
 };
 

@@ -5,7 +5,7 @@ import {
   FeelDate, FeelDateTime, FeelDuration, FeelTime,
 } from 'feelin';
 import { UnprocessableError } from './errors.js';
-import type { Problem } from './validate.js';
+import { parseProblem, type Problem } from './validate.js';
 
 /**
  * DMN 1.3 decision tables, evaluated with FEEL only. A parsed table is plain
@@ -164,7 +164,7 @@ export async function validateDmn(xml: string): Promise<{ problems: Problem[]; p
     const hint = /failed to parse document as <dmn:Definitions>/.test(message)
       ? ` Save it as DMN 1.3: the root must be <definitions xmlns="${DMN13_NAMESPACE}">. DMN 1.1/1.2 files and BPMN diagrams are not accepted.`
       : ' Check that the file is complete and was saved from the modeler as DMN 1.3.';
-    add(null, 'parse', `The file is not a readable DMN 1.3 decision file (${message}).${hint}`);
+    problems.push(parseProblem('The file is not a readable DMN 1.3 decision file', err, hint));
     return { problems };
   }
   // The parser drops what it cannot read, so what would be deployed differs from what was drawn.

@@ -20,6 +20,23 @@ export interface Problem {
   rule: string;
   severity: 'error' | 'warning';
   message: string;
+  /** Where in the file, for XML that does not parse (1-based, as editors count). */
+  line?: number;
+  column?: number;
+}
+
+/** The position in a moddle/saxen parse error ("line: 4 column: 2", counted from 0), 1-based. */
+export function xmlErrorPosition(message: string): { line: number; column: number } | undefined {
+  const m = /line:\s*(\d+)\s*[;,]?\s*column:\s*(\d+)/.exec(message);
+  return m ? { line: Number(m[1]) + 1, column: Number(m[2]) + 1 } : undefined;
+}
+
+/** A parse error an analyst can act on: where, and what the parser saw. */
+export function parseProblem(what: string, err: unknown, hint = ''): Problem {
+  const raw = String((err as any)?.message ?? err);
+  const at = xmlErrorPosition(raw);
+  const detail = raw.split(/\n/).map((l) => l.trim()).filter((l) => l && !/^(line|column):/.test(l)).join('; ');
+  return { elementId: null, rule: 'parse', severity: 'error', message: `${what}${at ? ` at line ${at.line}, column ${at.column}` : ''}: ${detail}.${hint}`, ...at };
 }
 
 export interface ValidationResult {
@@ -84,7 +101,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   try {
     moddle = await parseBpmn(xml);
   } catch (err: any) {
-    add(null, 'parse', `The file is not valid BPMN 2.0 XML: ${err?.message ?? err}`);
+    problems.push(parseProblem('The file is not valid BPMN 2.0 XML', err, ' Open it in a text editor at that place, or export it again from the modeler.'));
     return { problems };
   }
   for (const w of moddle.warnings ?? []) {

@@ -53,7 +53,7 @@ describe('Deploying definitions', () => {
       expect(res.status).to.equal(422);
       expect(res.type).to.equal('application/problem+json');
       expect(res.body.problems.map((p: any) => p.rule)).to.include(rule);
-      for (const p of res.body.problems) expect(p).to.have.keys('elementId', 'rule', 'severity', 'message');
+      for (const p of res.body.problems) expect(p).to.include.keys('elementId', 'rule', 'severity', 'message');
       const after = await t.db('definitions').count('* as n').first();
       expect(after).to.deep.equal(before);
     });
@@ -169,6 +169,17 @@ describe('Deploying definitions', () => {
     expect(lint.length).to.be.greaterThan(0);
     expect(lint.every((p: any) => p.severity === 'warning')).to.equal(true);
     expect(lint).to.deep.include.members([{ elementId: 'start', rule: 'bpmnlint/label-required', severity: 'warning', message: lint.find((p: any) => p.elementId === 'start' && p.rule === 'bpmnlint/label-required').message }]);
+  });
+
+  it('Given XML that does not parse, the problem says the line and column (counted as editors count)', async () => {
+    const xml = fixture('simple.bpmn').replace('<bpmn:endEvent', '<bpmn:endEvent><broken').split('\n');
+    const line = xml.findIndex((l) => l.includes('<broken')) + 1;
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: xml.join('\n') });
+    const [parse] = res.body.problems;
+    expect(parse).to.include({ rule: 'parse', severity: 'error' });
+    expect(parse.line).to.be.within(line, line + 2);
+    expect(parse.column).to.be.a('number');
+    expect(parse.message).to.contain(`at line ${parse.line}, column ${parse.column}`);
   });
 
   it('Given a misspelt calendar function and an unknown agency, validation says which name is wrong and what exists', async () => {
