@@ -71,6 +71,29 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     await page.close();
   });
 
+  it('Given an edit that hands the handling step to another agency, when the analyst runs a dry run, then the page lists the case that would go elsewhere and marks the step; nothing is deployed', async () => {
+    // One finished land case to replay.
+    const kase = await h.intake({ title: 'Tranh chấp lối đi chung', field: 'DAT-DAI', citizenPhone: '0911000222', channel: 'call' });
+    await h.act(kase.code, 'handle', 'SNNMT', { outcome: 'answer', answer: 'Đã hòa giải tại cơ sở.' });
+    await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: false });
+    await h.message(kase.code, 'citizen-rating', { satisfied: true });
+    const versions = Number((await t.db('definitions').count('* as n').first())!.n);
+    const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization);
+    await page.evaluate(() => {
+      const modeler = (window as any).paknModeler;
+      modeler.get('modeling').updateProperties(modeler.get('elementRegistry').get('handle'), { 'camunda:candidateGroups': 'SXD' });
+    });
+    await page.click('#dryrun');
+    await page.waitForSelector('body[data-dry-run="1"]');
+    expect(await page.locator('#dryrun-summary').innerText()).to.equal('Đã chạy lại 1 hồ sơ: 0 đi đúng đường cũ, 1 đi khác, 0 bị lỗi.');
+    const item = await page.locator('#dryrun-cases li.diverged').innerText();
+    expect(item).to.contain('trước: «Xử lý, trả lời phản ánh» (handle) — giao SNNMT').and.contain('nay: «Xử lý, trả lời phản ánh» (handle) — giao SXD');
+    expect(await page.locator('[data-element-id="handle"].diverges').count()).to.equal(1);
+    expect(Number((await t.db('definitions').count('* as n').first())!.n)).to.equal(versions);
+    await page.close();
+  });
+
   it('Given an auditor, the page opens read-only: no deploy buttons, no palette', async () => {
     const page = await openPage(browser, `${base}/ui/modeler`, h.keys.auditor.Authorization);
     expect(await page.locator('#deploy').isVisible()).to.equal(false);
