@@ -94,6 +94,37 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     await page.close();
   });
 
+  it('Given the routing table, when an analyst changes an agency cell, dry-runs and deploys it staged, then the land cases are shown going elsewhere and the new version waits to be switched on', async () => {
+    const kase = await h.intake({ title: 'Tranh chấp đất vườn', field: 'DAT-DAI', citizenPhone: '0911000333', channel: 'call' });
+    await h.act(kase.code, 'handle', 'SNNMT', { outcome: 'answer', answer: 'Đã hòa giải thành tại xã.' });
+    await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: false });
+    await h.message(kase.code, 'citizen-rating', { satisfied: true });
+    const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+    const page = await openPage(browser, `${base}/ui/modeler?process=routing`, analyst.Authorization);
+    expect(await page.locator('#kind').innerText()).to.equal('Bảng quyết định');
+    const cell = page.locator('td[data-element-id="r-dat-dai-agency"]');
+    expect(await cell.innerText()).to.contain('"SNNMT"');
+
+    await cell.locator('[contenteditable]').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('"SXD"');
+    await page.click('#validate');
+    await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Không có lỗi'));
+    await page.click('#dryrun');
+    await page.waitForSelector('body[data-dry-run]');
+    expect(await page.locator('#dryrun-cases li.diverged').first().innerText()).to.contain('giao SNNMT').and.contain('giao SXD');
+
+    await page.check('#staged');
+    await page.fill('#comment', 'Đất đai chuyển Sở Xây dựng');
+    await page.click('#deploy');
+    await page.waitForSelector('body[data-deployed="2"]');
+    const stored = await t.db('definitions').where({ key: 'routing', version: 2 }).first('xml', 'comment');
+    expect(stored.xml).to.contain('<text>"SXD"</text>');
+    expect(stored.comment).to.equal('Đất đai chuyển Sở Xây dựng');
+    expect(await page.locator('#status').innerText()).to.equal('phiên bản đang áp dụng: v1');
+    await page.close();
+  });
+
   it('Given an auditor, the page opens read-only: no deploy buttons, no palette', async () => {
     const page = await openPage(browser, `${base}/ui/modeler`, h.keys.auditor.Authorization);
     expect(await page.locator('#deploy').isVisible()).to.equal(false);

@@ -8,8 +8,9 @@ import { PACKAGE_ROOT } from '../version.js';
 const UI_DIR = join(PACKAGE_ROOT, 'api', 'ui');
 const BPMN_JS = join(PACKAGE_ROOT, 'node_modules', 'bpmn-js', 'dist');
 const CHART_JS = join(PACKAGE_ROOT, 'node_modules', 'chart.js', 'dist');
+const DMN_JS = join(PACKAGE_ROOT, 'node_modules', 'dmn-js', 'dist');
 
-/** The only files served under /ui/assets: our page scripts and bpmn-js's prebuilt viewer from npm. */
+/** The only files served under /ui/assets: our page scripts and the prebuilt bpmn-js, dmn-js and Chart.js from npm. */
 const ASSETS: Record<string, { file: string; type: string }> = {
   'common.js': { file: join(UI_DIR, 'common.js'), type: 'application/javascript; charset=utf-8' },
   'case.js': { file: join(UI_DIR, 'case.js'), type: 'application/javascript; charset=utf-8' },
@@ -23,6 +24,15 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'bpmn-js.css': { file: join(BPMN_JS, 'assets', 'bpmn-js.css'), type: 'text/css; charset=utf-8' },
   'diagram-js.css': { file: join(BPMN_JS, 'assets', 'diagram-js.css'), type: 'text/css; charset=utf-8' },
   'bpmn-embedded.css': { file: join(BPMN_JS, 'assets', 'bpmn-font', 'css', 'bpmn-embedded.css'), type: 'text/css; charset=utf-8' },
+  // dmn-js, loaded by the modeler page only when the opened key is a decision file.
+  'dmn-modeler.js': { file: join(DMN_JS, 'dmn-modeler.production.min.js'), type: 'application/javascript; charset=utf-8' },
+  'dmn-viewer.js': { file: join(DMN_JS, 'dmn-viewer.production.min.js'), type: 'application/javascript; charset=utf-8' },
+  'dmn-js-shared.css': { file: join(DMN_JS, 'assets', 'dmn-js-shared.css'), type: 'text/css; charset=utf-8' },
+  'dmn-js-drd.css': { file: join(DMN_JS, 'assets', 'dmn-js-drd.css'), type: 'text/css; charset=utf-8' },
+  'dmn-js-decision-table.css': { file: join(DMN_JS, 'assets', 'dmn-js-decision-table.css'), type: 'text/css; charset=utf-8' },
+  'dmn-js-decision-table-controls.css': { file: join(DMN_JS, 'assets', 'dmn-js-decision-table-controls.css'), type: 'text/css; charset=utf-8' },
+  'dmn-js-literal-expression.css': { file: join(DMN_JS, 'assets', 'dmn-js-literal-expression.css'), type: 'text/css; charset=utf-8' },
+  'dmn-embedded.css': { file: join(DMN_JS, 'assets', 'dmn-font', 'css', 'dmn-embedded.css'), type: 'text/css; charset=utf-8' },
 };
 
 // Pages load only our own scripts; bpmn-js needs inline styles and data: fonts.
@@ -52,8 +62,8 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
     page(
       '/ui/modeler',
       'modeler.html',
-      'Analysts’ modeler: open a deployed version, edit, validate (problems on the elements), deploy, switch the active version',
-      'On bpmn-js; read-only for keys without the analyst role. ?process=KEY picks the process (default complaint-handling).',
+      'Analysts’ modeler: open a deployed version of a diagram or decision table, edit, validate (problems on the elements), dry-run, deploy, switch the active version',
+      'On bpmn-js and dmn-js; read-only for keys without the analyst role. ?process=KEY picks the diagram or decision file (default complaint-handling).',
     ),
     page(
       '/ui/dashboard',

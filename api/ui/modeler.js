@@ -1,7 +1,8 @@
-/* global window, document, URLSearchParams, BpmnJS */
-// The analysts' page: open a deployed version in bpmn-js, edit it, validate it
-// (problems shown on the elements), deploy it (staged or applied), and switch
-// the version new cases start on. Read-only for keys that cannot deploy.
+/* global window, document, URLSearchParams, BpmnJS, DmnJS */
+// The analysts' page: open a deployed version of a diagram (bpmn-js) or a
+// decision table (dmn-js), edit it, validate it (problems shown on the
+// elements of a diagram), dry-run it, deploy it (staged or applied), and
+// switch the active version. Read-only for keys that cannot deploy.
 (function () {
   'use strict';
   const { showError, askForKey, hasKey } = window.PaknUi;
@@ -10,7 +11,42 @@
   const $ = (id) => document.getElementById(id);
   let modeler = null;
   let canEdit = false;
+  let kind = 'bpmn';
   let marked = [];
+
+  /** dmn-js is loaded only when a decision file is opened (it is as large as bpmn-js). */
+  function loadDmnJs(editor) {
+    for (const css of ['dmn-js-shared.css', 'dmn-js-drd.css', 'dmn-js-decision-table.css', 'dmn-js-decision-table-controls.css', 'dmn-js-literal-expression.css', 'dmn-embedded.css']) {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = '/ui/assets/' + css;
+      document.head.append(link);
+    }
+    return new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/ui/assets/' + (editor ? 'dmn-modeler.js' : 'dmn-viewer.js');
+      script.onload = resolve;
+      script.onerror = () => reject(new Error('dmn-js could not be loaded'));
+      document.head.append(script);
+    });
+  }
+
+  /** Keys the page can open: every deployed diagram and decision file. */
+  async function loadKeys(all) {
+    const box = $('key');
+    box.textContent = '';
+    for (const key of [...new Set(all.map((d) => d.key))]) {
+      const d = all.find((x) => x.key === key);
+      const option = document.createElement('option');
+      option.value = key;
+      option.textContent = (d.kind === 'dmn' ? 'Bảng quyết định ' : 'Quy trình ') + key;
+      box.append(option);
+    }
+    box.value = processKey;
+    box.onchange = () => {
+      window.location.search = '?process=' + encodeURIComponent(box.value);
+    };
+  }
 
   function say(text) {
     $('message').textContent = text;
@@ -34,12 +70,20 @@
   async function open() {
     const xml = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/versions/' + $('version').value + '.xml');
     await modeler.importXML(xml);
-    modeler.get('canvas').zoom('fit-viewport');
+    if (kind === 'dmn') {
+      // A routing file is one decision table: open the table, not the requirements diagram.
+      const table = modeler.getViews().find((v) => v.type === 'decisionTable');
+      if (table) await modeler.open(table);
+    } else {
+      modeler.get('canvas').zoom('fit-viewport');
+    }
     clearProblems();
     say('Đã mở phiên bản v' + $('version').value + '.');
   }
 
   function clearProblems() {
+    $('problems').textContent = '';
+    if (kind !== 'bpmn') return;
     const canvas = modeler.get('canvas');
     for (const id of marked) {
       canvas.removeMarker(id, 'has-problem');
@@ -47,12 +91,11 @@
     }
     marked = [];
     modeler.get('overlays').remove({ type: 'problems' });
-    $('problems').textContent = '';
   }
 
   function showProblems(problems) {
     clearProblems();
-    const registry = modeler.get('elementRegistry');
+    const registry = kind === 'bpmn' ? modeler.get('elementRegistry') : { get: () => null };
     const perElement = {};
     for (const p of problems) {
       const li = document.createElement('li');
@@ -97,8 +140,8 @@
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ xml: await currentXml(), last: 20 }),
     });
-    const canvas = modeler.get('canvas');
-    const registry = modeler.get('elementRegistry');
+    const canvas = kind === 'bpmn' ? modeler.get('canvas') : { addMarker() {}, removeMarker() {} };
+    const registry = kind === 'bpmn' ? modeler.get('elementRegistry') : { get: () => null };
     for (const id of marked) canvas.removeMarker(id, 'diverges');
     $('dryrun-result').hidden = false;
     $('dryrun-summary').textContent = report.replayed
@@ -159,14 +202,25 @@
       canEdit = me.roles.includes('analyst');
       for (const el of document.querySelectorAll('.edit-only')) el.hidden = !canEdit;
       $('process').textContent = processKey;
-      modeler = new BpmnJS({ container: '#diagram', keyboard: { bindTo: window } });
+      const all = await api('/v1/definitions');
+      await loadKeys(all);
+      const opened = all.find((d) => d.key === processKey);
+      if (!opened) throw new Error('Không có quy trình hay bảng quyết định "' + processKey + '". No such definition.');
+      kind = opened.kind;
+      if (kind === 'dmn') {
+        $('kind').textContent = 'Bảng quyết định';
+        await loadDmnJs(canEdit);
+        modeler = new DmnJS({ container: '#diagram', common: { keyboard: { bindTo: window } } });
+      } else {
+        modeler = new BpmnJS({ container: '#diagram', keyboard: { bindTo: window } });
+      }
       window.paknModeler = modeler; // for browser tests and the console
       await loadVersions();
       await open();
       if (!canEdit) {
         // Viewer mode: no palette, no context pad, no pointer editing (the server refuses writes anyway).
         $('diagram').classList.add('read-only');
-        say('Chế độ xem: khóa này không được triển khai quy trình.');
+        say('Chế độ xem: khóa này không được triển khai ' + (kind === 'dmn' ? 'bảng quyết định.' : 'quy trình.'));
       }
       $('open').onclick = guarded(open);
       $('validate').onclick = guarded(validate);
