@@ -192,7 +192,11 @@ function decisionService(hooks: EngineHooks) {
         const ref = activity.behaviour.decisionRef;
         if (!ref) return callback(new Error(`Business-rule task ${activity.id} has no camunda:decisionRef`));
         hooks.decide(ref, { ...activity.environment.variables }, activity.behaviour.mapDecisionResult).then(
-          (result) => callback(null, result),
+          (result) => {
+            // What the table answered is history: auditors see why a case went where it went, dry runs compare it.
+            hooks.record?.('decision.evaluated', activity.id, activity.name ?? null, { decisionRef: ref, result: JSON.parse(JSON.stringify(result ?? null)) });
+            callback(null, result);
+          },
           (err) => callback(err),
         );
         void executeMessage;

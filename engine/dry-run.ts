@@ -14,6 +14,8 @@ export interface Step {
   name: string | null;
   /** For a user task: who it would be assigned to (its candidate groups). */
   candidateGroups?: string[];
+  /** For a business-rule task: what the decision table answered (absent in histories recorded before it was kept). */
+  decision?: unknown;
 }
 
 export interface CaseReplay {
@@ -40,6 +42,7 @@ export interface DryRunReport {
 /** History events that fed a case from outside: what a replay delivers again, in the same order. */
 const INPUTS = new Set(['task.completed', 'message.correlated', 'timer.fired']);
 const USER_TASK = 'bpmn:UserTask';
+const BUSINESS_RULE_TASK = 'bpmn:BusinessRuleTask';
 
 /**
  * Replays the recorded history of finished cases against a candidate diagram
@@ -147,7 +150,8 @@ export class DryRun {
     } finally {
       session.dispose();
     }
-    const replayed = stepsOf(session.events.filter((e) => e.type === 'activity.started'), groups);
+    const decisions = session.events.filter((e) => e.type === 'decision.evaluated').map((e) => e.payload?.result);
+    const replayed = stepsOf(session.events.filter((e) => e.type === 'activity.started'), groups, decisions);
     const result: CaseReplay = {
       code: c.code,
       version: c.version,
@@ -182,23 +186,29 @@ function deliver(session: EngineSession, input: EventRow): boolean {
 /** The recorded path: activities in the order they started, user tasks with the groups they were given. */
 function pathOf(events: EventRow[]): Step[] {
   const groups = events.filter((e) => e.type === 'task.created').map((e) => (e.payload.candidateGroups as string[]) ?? []);
+  const decisions = events.filter((e) => e.type === 'decision.evaluated').map((e) => e.payload.result);
   return stepsOf(
     events.filter((e) => e.type === 'activity.started').map((e) => ({ elementId: e.element_id ?? '', elementName: e.element_name, elementType: e.element_type })),
     groups,
+    decisions,
   );
 }
 
-function stepsOf(started: Array<{ elementId?: string | null; elementName?: string | null; elementType?: string | null }>, groups: string[][]): Step[] {
+function stepsOf(started: Array<{ elementId?: string | null; elementName?: string | null; elementType?: string | null }>, groups: string[][], decisions: unknown[]): Step[] {
   let task = 0;
+  let decision = 0;
   return started.map((e) => ({
     elementId: e.elementId ?? '',
     name: e.elementName ?? null,
     ...(e.elementType === USER_TASK ? { candidateGroups: groups[task++] ?? [] } : {}),
+    ...(e.elementType === BUSINESS_RULE_TASK && decision < decisions.length ? { decision: decisions[decision++] } : {}),
   }));
 }
 
 function sameStep(a: Step, b: Step): boolean {
-  return a.elementId === b.elementId && JSON.stringify(a.candidateGroups ?? null) === JSON.stringify(b.candidateGroups ?? null);
+  if (a.elementId !== b.elementId || JSON.stringify(a.candidateGroups ?? null) !== JSON.stringify(b.candidateGroups ?? null)) return false;
+  // A history recorded before decisions were kept has none to compare.
+  return !('decision' in a) || !('decision' in b) || JSON.stringify(a.decision) === JSON.stringify(b.decision);
 }
 
 function firstDifference(a: Step[], b: Step[]): number {
@@ -214,6 +224,9 @@ function label(s: Step): string {
 
 function describe(recorded: Step | null, replayed: Step | null, stop: string | null): string {
   if (recorded && replayed) {
+    if (recorded.elementId === replayed.elementId && 'decision' in recorded && JSON.stringify(recorded.decision) !== JSON.stringify(replayed.decision)) {
+      return `At ${label(recorded)} the decision answered ${JSON.stringify(recorded.decision)}; with the candidate it would answer ${JSON.stringify(replayed.decision)}.`;
+    }
     if (recorded.elementId === replayed.elementId) return `At ${label(recorded)} the case went to ${recorded.candidateGroups?.join(', ') || 'nobody'}; with the candidate it would go to ${replayed.candidateGroups?.join(', ') || 'nobody'}.`;
     return `The case went to ${label(recorded)}; with the candidate it would go to ${label(replayed)}.`;
   }

@@ -76,13 +76,27 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(res.body).to.include({ replayed: 4, same: 3, diverged: 1, failed: 0 });
     const land = res.body.cases.find((c: any) => c.code === codes.land);
     expect(land.outcome).to.equal('diverged');
-    expect(land.divergence.recorded).to.deep.include({ elementId: 'handle', candidateGroups: ['SNNMT'] });
-    expect(land.divergence.replayed).to.deep.include({ elementId: 'handle', candidateGroups: ['SXD'] });
+    // The first difference is the routing decision itself; the handling task follows it.
+    expect(land.divergence.recorded).to.deep.include({ elementId: 'route', decision: { level: 1, agency: 'SNNMT', answerDays: 10 } });
+    expect(land.divergence.replayed).to.deep.include({ elementId: 'route', decision: { level: 1, agency: 'SXD', answerDays: 10 } });
     expect(land.divergence.message).to.contain('SNNMT').and.contain('SXD');
-    expect(land.recordedPath[land.divergence.step]).to.equal('handle');
+    expect(land.recordedPath[land.divergence.step]).to.equal('route');
     expect(await counts()).to.deep.equal(before);
     // The deployed routing is untouched: a new land case still goes to SNNMT.
     expect((await h.intake({ ...CITIZEN, title: 'Lấn chiếm đất', field: 'DAT-DAI' })).tasks[0].candidateGroups).to.deep.equal(['SNNMT']);
+  });
+
+  it('Given a routing row that only shortens the answer deadline, then the case follows the same path but diverges at the decision', async () => {
+    const shorter = ROUTING.replace('<outputEntry id="r-dat-dai-days"><text>10</text>', '<outputEntry id="r-dat-dai-days"><text>7</text>');
+    expect(shorter).not.to.equal(ROUTING);
+    const res = await dryRun('routing', { xml: shorter, cases: [codes.land] });
+    const [land] = res.body.cases;
+    expect(land.outcome).to.equal('diverged');
+    expect(land.replayedPath).to.deep.equal(land.recordedPath);
+    expect(land.divergence.replayed.decision).to.include({ answerDays: 7 });
+    // The decision is history too: auditors read what the table answered.
+    const recorded = await t.db('case_events as e').join('cases as c', 'c.id', 'e.case_id').where({ 'c.code': codes.land, 'e.type': 'decision.evaluated' }).first('e.element_id', 'e.payload');
+    expect(recorded).to.deep.equal({ element_id: 'route', payload: { decisionRef: 'route-complaint', result: { level: 1, agency: 'SNNMT', answerDays: 10 } } });
   });
 
   it('Given a diagram whose review step has another id, then each replayed case diverges where it reached review; chosen cases only', async () => {

@@ -112,7 +112,7 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Không có lỗi'));
     await page.click('#dryrun');
     await page.waitForSelector('body[data-dry-run]');
-    expect(await page.locator('#dryrun-cases li.diverged').first().innerText()).to.contain('giao SNNMT').and.contain('giao SXD');
+    expect(await page.locator('#dryrun-cases li.diverged').first().innerText()).to.contain('agency SNNMT').and.contain('agency SXD');
 
     await page.check('#staged');
     await page.fill('#comment', 'Đất đai chuyển Sở Xây dựng');
@@ -122,6 +122,17 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     expect(stored.xml).to.contain('<text>"SXD"</text>');
     expect(stored.comment).to.equal('Đất đai chuyển Sở Xây dựng');
     expect(await page.locator('#status').innerText()).to.equal('phiên bản đang áp dụng: v1');
+    await page.close();
+  });
+
+  it('Given no key in the address, the page asks for one and opens with the key typed in (regression: a select once shared the login field’s id)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/ui/modeler`);
+    await page.waitForSelector('#login:not([hidden])');
+    await page.fill('#login #key', h.keys.auditor.Authorization.slice('Bearer '.length));
+    await page.click('#login button');
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('#definition option').allInnerTexts()).to.include.members(['Quy trình complaint-handling', 'Bảng quyết định routing']);
     await page.close();
   });
 

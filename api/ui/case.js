@@ -22,6 +22,7 @@
     'activity.cancelled': 'Hủy bước',
     'pii.read': 'Xem dữ liệu cá nhân',
     'case.migrated': 'Chuyển phiên bản quy trình',
+    'decision.evaluated': 'Xác định theo bảng quyết định',
   };
 
   function renderTimeline(events) {
@@ -41,6 +42,9 @@
       let detail = '';
       if (e.type === 'task.created' && e.payload.candidateGroups) detail = ' → ' + e.payload.candidateGroups.join(', ');
       if (e.type === 'case.migrated') detail = ' v' + e.payload.fromVersion + ' → v' + e.payload.toVersion;
+      if (e.type === 'decision.evaluated' && e.payload.result && typeof e.payload.result === 'object') {
+        detail = ' → ' + Object.entries(e.payload.result).map(([k, v]) => k + ' ' + v).join(', ');
+      }
       const out = e.type === 'task.completed' ? e.payload.output || {} : {};
       if (out.outcome === 'transfer' || out.decision === 'reassign') detail = ' → ' + out.toAgency;
       else if (out.outcome || out.reviewDecision || out.finding) detail = ' (' + (out.outcome || out.reviewDecision || out.finding) + ')';

@@ -33,7 +33,7 @@
 
   /** Keys the page can open: every deployed diagram and decision file. */
   async function loadKeys(all) {
-    const box = $('key');
+    const box = $('definition');
     box.textContent = '';
     for (const key of [...new Set(all.map((d) => d.key))]) {
       const d = all.find((x) => x.key === key);
@@ -131,7 +131,10 @@
   function stepText(step) {
     if (!step) return 'kết thúc';
     const groups = step.candidateGroups ? ' — giao ' + (step.candidateGroups.join(', ') || 'không ai') : '';
-    return '«' + (step.name || step.elementId) + '» (' + step.elementId + ')' + groups;
+    const answer = step.decision && typeof step.decision === 'object'
+      ? ' — kết quả ' + Object.entries(step.decision).map(([k, v]) => k + ' ' + v).join(', ')
+      : step.decision !== undefined ? ' — kết quả ' + step.decision : '';
+    return '«' + (step.name || step.elementId) + '» (' + step.elementId + ')' + groups + answer;
   }
 
   async function dryRun() {
