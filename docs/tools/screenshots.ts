@@ -16,6 +16,8 @@
  *              modeler-viewer.png    an auditor opens the same page: read-only
  *              modeler-dry-run.png   "Chạy thử" on a staged version that gives the handling step
  *                                    to SXD: both finished cases would go elsewhere, the step is marked
+ *              modeler-routing.png   the routing table (?process=routing) with the agency cell of row
+ *                                    r-dat-dai changed to "SXD", after "Chạy thử": the land cases listed
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
  *
@@ -51,7 +53,7 @@ async function shoot(page: Page, file: string, fullPage = false): Promise<void> 
   console.log(`docs/images/${file}${size && !fullPage ? `  ${size.width}×${size.height} px` : '  whole page'}`);
 }
 
-/** The analysts' page: open, a refused diagram, a staged deploy, the page for an auditor, a dry run. */
+/** The analysts' page: open, a refused diagram, a staged deploy, the page for an auditor, a dry run, the routing table. */
 async function modeler({ h, base, browser }: Stage): Promise<void> {
   const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
   const viewport = { width: 1400, height: 860 };
@@ -138,6 +140,28 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
   await page.waitForSelector('body[data-dry-run="2"]');
   await page.waitForSelector('[data-element-id="handle"].diverges');
   await shoot(page, 'modeler-dry-run.png');
+  await page.close();
+
+  // 6. The routing table on the page, as test/ui-modeler.test.ts edits it: one more finished land case,
+  //    the agency cell of row r-dat-dai changed from "SNNMT" to "SXD" (a contenteditable cell of dmn-js),
+  //    then "Chạy thử": the land cases would go to SXD, the transport case keeps its path.
+  const land = await h.intake({ title: 'Tranh chấp đất vườn', field: 'DAT-DAI', citizenPhone: '0911000444', channel: 'call' });
+  await h.act(land.code, 'handle', 'SNNMT', { outcome: 'answer', answer: 'Đã hòa giải thành tại xã.' });
+  await h.act(land.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: false });
+  await h.message(land.code, 'citizen-rating', { satisfied: true });
+  //    The table (about 1800 px wide) pushes "Kết quả kiểm tra" and the dry-run list to its right, past a
+  //    1400 px window: the picture is as wide as the page, so that the toolbar, the edited cell and the
+  //    list all show without scrolling.
+  page = await openPage(browser, `${base}/ui/modeler?process=routing`, analyst.Authorization, { width: 2240, height: 860 });
+  const cell = page.locator('td[data-element-id="r-dat-dai-agency"]');
+  if (!(await cell.innerText()).includes('"SNNMT"')) throw new Error('processes/routing.dmn no longer gives r-dat-dai to "SNNMT": update this scenario');
+  await cell.locator('[contenteditable]').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('"SXD"');
+  await page.click('#dryrun');
+  await page.waitForSelector('body[data-dry-run]');
+  await page.waitForSelector('#dryrun-cases li.diverged');
+  await shoot(page, 'modeler-routing.png');
   await page.close();
 }
 
