@@ -52,5 +52,29 @@ export async function seedDemo(system: System): Promise<Array<{ name: string; ro
   for (const variables of DEMO_CASES) {
     await system.runtime.startCase({ processKey: system.defaultProcess, variables, actor: operator });
   }
+  await seedFinishedCase(system, operator);
   return created;
+}
+
+/**
+ * One land complaint taken through answer, review and rating, so that an
+ * analyst's first dry run (/ui/modeler, "Chạy thử") has a finished case to replay.
+ */
+async function seedFinishedCase(system: System, operator: { id: string; name: string; roles: string[]; agency: string }) {
+  const { runtime, db } = system;
+  const kase = await runtime.startCase({
+    processKey: system.defaultProcess,
+    variables: { title: 'Lấn chiếm hành lang kênh thủy lợi', description: 'Hộ dân xây tường rào lấn ra bờ kênh ở xã Long Thành.', channel: 'call', field: 'DAT-DAI', citizenName: 'Phạm Thị Dung', citizenPhone: '0933444555' },
+    actor: operator,
+  });
+  const nextTask = async () => (await db('tasks').where({ case_id: kase.caseId }).first('id', 'element_id')) as { id: string; element_id: string } | undefined;
+  const agency = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['agency'], agency: 'SNNMT' };
+  const coordinator = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['coordinator'], agency: 'VP-UBND' };
+  const handle = await nextTask();
+  if (handle?.element_id !== 'handle') return; // a customised process: leave it to the analysts
+  await runtime.completeTask({ taskId: handle.id, output: { outcome: 'answer', answer: 'Sở đã kiểm tra, lập biên bản và yêu cầu hộ dân tháo dỡ phần lấn chiếm trong 15 ngày.', legalBasis: 'Luật Thủy lợi 2017' }, actor: agency });
+  const review = await nextTask();
+  if (review?.element_id !== 'review') return;
+  await runtime.completeTask({ taskId: review.id, output: { reviewDecision: 'approve', publish: true }, actor: coordinator });
+  await runtime.correlateMessage({ code: kase.code, name: 'citizen-rating', payload: { satisfied: true }, actor: operator });
 }
