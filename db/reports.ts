@@ -79,7 +79,8 @@ export async function activityIn(db: Db, from: Date, to: Date): Promise<Activity
     .where((w) =>
       w
         .whereIn('type', ['case.escalated', 'finding.recorded'])
-        .orWhere((x) => x.where({ type: 'task.completed' }).whereIn('element_id', ['handle', 'review'])),
+        // Transfers and send-backs are read from the forms' answers, whatever the step is called in the diagram.
+        .orWhere((x) => x.where({ type: 'task.completed' }).whereRaw(`(payload->'output'->>'outcome' = 'transfer' or payload->'output'->>'reviewDecision' = 'sendBack')`)),
     )
     .whereNotNull('case_id')
     .select('case_id', 'type', 'element_id', 'actor_agency', 'payload', 'at');

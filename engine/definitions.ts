@@ -41,9 +41,9 @@ export interface DeployResult {
 export const READ_ELEMENTS: Record<string, Record<string, string>> = {
   'complaint-handling': {
     classify: 'the public status lookup ("Đã tiếp nhận")',
-    handle: 'the public status lookup (status and due date) and the weekly report (transfers)',
+    handle: 'the public status lookup (status and due date)',
     coordinate: 'the public status lookup',
-    review: 'the public status lookup and the weekly report (answers sent back)',
+    review: 'the public status lookup',
     sendAnswer: 'the weekly report and the scorecard (when an answer was sent)',
     noRating: 'SMS rating replies (a case waits for a rating while this timer is armed)',
   },

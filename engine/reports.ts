@@ -98,10 +98,10 @@ export function weeklyReport(input: {
       }
     } else if (e.type === 'finding.recorded') {
       for (const b of bucket(e.payload.findingAgency ?? caseAgency)) b.findings++;
-    } else if (e.element_id === 'handle' && e.payload.output?.outcome === 'transfer') {
+    } else if (e.type === 'task.completed' && e.payload.output?.outcome === 'transfer') {
       // A transfer counts against the agency that passed the case on.
       for (const b of bucket(e.actor_agency ?? caseAgency)) b.transferred++;
-    } else if (e.element_id === 'review' && e.payload.output?.reviewDecision === 'sendBack') {
+    } else if (e.type === 'task.completed' && e.payload.output?.reviewDecision === 'sendBack') {
       for (const b of bucket(caseAgency)) b.sentBack++;
     }
   }
