@@ -34,16 +34,12 @@ export interface DeployResult {
 }
 
 /**
- * Element ids of the shipped process that code reads (public status, SMS
- * ratings, reports). Listed here so validation warns an analyst who renames
- * one; moving them into camunda:properties of the diagram would retire this.
+ * Element ids of the shipped process that code still reads (reports, SMS
+ * ratings). Listed here so validation warns an analyst who renames one; the
+ * public status already moved into the diagram (publicStatus properties).
  */
 export const READ_ELEMENTS: Record<string, Record<string, string>> = {
   'complaint-handling': {
-    classify: 'the public status lookup ("Đã tiếp nhận")',
-    handle: 'the public status lookup (status and due date)',
-    coordinate: 'the public status lookup',
-    review: 'the public status lookup',
     sendAnswer: 'the weekly report and the scorecard (when an answer was sent)',
     noRating: 'SMS rating replies (a case waits for a rating while this timer is armed)',
   },

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { capitalizedNames, feelSyntaxError, isFeel, unknownFunctions } from './feel.js';
-import { parseBpmn } from './bpmn.js';
+import { extensionProperties, parseBpmn } from './bpmn.js';
 
 // bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
 const require = createRequire(import.meta.url);
@@ -61,6 +61,9 @@ const SUPPORTED_EVENT_DEFINITIONS = new Set([
 ]);
 const ISO_DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$/;
 const ISO_CYCLE = /^R\d*\/(.+)$/;
+
+/** What a user task may tell the public lookup (engine/public-status.ts); waiting-citizen and closed are derived. */
+const TASK_PUBLIC_STATUSES = ['received', 'handling', 'reviewing', 'answered'];
 
 /** Camunda attributes that may hold a FEEL expression or a literal. */
 const FEEL_ATTRIBUTES = ['candidateGroups', 'assignee', 'dueDate'];
@@ -192,6 +195,14 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       }
     }
 
+    if (type === 'bpmn:UserTask') {
+      const status = extensionProperties(el).publicStatus;
+      if (status === undefined) {
+        add(id, 'public-status-missing', `User task "${el.name ?? id}" does not say what a citizen looking up the case sees while it waits here: add camunda:property publicStatus = ${TASK_PUBLIC_STATUSES.join(', ')}.`, 'warning');
+      } else if (!TASK_PUBLIC_STATUSES.includes(status)) {
+        add(id, 'public-status', `camunda:property publicStatus "${status}" on "${el.name ?? id}" is not a status citizens know: use ${TASK_PUBLIC_STATUSES.join(', ')}.`);
+      }
+    }
     if (type === 'bpmn:UserTask' && !el.candidateGroups?.trim() && !el.assignee?.trim()) {
       add(id, 'candidate-groups-missing', `User task "${el.name ?? id}" has no candidate groups, so no inbox would show it: set camunda:candidateGroups to a role (e.g. coordinator), an agency code, or FEEL such as "=agency".`);
     }

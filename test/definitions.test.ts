@@ -182,6 +182,20 @@ describe('Deploying definitions', () => {
     expect(parse.message).to.contain(`at line ${parse.line}, column ${parse.column}`);
   });
 
+  it('Given user tasks without or with a wrong publicStatus, validation warns that citizens would see a generic status, or refuses an unknown one', async () => {
+    const missing = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('simple.bpmn') });
+    expect(missing.body.problems.find((p: any) => p.rule === 'public-status-missing')).to.include({ elementId: 'approve', severity: 'warning' });
+    const wrong = fixture('simple.bpmn').replace(
+      'camunda:dueDate="P3D" />',
+      'camunda:dueDate="P3D"><bpmn:extensionElements><camunda:properties><camunda:property name="publicStatus" value="dang-xu-ly" /></camunda:properties></bpmn:extensionElements></bpmn:userTask>',
+    );
+    expect(wrong).not.to.equal(fixture('simple.bpmn'));
+    const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: wrong });
+    const problem = res.body.problems.find((p: any) => p.rule === 'public-status');
+    expect(problem).to.include({ elementId: 'approve', severity: 'error' });
+    expect(problem.message).to.contain('received, handling, reviewing, answered');
+  });
+
   it('Given a misspelt calendar function and an unknown agency, validation says which name is wrong and what exists', async () => {
     const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture('bad/unknown-feel-function.bpmn').replace('=agency"', 'coordinator,SO-KHONG-CO"') });
     const byRule = Object.fromEntries(res.body.problems.filter((p: any) => p.severity === 'error').map((p: any) => [p.rule, p]));

@@ -48,11 +48,13 @@ describe('Migrating running cases to another version', function () {
     const kase = await h.intake({ ...CITIZEN, title: 'Nước thải chảy ra đường', field: 'DAT-DAI' });
     const v2 = await deploy(RENAMED_HANDLE);
     const before = await snapshot(kase.code);
-    // Renaming an id the product reads is allowed, with a warning saying what reads it.
-    const check = await h.s.http.post('/v1/definitions/validate').set(analyst).send({ xml: RENAMED_HANDLE });
-    const missing = check.body.problems.find((p: any) => p.rule === 'read-element-missing');
-    expect(missing).to.include({ severity: 'warning' });
-    expect(missing.message).to.contain('"handle"').and.contain('public status lookup');
+    // Renaming a step id the product reads is allowed, with a warning saying what reads it.
+    const renamedAnswer = RENAMED_HANDLE.replace(/(\b(?:id|sourceRef|targetRef|bpmnElement)=")sendAnswer"/g, '$1sendTheAnswer"');
+    const check = await h.s.http.post('/v1/definitions/validate').set(analyst).send({ xml: renamedAnswer });
+    const missing = check.body.problems.filter((p: any) => p.rule === 'read-element-missing');
+    expect(missing).to.have.length(1);
+    expect(missing[0]).to.include({ severity: 'warning' });
+    expect(missing[0].message).to.contain('"sendAnswer"').and.contain('weekly report');
 
     const res = await h.s.http.post(`/v1/cases/${kase.code}/migrate`).set(analyst).send({ toVersion: v2 });
     expect(res.status).to.equal(422);
@@ -91,6 +93,9 @@ describe('Migrating running cases to another version', function () {
     expect(migrated).to.have.length(1);
     expect(migrated[0].payload).to.deep.equal({ process: 'complaint-handling', fromVersion: 1, toVersion: v2, mapping: { handle: 'handleComplaint' }, comment: 'Chuyển sang quy trình mới' });
     expect(migrated[0].actor_id).to.equal(analyst.id);
+    // The citizen's lookup reads the status from the step's publicStatus property, whatever its id.
+    const lookup = await h.s.http.get(`/v1/public/cases/${kase.code}?phone=4321`);
+    expect(lookup.body).to.include({ status: 'handling', statusLabel: 'Đang xử lý' });
 
     // The case goes on in version 2: answer, review, rating.
     await h.complete(task.id, agency, { outcome: 'answer', answer: 'Đã yêu cầu tháo dỡ trong 7 ngày.', legalBasis: 'Nghị định 100/2019/NĐ-CP' });

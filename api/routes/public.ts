@@ -3,6 +3,7 @@ import ratelimit from 'koa-ratelimit';
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { publicStatusOf } from '../../engine/public-status.js';
 
 /** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
 const STATUS_LABELS: Record<string, string> = {
@@ -19,17 +20,6 @@ function sameDigits(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-/** Where the case stands, read from the same rows the workflow writes: nothing to drift out of sync. */
-function publicStatus(status: string, tasks: Array<{ element_id: string }>, vars: Record<string, any>): string {
-  if (status === 'completed') return 'closed';
-  const waiting = tasks.map((t) => t.element_id);
-  if (waiting.includes('review')) return 'reviewing';
-  if (waiting.includes('handle') || waiting.includes('coordinate')) return 'handling';
-  if (waiting.includes('classify')) return 'received';
-  if (vars.outcome === 'moreInfo' && !waiting.length) return 'waiting-citizen';
-  return vars.answer ? 'answered' : 'handling';
-}
-
 /** Phones are compared by their digits, in the national form (0…), whatever the caller typed. */
 export function normalizePhone(raw: unknown): string {
   const digits = String(raw ?? '').replace(/\D/g, '');
@@ -42,7 +32,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
   const perCode = ratelimit({ driver: 'memory', db: new Map(), duration: 3_600_000, max: 20, id: (ctx) => `code:${String(ctx.params.code).toUpperCase()}`, throw: true, errorMessage: 'Hồ sơ này đã được tra cứu quá nhiều lần; vui lòng thử lại sau. Too many lookups of this case; retry later.' });
   const findForCitizen = async (ctx: any) => {
     const code = String(ctx.params.code).toUpperCase();
-    const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'variables', 'created_at', 'ended_at') : undefined;
+    const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'definition_id', 'variables', 'created_at', 'ended_at') : undefined;
     const phone = normalizePhone(kase?.variables?.citizenPhone);
     // Compare even when the case is unknown, so both failures take the same path.
     const matches = sameDigits(phone.slice(-4) || 'none', String(ctx.state.query.phone));
@@ -134,12 +124,11 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
         const kase = await findForCitizen(ctx);
-        const tasks = await deps.db('tasks').where({ case_id: kase.id }).select('element_id', 'due_at');
+        const tasks = await deps.db('tasks').where({ case_id: kase.id }).select('element_id');
         const vars = kase.variables ?? {};
-        const status = publicStatus(kase.status, tasks, vars);
+        const status = publicStatusOf(kase.status, tasks.map((t) => t.element_id), vars, await deps.definitions.context(kase.definition_id));
         const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;
         const agency = agencyCode ? deps.catalogue.get('agencies', agencyCode) : undefined;
-        const handling = tasks.find((t) => t.element_id === 'handle');
         const published = kase.status === 'completed' && vars.publish === true && typeof vars.answer === 'string';
         ctx.set('Cache-Control', 'no-store');
         ctx.body = {
@@ -148,7 +137,8 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
           statusLabel: STATUS_LABELS[status],
           receivedAt: new Date(kase.created_at).toISOString(),
           agency: agencyCode ? { code: agencyCode, name: agency?.name ?? agencyCode } : null,
-          due: handling?.due_at ? new Date(handling.due_at).toISOString() : typeof vars.dueAt === 'string' && status !== 'closed' ? vars.dueAt : null,
+          // The answer deadline the diagram keeps in dueAt (the handling task's deadline is the same instant).
+          due: status !== 'closed' && typeof vars.dueAt === 'string' && !Number.isNaN(Date.parse(vars.dueAt)) ? new Date(vars.dueAt).toISOString() : null,
           closedAt: kase.ended_at ? new Date(kase.ended_at).toISOString() : null,
           answer: published ? vars.answer : null,
         };
