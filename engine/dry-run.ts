@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import type { Db } from '../db/connect.js';
 import { finishedCases } from '../db/cases.js';
 import { caseHistory, type EventRow } from '../db/history.js';
@@ -205,10 +206,15 @@ function stepsOf(started: Array<{ elementId?: string | null; elementName?: strin
   }));
 }
 
+/** Equal as data: a recorded answer comes back from jsonb with its keys in another order than the table's columns. */
+function same(a: unknown, b: unknown): boolean {
+  return canonicalize(a ?? null) === canonicalize(b ?? null);
+}
+
 function sameStep(a: Step, b: Step): boolean {
   if (a.elementId !== b.elementId || JSON.stringify(a.candidateGroups ?? null) !== JSON.stringify(b.candidateGroups ?? null)) return false;
   // A history recorded before decisions were kept has none to compare.
-  return !('decision' in a) || !('decision' in b) || JSON.stringify(a.decision) === JSON.stringify(b.decision);
+  return !('decision' in a) || !('decision' in b) || same(a.decision, b.decision);
 }
 
 function firstDifference(a: Step[], b: Step[]): number {
@@ -224,7 +230,7 @@ function label(s: Step): string {
 
 function describe(recorded: Step | null, replayed: Step | null, stop: string | null): string {
   if (recorded && replayed) {
-    if (recorded.elementId === replayed.elementId && 'decision' in recorded && JSON.stringify(recorded.decision) !== JSON.stringify(replayed.decision)) {
+    if (recorded.elementId === replayed.elementId && 'decision' in recorded && !same(recorded.decision, replayed.decision)) {
       return `At ${label(recorded)} the decision answered ${JSON.stringify(recorded.decision)}; with the candidate it would answer ${JSON.stringify(replayed.decision)}.`;
     }
     if (recorded.elementId === replayed.elementId) return `At ${label(recorded)} the case went to ${recorded.candidateGroups?.join(', ') || 'nobody'}; with the candidate it would go to ${replayed.candidateGroups?.join(', ') || 'nobody'}.`;

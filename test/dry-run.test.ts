@@ -99,6 +99,18 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(recorded).to.deep.equal({ element_id: 'route', payload: { decisionRef: 'route-complaint', result: { level: 1, agency: 'SNNMT', answerDays: 10 } } });
   });
 
+  it('Given the same routing table with its output columns in another order, then every case follows the same path (answers compare as data, not as text)', async () => {
+    // Move the "level" column after "answerDays", in the header and in every row.
+    const reordered = ROUTING.replace(/(\s*<output id="out-level"[^>]*\/>)((?:\s*<output [^>]*\/>)+)/, '$2$1').replace(
+      /(\s*<outputEntry id="[^"]*"><text>[^<]*<\/text><\/outputEntry>)((?:\s*<outputEntry id="[^"]*"><text>[^<]*<\/text><\/outputEntry>){2})/g,
+      '$2$1',
+    );
+    expect(reordered).not.to.equal(ROUTING);
+    const res = await dryRun('routing', { xml: reordered });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ replayed: 4, same: 4, diverged: 0 });
+  });
+
   it('Given a diagram whose review step has another id, then each replayed case diverges where it reached review; chosen cases only', async () => {
     const renamed = DIAGRAM.replace(/(\b(?:id|sourceRef|targetRef|bpmnElement)=")review"/g, '$1reviewAnswer"');
     const res = await dryRun('complaint-handling', { xml: renamed, cases: [codes.traffic] });
