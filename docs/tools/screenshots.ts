@@ -17,7 +17,8 @@
  *              modeler-dry-run.png   "Chạy thử" on a staged version that gives the handling step
  *                                    to SXD: both finished cases would go elsewhere, the step is marked
  *              modeler-routing.png   the routing table (?process=routing) with the agency cell of row
- *                                    r-dat-dai changed to "SXD", after "Chạy thử": the land cases listed
+ *                                    r-dat-dai changed to "SXD", after "Chạy thử": the land cases listed,
+ *                                    diverging at the decision step route (agency SNNMT → SXD)
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
  *
@@ -144,15 +145,16 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
 
   // 6. The routing table on the page, as test/ui-modeler.test.ts edits it: one more finished land case,
   //    the agency cell of row r-dat-dai changed from "SNNMT" to "SXD" (a contenteditable cell of dmn-js),
-  //    then "Chạy thử": the land cases would go to SXD, the transport case keeps its path.
+  //    then "Chạy thử": the table would answer agency SXD for the land cases (they diverge at the decision
+  //    step route, before handle), the transport case keeps its path and its answer.
   const land = await h.intake({ title: 'Tranh chấp đất vườn', field: 'DAT-DAI', citizenPhone: '0911000444', channel: 'call' });
   await h.act(land.code, 'handle', 'SNNMT', { outcome: 'answer', answer: 'Đã hòa giải thành tại xã.' });
   await h.act(land.code, 'review', 'coordinator', { reviewDecision: 'approve', publish: false });
   await h.message(land.code, 'citizen-rating', { satisfied: true });
-  //    The table (about 1800 px wide) pushes "Kết quả kiểm tra" and the dry-run list to its right, past a
-  //    1400 px window: the picture is as wide as the page, so that the toolbar, the edited cell and the
-  //    list all show without scrolling.
-  page = await openPage(browser, `${base}/ui/modeler?process=routing`, analyst.Authorization, { width: 2240, height: 860 });
+  //    Same 1400 px window as the other pictures: the table (about 1800 px wide) scrolls inside its own
+  //    area, and clicking the cell scrolls that area to it; "Kết quả kiểm tra" and the dry-run list stay
+  //    on the right.
+  page = await openPage(browser, `${base}/ui/modeler?process=routing`, analyst.Authorization, viewport);
   const cell = page.locator('td[data-element-id="r-dat-dai-agency"]');
   if (!(await cell.innerText()).includes('"SNNMT"')) throw new Error('processes/routing.dmn no longer gives r-dat-dai to "SNNMT": update this scenario');
   await cell.locator('[contenteditable]').click();
