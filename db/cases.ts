@@ -57,3 +57,8 @@ export async function finishedCases(db: Db, f: { processKey?: string; codes?: st
   else q.limit(f.last);
   return q;
 }
+
+/** A case's status and process by code (why a chosen case was not replayed). */
+export async function caseStatusByCode(db: Db, code: string): Promise<{ status: string; key: string } | undefined> {
+  return db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', code).first('c.status', 'd.key');
+}

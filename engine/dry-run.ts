@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import type { Db } from '../db/connect.js';
-import { finishedCases } from '../db/cases.js';
+import { caseStatusByCode, finishedCases } from '../db/cases.js';
 import { caseHistory, type EventRow } from '../db/history.js';
 import { restoreContext, type SourceContext } from './bpmn.js';
 import type { DecisionStore } from './decisions.js';
@@ -88,7 +88,7 @@ export class DryRun {
     };
     for (const code of input.codes ?? []) {
       if (cases.some((c) => c.code === code)) continue;
-      const other = await this.db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', code).first('c.status', 'd.key');
+      const other = await caseStatusByCode(this.db, code);
       report.skipped.push({
         code,
         reason: !other
