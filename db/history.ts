@@ -9,10 +9,10 @@ export interface EventFilter {
   caseId?: string;
 }
 
-export interface EventRow {
-  id: string;
+/** The fields of a case_events row that its hash covers (engine/history.ts chains them). */
+export interface StoredEvent {
+  /** null: the system chain (deployments), not a case. */
   case_id: string | null;
-  code: string | null;
   seq: number;
   type: string;
   element_id: string | null;
@@ -24,6 +24,11 @@ export interface EventRow {
   request_id: string | null;
   payload: Record<string, unknown>;
   at: Date;
+}
+
+export interface EventRow extends StoredEvent {
+  id: string;
+  code: string | null;
   hash: string | null;
 }
 

@@ -2,24 +2,11 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
+import type { StoredEvent } from '../db/history.js';
 import type { PendingEvent } from './session.js';
 
 /** The fields an event's hash covers, in the form they are stored and read back. */
-export interface ChainedEvent {
-  /** null: the system chain (deployments), not a case. */
-  case_id: string | null;
-  seq: number;
-  type: string;
-  element_id: string | null;
-  element_name: string | null;
-  element_type: string | null;
-  actor_id: string;
-  actor_roles: string[];
-  actor_agency: string | null;
-  request_id: string | null;
-  payload: unknown;
-  at: Date;
-}
+export type ChainedEvent = StoredEvent;
 
 /** sha256(prev_hash + canonical JSON of the event): each link covers everything before it. */
 export function eventHash(prevHash: string | null, e: ChainedEvent): string {
