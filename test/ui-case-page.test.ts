@@ -1,32 +1,24 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { openPage, servePages } from './helpers/browser.js';
-import { freshDb, type TestDb } from './helpers/db.js';
+import { openPage, hotlineInBrowser } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
 
 describe('Case page in a real browser (headless Chromium)', function () {
   this.timeout(90_000);
-  let t: TestDb;
   let h: Hotline;
-  let pages: Awaited<ReturnType<typeof servePages>>;
+  let close = async () => {};
   let browser: Browser;
   let base: string;
   let code: string;
 
   before(async () => {
-    t = await freshDb();
-    h = await Hotline.open(t.db);
+    ({ h, base, browser, close } = await hotlineInBrowser());
     const kase = await h.intake({ title: 'Xe tải chở cát làm hỏng đường', field: 'GIAO-THONG', citizenName: 'Đỗ Văn Hùng', citizenPhone: '0977000111' });
     code = kase.code;
     await h.act(code, 'handle', 'SXD', { outcome: 'transfer', toAgency: 'CONG-AN', transferReason: 'Xử lý vi phạm tải trọng' });
     await h.act(code, 'handle', 'CONG-AN', { outcome: 'transfer', toAgency: 'SXD', transferReason: 'Sửa chữa mặt đường' });
-    pages = await servePages(h.s);
-    ({ base, browser } = pages);
   });
-  after(async () => {
-    await pages?.close();
-    await t?.close();
-  });
+  after(() => close());
 
   it('Given an auditor opens the case page, then the diagram shows the path taken with loop counts and the waiting step, and the timeline lists the transfers', async () => {
     const key = h.keys.auditor.Authorization.slice('Bearer '.length);

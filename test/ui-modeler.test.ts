@@ -1,27 +1,21 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { freshDb, type TestDb } from './helpers/db.js';
-import { openPage, servePages } from './helpers/browser.js';
+import type { TestDb } from './helpers/db.js';
+import { openPage, hotlineInBrowser } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
 
 describe('Analysts’ modeler page in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
   let t: TestDb;
   let h: Hotline;
-  let pages: Awaited<ReturnType<typeof servePages>>;
+  let close = async () => {};
   let browser: Browser;
   let base: string;
 
   before(async () => {
-    t = await freshDb();
-    h = await Hotline.open(t.db);
-    pages = await servePages(h.s);
-    ({ base, browser } = pages);
+    ({ t, h, base, browser, close } = await hotlineInBrowser());
   });
-  after(async () => {
-    await pages?.close();
-    await t?.close();
-  });
+  after(() => close());
 
   it('Given an analyst, when they rename a task, validate and deploy, then the new version is listed, applied, and stored with the new name', async () => {
     const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');

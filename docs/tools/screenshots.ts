@@ -178,19 +178,9 @@ async function casePage({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
-/** The Saturday-review dashboard over eight cases, as test/ui-dashboard.test.ts builds them. */
+/** The Saturday-review dashboard over the sample week test/ui-dashboard.test.ts uses too. */
 async function dashboard({ h, base, browser }: Stage): Promise<void> {
-  const fields = ['DAT-DAI', 'XAY-DUNG', 'Y-TE', 'DAT-DAI', 'GIAO-DUC', 'DAT-DAI', 'MOI-TRUONG', 'XAY-DUNG'];
-  for (const [i, field] of fields.entries()) {
-    const kase = await h.intake({ title: `Phản ánh minh họa ${i + 1}`, field, procedure: field === 'DAT-DAI' ? 'DD-CAP-GCN-LAN-DAU' : undefined });
-    const agency = kase.variables.agency as string;
-    if (i % 3 === 0) {
-      await h.act(kase.code, 'handle', agency, { outcome: 'answer', answer: 'Đã giải quyết dứt điểm.' });
-      await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
-    } else if (i % 3 === 1) {
-      await h.act(kase.code, 'handle', agency, { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' });
-    }
-  }
+  await h.sampleWeek();
   const page = await openPage(browser, `${base}/ui/dashboard`, h.keys.coordinator.Authorization, { width: 1600, height: 1100 });
   await shoot(page, 'dashboard.png', true);
   await page.close();

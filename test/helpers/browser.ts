@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { createApp } from '../../api/app.js';
 import type { System } from '../../api/system.js';
+import { freshDb, type TestDb } from './db.js';
+import { Hotline } from './scenario.js';
 
 /** Debian's Chromium, installed by .ci/run; playwright cannot download a browser on this network. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -37,4 +39,21 @@ export async function openPage(browser: Browser, url: string, authorization: str
   await page.goto(`${url}#key=${encodeURIComponent(authorization.slice('Bearer '.length))}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   return page;
+}
+
+/** A hotline on a fresh database (processes deployed), served and opened in a browser; `close` ends all three. */
+export async function hotlineInBrowser(): Promise<{ t: TestDb; h: Hotline; base: string; browser: Browser; close(): Promise<void> }> {
+  const t = await freshDb();
+  const h = await Hotline.open(t.db);
+  const pages = await servePages(h.s);
+  return {
+    t,
+    h,
+    base: pages.base,
+    browser: pages.browser,
+    async close() {
+      await pages.close();
+      await t.close();
+    },
+  };
 }

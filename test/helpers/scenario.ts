@@ -73,6 +73,24 @@ export class Hotline {
     return this.complete(task.id, key, body);
   }
 
+  /**
+   * Eight cases of a sample week for the dashboard: a third answered and
+   * approved, a third returned as not competent (escalated), a third open.
+   */
+  async sampleWeek() {
+    const fields = ['DAT-DAI', 'XAY-DUNG', 'Y-TE', 'DAT-DAI', 'GIAO-DUC', 'DAT-DAI', 'MOI-TRUONG', 'XAY-DUNG'];
+    for (const [i, field] of fields.entries()) {
+      const kase = await this.intake({ title: `Phản ánh minh họa ${i + 1}`, field, procedure: field === 'DAT-DAI' ? 'DD-CAP-GCN-LAN-DAU' : undefined });
+      const agency = kase.variables.agency as string;
+      if (i % 3 === 0) {
+        await this.act(kase.code, 'handle', agency, { outcome: 'answer', answer: 'Đã giải quyết dứt điểm.' });
+        await this.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+      } else if (i % 3 === 1) {
+        await this.act(kase.code, 'handle', agency, { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' });
+      }
+    }
+  }
+
   async events(caseId: string) {
     return this.s.db('case_events').where({ case_id: caseId }).orderBy('seq').select('type', 'element_id', 'actor_id', 'payload');
   }

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { openPage, servePages } from '../helpers/browser.js';
-import { freshDb, type TestDb } from '../helpers/db.js';
+import { openPage, hotlineInBrowser } from '../helpers/browser.js';
 import { Hotline, type Key } from '../helpers/scenario.js';
 import { ROOT } from '../helpers/system.js';
 
@@ -18,24 +17,17 @@ const refs = (xml: string) => (xml.match(/<bpmn:(incoming|outgoing)>/g) ?? []).l
 
 describe('Regression: a diagram exported by the modeler is not reported as duplicating its own flows', function () {
   this.timeout(120_000);
-  let t: TestDb;
   let h: Hotline;
-  let pages: Awaited<ReturnType<typeof servePages>>;
+  let close = async () => {};
   let browser: Browser;
   let base: string;
   let analyst: Key;
 
   before(async () => {
-    t = await freshDb();
-    h = await Hotline.open(t.db); // deploys, and so lints, the shipped diagram once
+    ({ h, base, browser, close } = await hotlineInBrowser()); // deploys, and so lints, the shipped diagram once
     analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
-    pages = await servePages(h.s);
-    ({ base, browser } = pages);
   });
-  after(async () => {
-    await pages?.close();
-    await t?.close();
-  });
+  after(() => close());
 
   const exported = (page: Page) => page.evaluate(async () => (await (window as any).paknModeler.saveXML({ format: true })).xml as string);
   const validate = async (xml: string) => {
