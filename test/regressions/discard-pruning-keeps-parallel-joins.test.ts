@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { buildContext, parseBpmn } from '../../engine/bpmn.js';
 import { EngineSession } from '../../engine/session.js';
 import { FIXTURES } from '../helpers/system.js';
+import { freshDb } from '../helpers/db.js';
+import { Hotline } from '../helpers/scenario.js';
 
 /**
  * Discards are stopped where they cannot reach a parallel join (engine/discard-pruning.ts).
@@ -36,5 +38,22 @@ describe('Regression: pruned discards still reach parallel joins', () => {
     await s.settle();
     expect(s.waitingActivities().map((w) => w.id)).to.deep.equal(['summary']);
     s.dispose();
+  });
+
+  it('Given the shipped diagram (no parallel join), when a case reaches the coordinator, then no discarded flow is left queued in its saved state', async () => {
+    const t = await freshDb();
+    try {
+      const h = await Hotline.open(t.db);
+      const kase = await h.intake({ title: 'Phản ánh không đúng thẩm quyền', field: 'DAT-DAI', citizenPhone: '0912345678' });
+      await h.act(kase.code, 'handle', 'SNNMT', { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' });
+      const row = await t.db('cases').where({ code: kase.code }).first('definition_id', 'engine_state');
+      const s = new EngineSession('test', await h.s.definitions.context(row.definition_id), { functions: {}, decide: async () => null });
+      await s.recover(row.engine_state);
+      // Unpruned, the escalation paths not taken (overdue, reopen, limit) pile up here as discards waiting for "coordinate".
+      expect(s.waiting().map((w) => w.id)).to.deep.equal(['coordinate']);
+      s.dispose();
+    } finally {
+      await t.close();
+    }
   });
 });
