@@ -173,6 +173,13 @@ export class DefinitionStore {
     return true;
   }
 
+  /** One version with its XML, as deployed. */
+  async version(key: string, version: number): Promise<DefinitionRow & { xml: string }> {
+    const row = await this.db('definitions').where({ key, version }).first([...SUMMARY_COLUMNS, 'xml']);
+    if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
+    return row;
+  }
+
   async byId(id: number): Promise<DefinitionRow> {
     const row = await this.db('definitions').where({ id }).first(SUMMARY_COLUMNS);
     if (!row) throw new NotFoundError(`Definition ${id} does not exist.`);

@@ -158,8 +158,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const match = /^(\d+)(\.xml)?$/.exec(ctx.params.version);
         if (!match) throw new NotFoundError(`Version ${ctx.params.version} does not exist.`);
-        const row = await deps.db('definitions').where({ key: ctx.params.key, version: Number(match[1]) }).first('id', 'key', 'version', 'name', 'xml', 'sha256', 'deployed_by', 'deployed_at', 'comment');
-        if (!row) throw new NotFoundError(`Definition ${ctx.params.key} version ${match[1]} does not exist.`);
+        const row = await deps.definitions.version(ctx.params.key, Number(match[1]));
         if (match[2]) {
           ctx.type = 'application/xml; charset=utf-8';
           ctx.body = row.xml;
