@@ -7,7 +7,7 @@ import type { DecisionStore } from './decisions.js';
 import type { DefinitionStore } from './definitions.js';
 import type { ParsedDmn } from './dmn.js';
 import { UnprocessableError } from './errors.js';
-import { resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
+import { taskAssignment, type FeelFunctions } from './feel.js';
 import { EngineSession } from './session.js';
 
 export interface Step {
@@ -124,9 +124,8 @@ export class DryRun {
       for (const w of session.waiting()) {
         if (w.type !== USER_TASK || seenTasks.has(w.executionId)) continue;
         seenTasks.add(w.executionId);
-        groups.push(resolveList(w.behaviour.candidateGroups, session.variables(), this.functions));
-        // The deadline too: a due date that cannot be computed leaves the case stuck in service (422 on the step before).
-        resolveDueDate(w.behaviour.dueDate, session.variables(), new Date(), this.functions);
+        // The deadline is computed too: one that cannot be leaves the case stuck in service (422 on the step before).
+        groups.push(taskAssignment(w.behaviour, session.variables(), new Date(), this.functions).candidateGroups);
       }
     };
     let stop: string | null = null;

@@ -169,3 +169,15 @@ export function resolveDueDate(value: string | undefined, variables: Record<stri
   if (Number.isNaN(date.getTime())) throw new FeelError(`"${text}" is not a date, date-time or duration`, text);
   return date;
 }
+
+/**
+ * Who a user task goes to and by when, from its camunda attributes, evaluated
+ * once when the task appears (the runtime's task rows; a dry run's replay).
+ */
+export function taskAssignment(behaviour: { candidateGroups?: string; assignee?: string; dueDate?: string }, variables: Record<string, unknown>, now: Date, functions: FeelFunctions = {}) {
+  return {
+    candidateGroups: resolveList(behaviour.candidateGroups, variables, functions),
+    assignee: resolveList(behaviour.assignee, variables, functions)[0] ?? null,
+    due: resolveDueDate(behaviour.dueDate, variables, now, functions),
+  };
+}

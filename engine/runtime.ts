@@ -5,7 +5,7 @@ import { SYSTEM_TIMER } from './actor.js';
 import { newCaseCode } from './case-code.js';
 import type { DefinitionStore } from './definitions.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
-import { FeelError, resolveDueDate, resolveList, type FeelFunctions } from './feel.js';
+import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import type { DecisionStore } from './decisions.js';
 import { appendEvents } from './history.js';
 import { vietnameseDate, type SmsTemplates } from './sms.js';
@@ -459,9 +459,7 @@ export class Runtime {
       if (known.has(w.executionId)) continue;
       // Candidate groups and due date are evaluated once, when the task is
       // created: re-evaluating later would move a deadline as `now()` moves.
-      const candidateGroups = resolveList(w.behaviour.candidateGroups, variables, this.functions);
-      const assignee = resolveList(w.behaviour.assignee, variables, this.functions)[0] ?? null;
-      const due = resolveDueDate(w.behaviour.dueDate, variables, now, this.functions);
+      const { candidateGroups, assignee, due } = taskAssignment(w.behaviour, variables, now, this.functions);
       const [task] = await trx('tasks')
         .insert({
           case_id: caseId,
