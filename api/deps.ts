@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect.js';
-import type { Catalogue } from '../engine/catalogue.js';
-import type { WorkingCalendar } from '../engine/calendar.js';
+import type { Catalogue } from '../engine/hotline/catalogue.js';
+import type { WorkingCalendar } from '../engine/hotline/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
 import type { DryRun } from '../engine/dry-run.js';
 import type { FormRegistry } from '../engine/forms.js';

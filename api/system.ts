@@ -6,8 +6,8 @@ import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { DryRun } from '../engine/dry-run.js';
 import { UnprocessableError } from '../engine/errors.js';
 import type { Problem } from '../engine/validate.js';
-import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/calendar.js';
-import { Catalogue, candidateGroupNames, readCatalogueFiles, syncCatalogue, vietnamDate } from '../engine/catalogue.js';
+import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/hotline/calendar.js';
+import { Catalogue, candidateGroupNames, readCatalogueFiles, syncCatalogue, vietnamDate } from '../engine/hotline/catalogue.js';
 import { DecisionStore } from '../engine/decisions.js';
 import type { JobHandler, JobRow } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
@@ -18,7 +18,7 @@ import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/sms.js';
+import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 
 export const DEFAULT_PROCESS = 'complaint-handling';
 

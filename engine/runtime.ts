@@ -2,13 +2,13 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import type { Actor } from './actor.js';
 import { SYSTEM_TIMER } from './actor.js';
-import { newCaseCode } from './case-code.js';
+import { newCaseCode } from './hotline/case-code.js';
 import type { DefinitionStore } from './definitions.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import type { DecisionStore } from './decisions.js';
 import { appendEvents } from './history.js';
-import { vietnameseDate, type SmsTemplates } from './sms.js';
+import { vietnameseDate, type SmsTemplates } from './hotline/sms.js';
 import { EngineSession, type WaitingActivity } from './session.js';
 import { planMigration, remapState, type ActivityMapping } from './migration.js';
 
@@ -119,7 +119,7 @@ export class Runtime {
     const context = await this.definitions.context(definition.id);
     return this.timed('startCase', async () => {
       for (let attempt = 0; ; attempt++) {
-        const code = newCaseCode();
+        const code = newCaseCode(new Date());
         try {
           return await this.db.transaction(async (trx) => {
             const [row] = await trx('cases')

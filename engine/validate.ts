@@ -62,7 +62,7 @@ const SUPPORTED_EVENT_DEFINITIONS = new Set([
 const ISO_DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$/;
 const ISO_CYCLE = /^R\d*\/(.+)$/;
 
-/** What a user task may tell the public lookup (engine/public-status.ts); waiting-citizen and closed are derived. */
+/** What a user task may tell the public lookup (engine/hotline/public-status.ts); waiting-citizen and closed are derived. */
 const TASK_PUBLIC_STATUSES = ['received', 'handling', 'reviewing', 'answered'];
 
 /** Camunda attributes that may hold a FEEL expression or a literal. */

@@ -5,7 +5,7 @@ import { deployProcesses } from '../api/system.js';
 import { join } from 'node:path';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { FIXTURES, ROOT, fixture, testSystem, type TestSystem } from './helpers/system.js';
-import { readCatalogueFiles, syncCatalogue } from '../engine/catalogue.js';
+import { readCatalogueFiles, syncCatalogue } from '../engine/hotline/catalogue.js';
 
 const REFUSALS: Record<string, string> = {
   'not-xml.bpmn': 'parse',

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { scorecard, isoWeekOf, isoWeekRange } from '../engine/reports.js';
+import { scorecard, isoWeekOf, isoWeekRange } from '../engine/hotline/reports.js';
 import type { CaseFacts } from '../db/reports.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from '../db/connect.js';
-import { isoWeekOf } from '../engine/reports.js';
+import { isoWeekOf } from '../engine/hotline/reports.js';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
 import { ROOT, testSystem } from './helpers/system.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JobExecutor } from '../engine/jobs.js';
-import { HttpSmsGateway, type SmsGateway } from '../engine/sms.js';
+import { HttpSmsGateway, type SmsGateway } from '../engine/hotline/sms.js';
 import { deployProcesses } from '../api/system.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';

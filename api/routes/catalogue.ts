@@ -1,4 +1,4 @@
-import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/catalogue.js';
+import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/hotline/catalogue.js';
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { create } from 'xmlbuilder2';
-import { vietnamDate } from '../../engine/catalogue.js';
+import { vietnamDate } from '../../engine/hotline/catalogue.js';
 import { DomainError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';

@@ -3,7 +3,7 @@ import ratelimit from 'koa-ratelimit';
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { publicStatusOf } from '../../engine/public-status.js';
+import { publicStatusOf } from '../../engine/hotline/public-status.js';
 
 /** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
 const STATUS_LABELS: Record<string, string> = {

@@ -1,16 +1,13 @@
 import { stringify } from 'csv-stringify/sync';
 import { activityIn, casesReceived, receivedStats, type GroupBy, type Period } from '../../db/reports.js';
 import { InputError } from '../../engine/errors.js';
-import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/reports.js';
+import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/hotline/reports.js';
+import { vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
 
 const READERS = ['coordinator', 'reviewer', 'auditor'] as const;
 
-/** A Vietnam calendar date → the instant its day starts (00:00 +07:00). */
-function dayStart(date: string): Date {
-  return new Date(`${date}T00:00:00+07:00`);
-}
 
 function wantsCsv(ctx: Ctx): boolean {
   return ctx.query.format === 'csv' || ctx.accepts('application/json', 'text/csv') === 'text/csv';

@@ -7,7 +7,7 @@ import { createApp } from '../../api/app.js';
 import type { Config } from '../../api/config.js';
 import { createLogger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
-import type { SmsGateway } from '../../engine/sms.js';
+import type { SmsGateway } from '../../engine/hotline/sms.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

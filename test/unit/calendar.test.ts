@@ -7,7 +7,7 @@ import {
   formatVietnamTime,
   loadCalendar,
   type CalendarData,
-} from '../../engine/calendar.js';
+} from '../../engine/hotline/calendar.js';
 
 // The real file Home Affairs maintains, so the tests also guard the data.
 const calendar = loadCalendar(new URL('../../processes/calendar/vn-holidays.json', import.meta.url));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { FeelDate, FeelDateTime, parseDateTime } from 'feelin';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
+import { formatVietnamTime, VIETNAM_OFFSET_MS as OFFSET_MS, VIETNAM_TIME_ZONE } from '../vietnam-time.js';
 
 /**
  * The working-day calendar of the provincial administration, built from
@@ -62,12 +63,10 @@ export interface CalendarData {
 /** Anything a caller or FEEL may hand over as a date. */
 export type DateInput = Date | string | FeelDate | FeelDateTime;
 
-export const CALENDAR_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+export const CALENDAR_TIME_ZONE = VIETNAM_TIME_ZONE;
 const CALENDAR_FILE = 'processes/calendar/vn-holidays.json';
 // Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
 // offset gives exact, machine-independent arithmetic (no Intl, no host zone).
-const OFFSET_MS = 7 * 3_600_000;
-const OFFSET_TEXT = '+07:00';
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -158,14 +157,7 @@ function toDay(value: unknown, what: string): number {
   );
 }
 
-/** ISO 8601 with the Vietnam offset, e.g. `2026-12-04T17:00:00+07:00`: readable in the case file and exact for `new Date(text)`. */
-export function formatVietnamTime(date: Date): string {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) throw new TypeError('cannot format an invalid Date');
-  const wall = new Date(ms + OFFSET_MS).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const millis = wall.slice(19, 23);
-  return `${wall.slice(0, 19)}${millis === '.000' ? '' : millis}${OFFSET_TEXT}`;
-}
+export { formatVietnamTime };
 
 export class WorkingCalendar {
   readonly timeZone = CALENDAR_TIME_ZONE;

@@ -85,9 +85,4 @@ export class HttpSmsGateway implements SmsGateway {
   }
 }
 
-/** dd/mm/yyyy in Vietnam time, as citizens write dates. */
-export function vietnameseDate(iso: unknown): string {
-  if (typeof iso !== 'string' || Number.isNaN(Date.parse(iso))) return '';
-  const d = new Date(Date.parse(iso) + 7 * 3_600_000);
-  return `${String(d.getUTCDate()).padStart(2, '0')}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${d.getUTCFullYear()}`;
-}
+export { vietnameseDate } from '../vietnam-time.js';

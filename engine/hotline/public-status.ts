@@ -1,4 +1,4 @@
-import { extensionProperties, type SourceContext } from './bpmn.js';
+import { extensionProperties, type SourceContext } from '../bpmn.js';
 
 /** What a citizen may be told about a case, in the order a case goes through them. */
 export const PUBLIC_STATUSES = ['received', 'handling', 'waiting-citizen', 'reviewing', 'answered', 'closed'] as const;

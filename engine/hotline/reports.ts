@@ -1,7 +1,7 @@
-import type { ActivityRow, CaseFacts } from '../db/reports.js';
-import { InputError } from './errors.js';
+import type { ActivityRow, CaseFacts } from '../../db/reports.js';
+import { InputError } from '../errors.js';
+import { VIETNAM_OFFSET_MS as VN_OFFSET_MS } from '../vietnam-time.js';
 
-const VN_OFFSET_MS = 7 * 3_600_000;
 
 /** ISO week "2026-W48" → [Monday 00:00, next Monday 00:00) in Asia/Ho_Chi_Minh. */
 export function isoWeekRange(week: string): { from: Date; to: Date } {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../db/connect.js';
-import { UnprocessableError, type FieldProblem } from './errors.js';
-import { createAjv, fieldProblems } from './json-schema.js';
+import type { Db } from '../../db/connect.js';
+import { UnprocessableError, type FieldProblem } from '../errors.js';
+import { createAjv, fieldProblems } from '../json-schema.js';
 
 export const CATALOGUE_KINDS = ['agencies', 'units', 'fields', 'procedures'] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
@@ -18,9 +18,9 @@ export interface CatalogueEntry {
 }
 
 /** The Vietnam civil date of an instant (UTC+7, no DST), as YYYY-MM-DD. */
-export function vietnamDate(at: Date): string {
-  return new Date(at.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
-}
+import { vietnamDate } from '../vietnam-time.js';
+
+export { vietnamDate };
 
 export function inForce(e: Pick<CatalogueEntry, 'validFrom' | 'validTo'>, day: string): boolean {
   return e.validFrom <= day && (e.validTo === null || e.validTo === undefined || day <= e.validTo);
