@@ -3,10 +3,9 @@ import type { Db } from '../db/connect.js';
 import type { Actor } from '../engine/actor.js';
 import { InputError, NotFoundError } from '../engine/errors.js';
 
-export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] as const;
-export type Role = (typeof ROLES)[number];
-/** Roles that work on tasks, so a diagram may name them as candidate groups (agencies are named by their codes). */
-export const TASK_ROLES: readonly Role[] = ['operator', 'coordinator', 'reviewer'];
+import { ROLES, type Role } from '../engine/hotline/policy.js';
+
+export type { Role };
 
 /**
  * Who is calling. Routes see only this, never how it was proven, so an
@@ -25,11 +24,6 @@ export interface Principal {
 export interface Authenticator {
   /** Returns the principal, null when the credential is not of this kind, or throws when it is but is invalid. */
   authenticate(token: string): Promise<Principal | null>;
-}
-
-/** Task candidate groups a principal belongs to: its agency and its roles. */
-export function groupsOf(p: Principal): string[] {
-  return [...(p.agency ? [p.agency] : []), ...p.roles];
 }
 
 export function actorOf(p: Principal, requestId?: string): Actor {

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { PERSONAL_VARIABLES } from '../engine/hotline/contract.js';
 
 export type { Logger };
 
@@ -7,7 +8,7 @@ export type { Logger };
  * addresses and e-mails are redacted wherever they appear in a logged object,
  * and API keys with them.
  */
-const PII_KEYS = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail', 'phone', 'authorization', 'apiKey'];
+const PII_KEYS = [...PERSONAL_VARIABLES, 'phone', 'authorization', 'apiKey'];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(

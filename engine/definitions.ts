@@ -7,6 +7,7 @@ import { validateDmn } from './dmn.js';
 import { BUILT_IN_SERVICES } from './session.js';
 import { appendSystemEvent } from './history.js';
 import type { Actor } from './actor.js';
+import { READ_ELEMENTS } from './hotline/contract.js';
 
 export interface DefinitionRow {
   id: number;
@@ -32,18 +33,6 @@ export interface DeployResult {
   active: boolean;
   warnings: Problem[];
 }
-
-/**
- * Element ids of the shipped process that code still reads (reports, SMS
- * ratings). Listed here so validation warns an analyst who renames one; the
- * public status already moved into the diagram (publicStatus properties).
- */
-export const READ_ELEMENTS: Record<string, Record<string, string>> = {
-  'complaint-handling': {
-    sendAnswer: 'the weekly report and the scorecard (when an answer was sent)',
-    noRating: 'SMS rating replies (a case waits for a rating while this timer is armed)',
-  },
-};
 
 const SUMMARY_COLUMNS = ['id', 'kind', 'key', 'version', 'name', 'sha256', 'deployed_by', 'deployed_at', 'comment'];
 

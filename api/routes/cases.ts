@@ -4,7 +4,7 @@ import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempot
 import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { isExceptionalPiiRead, maskVariables } from '../pii.js';
+import { isExceptionalPiiRead, maskVariables } from '../../engine/hotline/policy.js';
 import { MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
 
 const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];

@@ -7,7 +7,7 @@ import { appendSystemEvent, verifyChains } from '../../engine/history.js';
 import { actorOf, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { isExceptionalPiiRead, maskDeep } from '../pii.js';
+import { isExceptionalPiiRead, maskDeep } from '../../engine/hotline/policy.js';
 
 const READS_ALL_HISTORY = ['auditor', 'reviewer', 'coordinator', 'admin'];
 

@@ -2,10 +2,11 @@ import { caseComments, pastTask, recentEvents } from '../../db/cases.js';
 import { listInbox } from '../../db/inbox.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
 import type { TaskRow } from '../../engine/runtime.js';
-import { actorOf, groupsOf, type Principal } from '../auth.js';
+import { actorOf, type Principal } from '../auth.js';
+import { groupsOf } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { maskVariables } from '../pii.js';
+import { maskVariables } from '../../engine/hotline/policy.js';
 import { CommentBody, CompleteTaskBody, TaskListQuery, TransferBody } from '../schemas.js';
 import { taskView } from './cases.js';
 

@@ -1,0 +1,52 @@
+/**
+ * The contract between the generic workflow engine and the hotline: every
+ * name the hotline's code reads from a diagram or from case variables,
+ * declared once. Validation checks a diagram of the hotline's process
+ * against it at deploy (engine/hotline/index.ts → hotlineChecks), so an
+ * analyst who renames something the code reads is refused with what is
+ * missing instead of breaking reports or SMS ratings in production.
+ */
+
+/** The hotline's process: intake starts it when a request names no other. */
+export const HOTLINE_PROCESS = 'complaint-handling';
+
+/** Case variables that hold a citizen's personal data: masked for roles that do not need them, never logged. */
+export const PERSONAL_VARIABLES = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail'] as const;
+
+/**
+ * Element ids of the hotline's process that code reads, and what reads them.
+ * (Public status moved into the diagram: user tasks' publicStatus property.)
+ */
+export const READ_ELEMENTS: Record<string, Record<string, string>> = {
+  [HOTLINE_PROCESS]: {
+    sendAnswer: 'the weekly report and the scorecard (when an answer was sent)',
+    noRating: 'SMS rating replies (a case waits for a rating while this timer is armed)',
+  },
+};
+
+/** The element whose armed timer means "this case waits for the citizen's rating". */
+export const RATING_WAIT_ELEMENT = 'noRating';
+
+/** The BPMN message a citizen's rating is delivered as (public page, SMS reply). */
+export const RATING_MESSAGE = 'citizen-rating';
+
+/**
+ * Case variables the hotline reads (SMS templates, public status, reports,
+ * inbox columns). Set by the process (forms, decisions), not at intake.
+ */
+export const READ_VARIABLES = {
+  agency: 'the agency holding the case (SMS text, notifications)',
+  dueAt: 'the case deadline (SMS text, public status)',
+  answer: 'the answer text (SMS, public lookup once published)',
+  publish: 'whether the answer is shown on the public answers page',
+  transferCount: 'how many times agencies passed the case on (inbox, buck-passing review)',
+  field: 'the field of the complaint (routing, inbox filter, reports)',
+  unit: 'the administrative unit (routing, inbox filter, reports)',
+  title: 'the short title (inbox, public lookup)',
+} as const;
+
+/** Form fields whose enum lists a step's possible outcomes (the task view's allowedOutcomes). */
+export const OUTCOME_FIELDS = ['outcome', 'decision', 'reviewDecision', 'finding'] as const;
+
+/** The outcome a transfer completes a handling step with, and its fields. */
+export const TRANSFER = { outcome: 'transfer', toAgency: 'toAgency', reason: 'transferReason' } as const;

@@ -1,0 +1,227 @@
+/**
+ * The access policy: who may see or do what. This is the one file that
+ * decides it. Routes name the action they serve (`access: ACCESS.startCase`)
+ * and ask the functions below about a case or a task; the runtime's commands
+ * receive the caller and ask the same functions on the locked, current row
+ * (through RuntimeOptions.policy), so no path — route, CLI, demo, benchmark —
+ * bypasses it.
+ *
+ * Everything here is a pure function of the caller and facts about the
+ * case or task (which the caller gathers from the database): no I/O, so the
+ * security matrix test can read it as a table.
+ */
+import { ConflictError, ForbiddenError } from '../errors.js';
+import type { Actor } from '../actor.js';
+import { PERSONAL_VARIABLES } from './contract.js';
+
+export const ROLES = ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+/** Roles that work on tasks, so a diagram may name them as candidate groups (agencies are named by their codes). */
+export const TASK_ROLES: readonly Role[] = ['operator', 'coordinator', 'reviewer'];
+
+/** Who is asking: an API principal or a command's actor (both carry roles and an agency). */
+export interface Caller {
+  id: string;
+  roles: readonly string[];
+  agency: string | null;
+}
+
+const STAFF: Role[] = ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
+
+/**
+ * Which roles may call each action at all (the route's first gate; 403
+ * naming the roles otherwise). What they may do with a particular case or
+ * task is decided by the functions below.
+ */
+export const ACCESS = {
+  // Cases
+  startCase: ['operator'],
+  readCase: STAFF,
+  deliverMessage: ['operator', 'coordinator'],
+  migrateCase: ['analyst'],
+  // Tasks: any staff role may call; the task itself decides (taskAccess)
+  tasks: STAFF,
+  // History
+  readCaseHistory: ['auditor', 'reviewer', 'coordinator', 'agency', 'admin'],
+  verifyHistory: ['auditor'],
+  exportHistory: ['auditor'],
+  // Definitions
+  deployDefinition: ['analyst'],
+  validateDefinition: ['analyst'],
+  readDefinitions: ['analyst', 'auditor'],
+  activateDefinition: ['analyst'],
+  dryRun: ['analyst'],
+  migrateCases: ['analyst'],
+  // Catalogue, reports, keys, system
+  readCatalogue: STAFF,
+  readReports: ['coordinator', 'reviewer', 'auditor'],
+  manageKeys: ['admin'],
+  readMetrics: ['admin', 'auditor'],
+  whoAmI: [...STAFF, 'gateway'],
+  smsGateway: ['gateway'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Action = keyof typeof ACCESS;
+
+/** Roles as a mutable list, for a route spec's `access`. */
+export function rolesFor(action: Action): Role[] {
+  return [...ACCESS[action]];
+}
+
+export function mayCall(caller: Caller, action: Action): boolean {
+  return (ACCESS[action] as readonly string[]).some((r) => caller.roles.includes(r));
+}
+
+/** Task candidate groups a caller belongs to: its agency and its roles. */
+export function groupsOf(caller: Caller): string[] {
+  return [...(caller.agency ? [caller.agency] : []), ...caller.roles];
+}
+
+// ---------------------------------------------------------------- tasks
+
+/** Roles that oversee every inbox: they read any task, and act only where they are a candidate. */
+const OVERSEERS = ['coordinator', 'auditor'];
+
+export type TaskAccess = 'none' | 'see' | 'act';
+
+export interface TaskFacts {
+  name?: string | null;
+  element_id?: string;
+  candidate_groups: string[];
+  assignee: string | null;
+}
+
+/**
+ * What a caller may do with a task: act when it is a candidate (its agency
+ * or one of its roles is a candidate group) or the task is assigned to it;
+ * see when it oversees. Whether someone else has claimed it is a separate,
+ * changing fact (409), not access.
+ */
+export function taskAccess(caller: Caller, t: TaskFacts): TaskAccess {
+  const groups = groupsOf(caller);
+  if (t.assignee === caller.id || t.candidate_groups.some((g) => groups.includes(g))) return 'act';
+  return caller.roles.some((r) => OVERSEERS.includes(r)) ? 'see' : 'none';
+}
+
+/** The inbox filter: null lists every open task (overseers), otherwise the caller's groups. */
+export function inboxGroups(caller: Caller): string[] | null {
+  return caller.roles.some((r) => OVERSEERS.includes(r)) ? null : groupsOf(caller);
+}
+
+/** Whether the caller may act now: a candidate, and nobody else holds the claim. */
+export function mayActNow(caller: Caller, t: TaskFacts): boolean {
+  return taskAccess(caller, t) === 'act' && (!t.assignee || t.assignee === caller.id);
+}
+
+const label = (t: TaskFacts) => t.name ?? t.element_id ?? 'task';
+
+/**
+ * Throws unless the caller may act on the task: 403 when it may at most see
+ * it, 409 when someone else claimed it (unless `allowClaimedByOther`, e.g.
+ * a comment). Commands call this on the locked, current row.
+ */
+export function assertMayAct(caller: Caller, t: TaskFacts, opts: { allowClaimedByOther?: boolean } = {}): void {
+  if (taskAccess(caller, t) !== 'act') {
+    throw new ForbiddenError(`You may see task "${label(t)}" but not act on it: it is for ${t.candidate_groups.join(', ') || t.assignee}.`);
+  }
+  if (!opts.allowClaimedByOther && t.assignee && t.assignee !== caller.id) {
+    throw new ConflictError(`Task "${label(t)}" is claimed by someone else; ask them or the coordinator to release it.`);
+  }
+}
+
+/** Claim: a candidate, and the task is free or already the caller's. */
+export function assertMayClaim(caller: Caller, t: TaskFacts): void {
+  assertMayAct(caller, t, { allowClaimedByOther: true });
+  if (t.assignee && t.assignee !== caller.id) throw new ConflictError(`Task "${label(t)}" is already claimed by someone else.`);
+}
+
+/**
+ * Release a claim: the claimant, or the coordinator (a clerk on leave),
+ * who may release anyone's claim on a task it can see though it cannot act on it.
+ */
+export function assertMayRelease(caller: Caller, t: TaskFacts): void {
+  if (caller.roles.includes('coordinator') && taskAccess(caller, t) !== 'none') return;
+  assertMayAct(caller, t, { allowClaimedByOther: true });
+  if (t.assignee && t.assignee !== caller.id) {
+    throw new ConflictError(`Task "${label(t)}" is claimed by someone else; only they or the coordinator can release it.`);
+  }
+}
+
+// ---------------------------------------------------------------- cases
+
+/** Roles that read every case; agencies read only the cases they hold or held. */
+const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
+/** Roles that read every case's history. */
+const READS_ALL_HISTORY = ['auditor', 'reviewer', 'coordinator', 'admin'];
+
+/** Whether the caller sees every case without asking which agency held it (saves the lookup). */
+export function seesAllCases(caller: Caller, what: 'case' | 'history' = 'case'): boolean {
+  return caller.roles.some((r) => (what === 'case' ? SEES_ALL_CASES : READS_ALL_HISTORY).includes(r));
+}
+
+/**
+ * May the caller see this case (or its history)? `heldBy` answers whether
+ * the caller's agency holds or held a task of it. 404, not 403, otherwise:
+ * case codes cannot be probed.
+ */
+export async function maySeeCase(caller: Caller, heldBy: (agency: string) => Promise<boolean>, what: 'case' | 'history' = 'case'): Promise<boolean> {
+  if (seesAllCases(caller, what)) return true;
+  return Boolean(caller.agency && caller.roles.includes('agency') && (await heldBy(caller.agency)));
+}
+
+// ---------------------------------------------------------------- personal data
+
+/**
+ * Roles whose work needs the citizen's contact data: operators take the call,
+ * agencies and the coordinator answer the citizen, reviewers check the answer.
+ * Auditors and analysts see it only with the explicit `pii` grant.
+ */
+const PII_ROLES = new Set(['operator', 'agency', 'coordinator', 'reviewer', 'pii']);
+
+export function maySeePii(caller: Caller): boolean {
+  return caller.roles.some((r) => PII_ROLES.has(r));
+}
+
+/** An auditor holding the explicit pii grant reads data others see masked: such reads are recorded in history. */
+export function isExceptionalPiiRead(caller: Caller): boolean {
+  return caller.roles.includes('auditor') && caller.roles.includes('pii');
+}
+
+export function maskValue(name: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value === null || value === undefined ? value : '***';
+  if (name === 'citizenPhone') return value.length > 3 ? `${'*'.repeat(value.length - 3)}${value.slice(-3)}` : '***';
+  if (name === 'citizenEmail') return value.replace(/^(.).*(@.*)$/, '$1***$2');
+  return value ? `${value.slice(0, 1)}***` : value;
+}
+
+export function maskVariables(vars: Record<string, unknown>, caller: Caller): Record<string, unknown> {
+  if (maySeePii(caller)) return vars;
+  const out: Record<string, unknown> = { ...vars };
+  for (const k of PERSONAL_VARIABLES) if (k in out) out[k] = maskValue(k, out[k]);
+  return out;
+}
+
+/** Mask personal data wherever it sits in an event payload (intake variables, form outputs, messages). */
+export function maskDeep(value: unknown, caller: Caller): unknown {
+  if (maySeePii(caller)) return value;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const change = v as { name?: string; personal?: boolean; old?: unknown; new?: unknown };
+      // A variables.changed entry: {name, old, new, personal: true}
+      if (change.personal === true && typeof change.name === 'string') {
+        return { ...change, old: maskValue(change.name, change.old), new: maskValue(change.name, change.new) };
+      }
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = (PERSONAL_VARIABLES as readonly string[]).includes(k) ? maskValue(k, x) : walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value);
+}
+
+/** The system actors (timers, the demo seed) are not callers a policy decides about. */
+export function isSystem(actor: Actor): boolean {
+  return actor.roles.includes('system');
+}
