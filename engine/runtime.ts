@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import type { Actor } from './actor.js';
+import { systemClock, type Clock } from './clock.js';
 import { SYSTEM_TIMER } from './actor.js';
 import { newCaseCode } from './hotline/case-code.js';
 import type { DefinitionStore } from './definitions.js';
@@ -68,6 +69,8 @@ export interface CommandResult {
 }
 
 export interface RuntimeOptions {
+  /** The one clock (engine/clock.ts): task deadlines, timer due times, history timestamps. */
+  clock?: Clock;
   /** FEEL functions for every expression (the working-day calendar). */
   functions?: FeelFunctions;
   /** Deployed DMN decisions for business-rule tasks. */
@@ -93,6 +96,7 @@ const USER_TASK = 'bpmn:UserTask';
  */
 export class Runtime {
   private readonly functions: FeelFunctions;
+  readonly clock: Clock;
 
   constructor(
     readonly db: Db,
@@ -100,6 +104,7 @@ export class Runtime {
     private readonly options: RuntimeOptions = {},
   ) {
     this.functions = options.functions ?? {};
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Engine hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
@@ -119,11 +124,12 @@ export class Runtime {
     const context = await this.definitions.context(definition.id);
     return this.timed('startCase', async () => {
       for (let attempt = 0; ; attempt++) {
-        const code = newCaseCode(new Date());
+        const now = this.clock.now();
+        const code = newCaseCode(now);
         try {
           return await this.db.transaction(async (trx) => {
             const [row] = await trx('cases')
-              .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id, created_at: new Date(), updated_at: new Date() })
+              .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id, created_at: now, updated_at: now })
               .returning('*');
             const session = new EngineSession(row.id, context, this.hooks(trx));
             try {
@@ -232,7 +238,7 @@ export class Runtime {
           },
         ]);
         const version = row.version + 1;
-        await trx('cases').where({ id: row.id }).update({ version, updated_at: new Date() });
+        await trx('cases').where({ id: row.id }).update({ version, updated_at: this.clock.now() });
         return { caseId: row.id, code: row.code, status: row.status, version, task: updated };
       }),
     );
@@ -419,7 +425,7 @@ export class Runtime {
   /** Write everything the command changed, in the command's transaction. */
   private async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession): Promise<CommandResult> {
     const variables = session.variables();
-    const now = new Date();
+    const now = this.clock.now();
     const changes = variableChanges(row.variables ?? {}, variables);
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
     try {
