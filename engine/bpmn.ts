@@ -5,6 +5,7 @@ import Serializer, { deserialize, TypeResolver } from 'moddle-context-serializer
 import { createRequire } from 'node:module';
 import { evaluateFeel, isFeel, type FeelFunctions } from './feel.js';
 import { markDiscardFlows } from './discard-pruning.js';
+import { systemClock, type Clock } from './clock.js';
 
 const require = createRequire(import.meta.url);
 // camunda-bpmn-moddle's package exports only its JSON resources, which is all we need.
@@ -46,6 +47,8 @@ export interface EngineHooks {
   record?(type: string, elementId: string, elementName: string | null, payload: Record<string, unknown>): void;
   /** Evaluate a deployed decision for a business-rule task (camunda:decisionRef). */
   decide(decisionRef: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined): Promise<unknown>;
+  /** The clock timers are armed and found due by (default: the system clock). */
+  clock?: Clock;
 }
 
 function variablesOf(scope: any): Record<string, unknown> {
@@ -222,11 +225,15 @@ export interface EngineHandle {
 /**
  * A new engine for one command. Its Timers never call setTimeout: durable
  * timers are job rows, and a timer whose expireAt has passed fires during
- * resume(). Each engine has its own Timers (a shared one would clear other
+ * resume(). "Now" for a timer (when it is armed, whether it is due) is the
+ * hooks' clock, handed to bpmn-elements through Timers' `now` option (added by
+ * patches/bpmn-elements+17.3.0.patch; the package reads the system time
+ * otherwise). Each engine has its own Timers (a shared one would clear other
  * cases' timers when any engine ends).
  */
 export function newEngine(name: string, context: SourceContext, hooks: EngineHooks = { functions: {}, services: {}, decide: async () => null }): EngineHandle {
-  const timers = new (Elements as any).Timers({ setTimeout: () => ({}), clearTimeout: () => undefined });
+  const clock = hooks.clock ?? systemClock;
+  const timers = new (Elements as any).Timers({ setTimeout: () => ({}), clearTimeout: () => undefined, now: () => clock.now() });
   const engine = new Engine({
     name,
     sourceContext: context,
@@ -243,7 +250,8 @@ export function newEngine(name: string, context: SourceContext, hooks: EngineHoo
       (timers.executing as any[]).map((t) => ({
         elementId: t.owner?.id,
         executionId: t.owner?.executionId ?? t.timerId,
-        expireAt: new Date(t.owner?.expireAt ?? Date.now() + t.delay),
+        // The timer event's expiry; else the Timers reference's, armed by the same clock.
+        expireAt: new Date(t.owner?.expireAt ?? t.expireAt),
       })),
     fireTimer(elementId) {
       const timer = (timers.executing as any[]).find((t) => t.owner?.id === elementId);

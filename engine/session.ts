@@ -52,6 +52,7 @@ export class EngineSession {
   private completed = false;
   private actor: Actor = SYSTEM_TIMER;
 
+  /** hooks.clock: the clock the case's timers run on (default: the system clock). */
   constructor(name: string, context: SourceContext, hooks: Omit<EngineHooks, 'services'>) {
     this.handle = newEngine(name, context, {
       ...hooks,
@@ -140,11 +141,15 @@ export class EngineSession {
     await this.settle();
   }
 
-  /** Wait until every token waits (or the case ended); surface engine errors. */
+  /**
+   * Wait until every token waits (or the case ended); surface engine errors.
+   * The limit is a watchdog on real elapsed time (performance.now()), not
+   * domain time: it must hold whatever the injected clock says.
+   */
   async settle(): Promise<void> {
-    const until = Date.now() + SETTLE_LIMIT_MS;
+    const until = performance.now() + SETTLE_LIMIT_MS;
     while (!this.failure && this.engine.state === 'running' && this.engine.activityStatus === 'executing') {
-      if (Date.now() > until) throw new Error(`The case did not reach a wait state within ${SETTLE_LIMIT_MS} ms`);
+      if (performance.now() > until) throw new Error(`The case did not reach a wait state within ${SETTLE_LIMIT_MS} ms`);
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (this.failure) throw this.failure;
