@@ -5,7 +5,7 @@ import Serializer, { deserialize, TypeResolver } from 'moddle-context-serializer
 import { createRequire } from 'node:module';
 import { evaluateFeel, isFeel, type FeelFunctions } from './feel.js';
 import { markDiscardFlows } from './discard-pruning.js';
-import { systemClock, type Clock } from './clock.js';
+import { feelClock, systemClock, type Clock } from './clock.js';
 
 const require = createRequire(import.meta.url);
 // camunda-bpmn-moddle's package exports only its JSON resources, which is all we need.
@@ -47,7 +47,7 @@ export interface EngineHooks {
   record?(type: string, elementId: string, elementName: string | null, payload: Record<string, unknown>): void;
   /** Evaluate a deployed decision for a business-rule task (camunda:decisionRef). */
   decide(decisionRef: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined): Promise<unknown>;
-  /** The clock timers are armed and found due by (default: the system clock). */
+  /** The case's clock: timers are armed and found due by it, FEEL's now() reads it (default: the system clock). */
   clock?: Clock;
 }
 
@@ -225,14 +225,15 @@ export interface EngineHandle {
 /**
  * A new engine for one command. Its Timers never call setTimeout: durable
  * timers are job rows, and a timer whose expireAt has passed fires during
- * resume(). "Now" for a timer (when it is armed, whether it is due) is the
- * hooks' clock, handed to bpmn-elements through Timers' `now` option (added by
- * patches/bpmn-elements+17.3.0.patch; the package reads the system time
- * otherwise). Each engine has its own Timers (a shared one would clear other
- * cases' timers when any engine ends).
+ * resume(). "Now" for a timer (when it is armed, whether it is due) and for
+ * FEEL's now() is the hooks' clock, handed to bpmn-elements through Timers'
+ * `now` option (added by patches/bpmn-elements+17.3.0.patch; the package
+ * reads the system time otherwise). Each engine has its own Timers (a shared
+ * one would clear other cases' timers when any engine ends).
  */
-export function newEngine(name: string, context: SourceContext, hooks: EngineHooks = { functions: {}, services: {}, decide: async () => null }): EngineHandle {
-  const clock = hooks.clock ?? systemClock;
+export function newEngine(name: string, context: SourceContext, given: EngineHooks = { functions: {}, services: {}, decide: async () => null }): EngineHandle {
+  const clock = given.clock ?? systemClock;
+  const hooks: EngineHooks = { ...given, functions: { ...given.functions, ...feelClock(clock) } };
   const timers = new (Elements as any).Timers({ setTimeout: () => ({}), clearTimeout: () => undefined, now: () => clock.now() });
   const engine = new Engine({
     name,

@@ -1,3 +1,5 @@
+import { FeelDate, toFeel, type FeelDateTime } from 'feelin';
+
 /**
  * The one clock. Every component that needs "now" receives a Clock; nothing
  * else in the product reads the system time (engine/bpmn.ts hands this clock
@@ -33,4 +35,18 @@ export class ManualClock implements Clock {
     this.ms += ms;
     return this.now();
   }
+}
+
+/**
+ * FEEL's now() and today() by `clock`. feelin's own read the system time, so
+ * a diagram's `=add working days(now(), 1)` would ignore the injected clock;
+ * these go into the FEEL functions of whatever evaluates a case's expressions
+ * (the engine, a task's deadline). Both are in UTC, as feelin's are on a UTC host.
+ */
+export function feelClock(clock: Clock): Record<string, () => unknown> {
+  const now = () => toFeel(clock.now()) as FeelDateTime;
+  return {
+    now,
+    today: () => new FeelDate((now().value as any).toPlainDate()),
+  };
 }
