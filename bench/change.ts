@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { finishedCases } from '../db/cases.js';
+import { tasksOfCase } from '../db/tasks.js';
 import { caseHistory } from '../db/history.js';
 import { deployProcesses } from '../api/system.js';
 import type { Actor } from '../engine/actor.js';
@@ -32,7 +34,7 @@ const { system, close } = await benchSystem(process.env.DATABASE_URL);
 try {
   await deployProcesses(system, PROCESSES);
   const { runtime, db } = system;
-  const openTask = async (caseId: string) => (await db('tasks').where({ case_id: caseId }).first('id')).id as string;
+  const openTask = async (caseId: string) => (await tasksOfCase(db, caseId))[0].id as string;
   const start = () => runtime.startCase({ processKey: 'complaint-handling', variables: { title: 'Phản ánh đo hiệu năng', field: 'DAT-DAI', citizenPhone: '0900000000' }, actor: operator });
 
   // N finished cases: answer, review, rating.
@@ -46,7 +48,7 @@ try {
   const running = [];
   for (let i = 0; i < N; i++) running.push(await start());
 
-  const finished: Array<{ id: string }> = await db('cases').where({ status: 'completed' }).select('id');
+  const finished = await finishedCases(db, { last: N });
   let t0 = performance.now();
   for (const c of finished) await caseHistory(db, c.id);
   const historyMs = (performance.now() - t0) / finished.length;

@@ -1,14 +1,92 @@
+import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+
+/** A case: its process version, the engine state as jsonb, and `version` for optimistic concurrency. */
+export interface CaseRow {
+  id: string;
+  code: string;
+  definition_id: number;
+  status: string;
+  engine_state: unknown;
+  variables: Record<string, unknown>;
+  version: number;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+}
+
+export async function insertCase(trx: Knex.Transaction, row: { code: string; definition_id: number; created_by: string; at: Date }): Promise<CaseRow> {
+  const [inserted] = await trx('cases')
+    .insert({ code: row.code, definition_id: row.definition_id, status: 'running', engine_state: {}, variables: {}, created_by: row.created_by, created_at: row.at, updated_at: row.at })
+    .returning('*');
+  return inserted;
+}
+
+/** The case row, locked until the transaction ends: every command on a case starts here. */
+export async function lockCase(trx: Knex.Transaction, id: string): Promise<CaseRow | undefined> {
+  return trx('cases').where({ id }).forUpdate().first();
+}
+
+export async function caseIdByCode(db: Db | Knex.Transaction, code: string): Promise<string | undefined> {
+  const row = await db('cases').where({ code }).first('id');
+  return row?.id;
+}
+
+/** What a task view shows of its case. */
+export async function caseSummary(db: Db, id: string): Promise<{ code: string; status: string; variables: Record<string, unknown> }> {
+  return db('cases').where({ id }).first('code', 'status', 'variables');
+}
+
+export async function caseCodeById(db: Db | Knex.Transaction, id: string): Promise<string | undefined> {
+  const row = await db('cases').where({ id }).first('code');
+  return row?.code;
+}
+
+/** Write what a command changed on the case row (state, variables, status, version). */
+export async function updateCase(
+  trx: Knex.Transaction,
+  id: string,
+  change: Partial<Pick<CaseRow, 'status' | 'version' | 'updated_at' | 'ended_at' | 'definition_id'>> & { engine_state?: unknown; variables?: Record<string, unknown> },
+): Promise<void> {
+  const row: Record<string, unknown> = { ...change };
+  if ('engine_state' in change) row.engine_state = JSON.stringify(change.engine_state);
+  if ('variables' in change) row.variables = JSON.stringify(change.variables);
+  await trx('cases').where({ id }).update(row);
+}
+
+/** The process (key, version) a case runs on. */
+export async function processOfCase(trx: Db | Knex.Transaction, definitionId: number): Promise<{ id: number; key: string; version: number }> {
+  return trx('definitions').where({ id: definitionId }).first('id', 'key', 'version');
+}
+
+/** A BPMN version of a process, for a migration target. */
+export async function processVersion(trx: Db | Knex.Transaction, key: string, version: number): Promise<{ id: number; version: number } | undefined> {
+  return trx('definitions').where({ key, version, kind: 'bpmn' }).first('id', 'version');
+}
+
+/** Running cases of a process a batch migration may move, oldest first; with their count. */
+export async function migrationCandidates(
+  db: Db,
+  f: { key: string; targetId: number; fromVersion?: number; codes?: string[]; limit: number },
+): Promise<{ total: number; rows: Array<{ code: string; version: number }> }> {
+  const q = () => {
+    const query = db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where({ 'd.key': f.key, 'c.status': 'running' });
+    if (f.fromVersion) query.where('d.version', f.fromVersion);
+    if (f.codes) query.whereIn('c.code', f.codes);
+    else query.whereNot('d.id', f.targetId);
+    return query;
+  };
+  const total = Number((await q().count('* as n').first())?.n ?? 0);
+  const rows = await q().orderBy('c.created_at').limit(f.limit).select('c.code', 'd.version');
+  return { total, rows };
+}
 
 export async function findCaseByCode(db: Db, code: string) {
   return db('cases as c')
     .join('definitions as d', 'd.id', 'c.definition_id')
     .where('c.code', code)
     .first('c.id', 'c.code', 'c.status', 'c.variables', 'c.version', 'c.created_by', 'c.created_at', 'c.updated_at', 'c.ended_at', 'd.key as process_key', 'd.version as process_version');
-}
-
-export async function openTasksOfCase(db: Db, caseId: string) {
-  return db('tasks').where({ case_id: caseId }).orderBy('created_at').select('id', 'element_id', 'name', 'candidate_groups', 'assignee', 'due_at', 'form_key', 'created_at');
 }
 
 /** Whether a group (agency code) was ever a candidate for a task of the case: the agency holds or held it. */
@@ -61,4 +139,60 @@ export async function finishedCases(db: Db, f: { processKey?: string; codes?: st
 /** A case's status and process by code (why a chosen case was not replayed). */
 export async function caseStatusByCode(db: Db, code: string): Promise<{ status: string; key: string } | undefined> {
   return db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', code).first('c.status', 'd.key');
+}
+
+// --- lookups for public, Open311 and SMS routes
+
+/** A case by code as the citizen lookup needs it (status, variables, process version), or undefined. */
+export async function caseForLookup(db: Db, code: string): Promise<{ id: string; code: string; status: string; definition_id: number; variables: Record<string, any>; created_at: Date; ended_at: Date | null } | undefined> {
+  return db('cases').where({ code }).first('id', 'code', 'status', 'definition_id', 'variables', 'created_at', 'ended_at');
+}
+
+/**
+ * Codes of running cases holding a pending timer job at `timerElement` whose
+ * variable `phoneVariable`, read as digits, is one of `phones`; most recently
+ * active first.
+ */
+export async function runningCasesWithTimerForPhone(db: Db, f: { timerElement: string; phoneVariable: string; phones: string[] }): Promise<string[]> {
+  if (!f.phones.length) return [];
+  return db('cases as c')
+    .join('jobs as j', 'j.case_id', 'c.id')
+    .where({ 'c.status': 'running', 'j.type': 'timer', 'j.status': 'pending', 'j.element_id': f.timerElement })
+    .whereRaw(`regexp_replace(c.variables->>?, '\\D', '', 'g') in (${f.phones.map(() => '?').join(', ')})`, [f.phoneVariable, ...f.phones])
+    .orderBy('c.updated_at', 'desc')
+    .pluck('c.code');
+}
+
+/** Completed cases marked for publication (variable publish), newest first, filtered by field, unit and text in title or answer. */
+export async function publishedCases(db: Db, f: { field?: string; unit?: string; text?: string; limit: number }): Promise<Array<{ code: string; variables: Record<string, any>; created_at: Date; ended_at: Date | null }>> {
+  const query = db('cases')
+    .where({ status: 'completed' })
+    .whereRaw(`(variables->>'publish')::boolean is true`)
+    .orderBy('ended_at', 'desc')
+    .limit(f.limit)
+    .select('code', 'variables', 'created_at', 'ended_at');
+  if (f.field) query.whereRaw(`variables->>'field' = ?`, [f.field]);
+  if (f.unit) query.whereRaw(`variables->>'unit' = ?`, [f.unit]);
+  if (f.text) query.whereRaw(`(variables->>'title' ilike ? or variables->>'answer' ilike ?)`, [`%${f.text}%`, `%${f.text}%`]);
+  return query;
+}
+
+export interface CaseSummary {
+  code: string;
+  status: string;
+  variables: Record<string, any>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Cases by codes and/or received in [from, to]; optionally of one field (variable field) and open or completed; newest first. */
+export async function caseSummaries(db: Db, f: { codes?: string[]; from?: Date; to?: Date; field?: string; completed?: boolean; limit: number }): Promise<CaseSummary[]> {
+  const query = db('cases').orderBy('created_at', 'desc').limit(f.limit).select('code', 'status', 'variables', 'created_at', 'updated_at');
+  if (f.codes) query.whereIn('code', f.codes);
+  if (f.from) query.where('created_at', '>=', f.from);
+  if (f.to) query.where('created_at', '<=', f.to);
+  if (f.field) query.whereRaw(`variables->>'field' = ?`, [f.field]);
+  if (f.completed === true) query.where({ status: 'completed' });
+  if (f.completed === false) query.whereNot({ status: 'completed' });
+  return query;
 }

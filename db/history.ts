@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 
 export interface EventFilter {
@@ -63,4 +64,55 @@ export async function caseHistory(db: Db, caseId: string): Promise<EventRow[]> {
   const rows: EventRow[] = [];
   for await (const r of streamEvents(db, { caseId })) rows.push(r);
   return rows.sort((a, b) => a.seq - b.seq);
+}
+
+/** A stored event with its chain links, as verify reads it. */
+export type ChainedRow = StoredEvent & { prev_hash: string | null; hash: string | null };
+
+/** The head of a chain (a case's, or the system chain's when caseId is null): its last seq and hash. */
+export async function chainHead(trx: Knex.Transaction, caseId: string | null): Promise<{ seq: number; hash: string | null } | undefined> {
+  const q = trx('case_events').orderBy('seq', 'desc');
+  if (caseId === null) q.whereNull('case_id');
+  else q.where({ case_id: caseId });
+  return q.first('seq', 'hash');
+}
+
+/** Events are only ever inserted: the database refuses UPDATE and DELETE on case_events. */
+export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow>): Promise<void> {
+  if (!rows.length) return;
+  await trx('case_events').insert(rows.map((r) => ({ ...r, payload: JSON.stringify(r.payload) })));
+}
+
+/** The system chain has no case row to lock: an advisory lock serialises its writers instead. */
+export async function lockSystemChain(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['case_events:system-chain']);
+}
+
+/** Case events in chain order (case_id, seq), one keyset batch after `after`. */
+export async function chainBatch(db: Db, f: { caseId?: string; after: { caseId: string; seq: number } | null; batch: number }): Promise<ChainedRow[]> {
+  const q = db('case_events').orderBy([{ column: 'case_id' }, { column: 'seq' }]).limit(f.batch).select('*');
+  if (f.caseId) q.where({ case_id: f.caseId });
+  else q.whereNotNull('case_id');
+  if (f.after) {
+    const a = f.after;
+    q.where((w) => w.where('case_id', '>', a.caseId).orWhere((x) => x.where('case_id', a.caseId).where('seq', '>', a.seq)));
+  }
+  return q;
+}
+
+/** The system chain (deployments) in order; it is short. */
+export async function systemChain(db: Db): Promise<ChainedRow[]> {
+  return db('case_events').whereNull('case_id').orderBy('seq').select('*');
+}
+
+/** How often each element of a case started and ended: the path the case page draws. */
+export async function activityCounts(db: Db, caseId: string): Promise<Array<{ element_id: string; type: string; n: number }>> {
+  const rows = await db('case_events')
+    .where({ case_id: caseId })
+    .whereIn('type', ['activity.started', 'activity.completed', 'activity.cancelled'])
+    .whereNotNull('element_id')
+    .groupBy('element_id', 'type')
+    .select('element_id', 'type')
+    .count('* as n');
+  return rows.map((r: any) => ({ element_id: r.element_id, type: r.type, n: Number(r.n) }));
 }

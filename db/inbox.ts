@@ -9,6 +9,8 @@ export interface InboxQuery {
   field?: string;
   unit?: string;
   overdue?: boolean;
+  /** What "overdue" is measured against: the caller's clock. */
+  now: Date;
   q?: string;
   limit: number;
   cursor?: { due: string | null; id: string };
@@ -48,8 +50,8 @@ export async function listInbox(db: Db, q: InboxQuery): Promise<InboxRow[]> {
   if (q.state === 'claimed') query.whereNotNull('t.assignee');
   if (q.field) query.whereRaw(`c.variables->>'field' = ?`, [q.field]);
   if (q.unit) query.whereRaw(`c.variables->>'unit' = ?`, [q.unit]);
-  if (q.overdue === true) query.where('t.due_at', '<', new Date());
-  if (q.overdue === false) query.where((w) => w.whereNull('t.due_at').orWhere('t.due_at', '>=', new Date()));
+  if (q.overdue === true) query.where('t.due_at', '<', q.now);
+  if (q.overdue === false) query.where((w) => w.whereNull('t.due_at').orWhere('t.due_at', '>=', q.now));
   if (q.q) query.where((w) => w.whereILike('t.name', `%${escapeLike(q.q!)}%`).orWhereRaw(`c.variables->>'title' ilike ?`, [`%${escapeLike(q.q!)}%`]));
   if (q.cursor) {
     const { due, id } = q.cursor;

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
-import type { StoredEvent } from '../db/history.js';
+import { caseCodeById } from '../db/cases.js';
+import { chainBatch, chainHead, insertEvents, lockSystemChain, systemChain, type ChainedRow, type StoredEvent } from '../db/history.js';
+import { systemClock, type Clock } from './clock.js';
 import type { PendingEvent } from './session.js';
 
 /** The fields an event's hash covers, in the form they are stored and read back. */
@@ -44,9 +46,9 @@ function toRow(caseId: string | null, seq: number, e: PendingEvent, at: Date): C
   };
 }
 
-/** The stored form of a chained event: payload as JSON text, linked to `prev`. */
-function stored(row: ChainedEvent, prev: string | null) {
-  return { ...row, payload: JSON.stringify(row.payload), prev_hash: prev, hash: eventHash(prev, row) };
+/** A chained event linked to `prev`, with its own hash. */
+function linked(row: ChainedEvent, prev: string | null): ChainedRow {
+  return { ...row, prev_hash: prev, hash: eventHash(prev, row) };
 }
 
 /**
@@ -54,29 +56,29 @@ function stored(row: ChainedEvent, prev: string | null) {
  * inside the command's transaction with the case row locked, so no other
  * writer can take the same seq or fork the chain.
  */
-export async function appendEvents(trx: Knex.Transaction, caseId: string, events: PendingEvent[]): Promise<void> {
+export async function appendEvents(trx: Knex.Transaction, caseId: string, events: PendingEvent[], clock: Clock = systemClock): Promise<void> {
   if (!events.length) return;
-  const last = await trx('case_events').where({ case_id: caseId }).orderBy('seq', 'desc').first('seq', 'hash');
+  const last = await chainHead(trx, caseId);
   let seq: number = last?.seq ?? 0;
   let prev: string | null = last?.hash ?? null;
   // Milliseconds: the precision a JS Date carries back from the database, so the hash recomputes.
-  const at = new Date();
+  const at = clock.now();
   const rows = events.map((e) => {
-    const row = stored(toRow(caseId, ++seq, e, at), prev);
+    const row = linked(toRow(caseId, ++seq, e, at), prev);
     prev = row.hash;
     return row;
   });
-  await trx('case_events').insert(rows);
+  await insertEvents(trx, rows);
 }
 
 /**
  * Append an event that belongs to no case (a deployment) to the system chain.
  * An advisory lock stands in for the case row lock.
  */
-export async function appendSystemEvent(trx: Knex.Transaction, event: PendingEvent): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['case_events:system-chain']);
-  const last = await trx('case_events').whereNull('case_id').orderBy('seq', 'desc').first('seq', 'hash');
-  await trx('case_events').insert(stored(toRow(null, (last?.seq ?? 0) + 1, event, new Date()), last?.hash ?? null));
+export async function appendSystemEvent(trx: Knex.Transaction, event: PendingEvent, clock: Clock = systemClock): Promise<void> {
+  await lockSystemChain(trx);
+  const last = await chainHead(trx, null);
+  await insertEvents(trx, [linked(toRow(null, (last?.seq ?? 0) + 1, event, clock.now()), last?.hash ?? null)]);
 }
 
 export interface VerifyReport {
@@ -101,14 +103,7 @@ export async function verifyChains(db: Db, options: { caseId?: string; batch?: n
   let events = 0;
   let cases = 0;
   for (;;) {
-    const q = db('case_events').orderBy([{ column: 'case_id' }, { column: 'seq' }]).limit(batch).select('*');
-    if (options.caseId) q.where({ case_id: options.caseId });
-    else q.whereNotNull('case_id');
-    if (after) {
-      const a = after;
-      q.where((w) => w.where('case_id', '>', a.caseId).orWhere((x) => x.where('case_id', a.caseId).where('seq', '>', a.seq)));
-    }
-    const rows: Array<ChainedEvent & { prev_hash: string | null; hash: string | null }> = await q;
+    const rows = await chainBatch(db, { caseId: options.caseId, after, batch });
     if (!rows.length) break;
     for (const r of rows) {
       if (r.case_id !== currentCase) {
@@ -124,8 +119,7 @@ export async function verifyChains(db: Db, options: { caseId?: string; batch?: n
       else if ((r.prev_hash ?? null) !== prev) problem = broken('its link to the previous event does not match: an event before it was changed or removed');
       else if (r.hash !== eventHash(prev, r)) problem = broken('its content does not match its hash: the event was changed after it was written');
       if (problem) {
-        const kase = await db('cases').where({ id: r.case_id }).first('code');
-        return { ok: false, casesChecked: cases, eventsChecked: events, firstBroken: { ...problem, caseCode: kase?.code ?? null } };
+        return { ok: false, casesChecked: cases, eventsChecked: events, firstBroken: { ...problem, caseCode: (await caseCodeById(db, r.case_id!)) ?? null } };
       }
       prev = r.hash;
       expectedSeq++;
@@ -138,7 +132,7 @@ export async function verifyChains(db: Db, options: { caseId?: string; batch?: n
 
 /** The system chain (deployments) is short: one pass, same rules as a case chain. */
 async function verifySystemChain(db: Db): Promise<VerifyReport> {
-  const rows: Array<ChainedEvent & { prev_hash: string | null; hash: string | null }> = await db('case_events').whereNull('case_id').orderBy('seq').select('*');
+  const rows = await systemChain(db);
   let prev: string | null = null;
   for (const [i, r] of rows.entries()) {
     const reason =

@@ -1,65 +1,23 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
+import { caseIdByCode, insertCase, lockCase, updateCase, type CaseRow } from '../db/cases.js';
+import { timerJob } from '../db/jobs.js';
+import { deleteTasksOfCase, findTask, setAssignee, type TaskRow } from '../db/tasks.js';
 import type { Actor } from './actor.js';
-import { systemClock, type Clock } from './clock.js';
 import { SYSTEM_TIMER } from './actor.js';
-import { newCaseCode } from './hotline/case-code.js';
+import { systemClock, type Clock } from './clock.js';
+import type { DecisionStore } from './decisions.js';
 import type { DefinitionStore } from './definitions.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
-import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
-import type { DecisionStore } from './decisions.js';
-import { appendEvents } from './history.js';
-import { vietnameseDate, type SmsTemplates } from './hotline/sms.js';
+import { FeelError, type FeelFunctions } from './feel.js';
+import { appendEvents, appendSystemEvent } from './history.js';
+import { migrateCase, migrateCases, type BatchMigrationResult, type MigrationInput, type MigrationResult } from './case-migration.js';
+import type { ActivityMapping } from './migration.js';
+import { writeOutbox, type RenderMessage } from './outbox.js';
+import { projectTasks, projectTimers, USER_TASK } from './projection.js';
 import { EngineSession, type WaitingActivity } from './session.js';
-import { planMigration, remapState, type ActivityMapping } from './migration.js';
 
-export interface CaseRow {
-  id: string;
-  code: string;
-  definition_id: number;
-  status: string;
-  engine_state: unknown;
-  variables: Record<string, unknown>;
-  version: number;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
-}
-
-export interface TaskRow {
-  id: string;
-  case_id: string;
-  element_id: string;
-  execution_id: string;
-  name: string | null;
-  candidate_groups: string[];
-  assignee: string | null;
-  due_at: Date | null;
-  form_key: string | null;
-  created_at: Date;
-}
-
-export interface MigrationResult {
-  caseId: string;
-  code: string;
-  fromVersion: number;
-  toVersion: number;
-  /** 'unchanged' when the case already runs on the target version. */
-  outcome: 'migrated' | 'unchanged';
-  /** Waiting elements whose id changed. */
-  moves: Array<{ from: string; to: string }>;
-}
-
-export interface BatchMigrationResult {
-  toVersion: number;
-  migrated: number;
-  refused: number;
-  unchanged: number;
-  /** Matching cases this call did not reach (see `limit`); call again to go on. */
-  remaining: number;
-  results: Array<{ code: string; fromVersion: number | null; outcome: 'migrated' | 'refused' | 'unchanged'; moves?: MigrationResult['moves']; problems?: unknown[] }>;
-}
+export type { CaseRow, TaskRow, MigrationResult, BatchMigrationResult };
 
 export interface CommandResult {
   caseId: string;
@@ -68,74 +26,92 @@ export interface CommandResult {
   version: number;
 }
 
+/** What a caller may do with a task; asked by every task command on the locked, current row. */
+export type TaskAction = 'complete' | 'claim' | 'unclaim' | 'comment';
+
+/**
+ * The access policy as the engine sees it: the deployment supplies it
+ * (engine/hotline/policy.ts), the engine asks it on the locked, current task
+ * in every task command, whoever calls the command.
+ */
+export interface TaskPolicy {
+  /** Throws (ForbiddenError, ConflictError) unless `actor` may do `action` on `task` now. */
+  assertMay(actor: Actor, task: TaskRow, action: TaskAction): void;
+}
+
+/** Task forms and message payloads: validated inside the commands (engine/forms.ts). */
+export interface FormCheck {
+  check(formKey: string | null | undefined, data: unknown): void;
+  checkMessage(name: string, payload: Record<string, unknown>): void;
+}
+
 export interface RuntimeOptions {
-  /** The one clock (engine/clock.ts): task deadlines, timer due times, history timestamps. */
+  /** Who may act on a task (required: no command runs without a policy). */
+  policy: TaskPolicy;
+  /** Task forms and message payload forms; without it, data is not checked against a form (tests of bare diagrams). */
+  forms?: FormCheck;
+  /** The one clock (engine/clock.ts): case codes, task deadlines, timer due times, history timestamps. */
   clock?: Clock;
   /** FEEL functions for every expression (the working-day calendar). */
   functions?: FeelFunctions;
   /** Deployed DMN decisions for business-rule tasks. */
   decisions?: DecisionStore;
-  /** Message templates; outgoing messages are rendered when queued, in the case's transaction. */
-  smsTemplates?: SmsTemplates;
-  /** An agency's name for messages (from the catalogue). */
-  agencyName?: (code: string) => string | undefined;
-  /** Validates a BPMN message's payload before it is delivered (forms message-<name>). */
-  checkMessage?: (name: string, payload: Record<string, unknown>) => void;
-  /** Called after each command commits; the API uses it for logs and metrics. */
+  /** A new case's code (the hotline's PA2611-7K3QX); default a random UUID-like code. */
+  newCaseCode?: (now: Date) => string;
+  /** Checks on intake variables beyond their schema (e.g. catalogue codes in force). */
+  checkStart?: (variables: Record<string, unknown>, at: Date) => void;
+  /** Checks on a task's output beyond its form (e.g. catalogue codes, no transfer to the holder). */
+  checkOutput?: (task: TaskRow, output: Record<string, unknown>, at: Date) => void;
+  /** What an outgoing message carries besides the engine's payload (e.g. SMS text). */
+  renderMessage?: RenderMessage;
+  /** Variables holding personal data: marked in variables.changed events so views can mask them. */
+  personalVariables?: readonly string[];
+  /** Called after each command; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
 
-const USER_TASK = 'bpmn:UserTask';
-
 /**
- * The case runtime. Every public method is one command: one transaction that
- * locks the case row, recovers a new engine from the saved state, acts, runs
- * to the wait states and writes state, task projection, timer jobs and history
- * before it commits. If anything throws, the transaction rolls back and the
- * case is exactly as it was. No engine outlives its command.
+ * The case runtime. Every public method is one command, one transaction:
+ *
+ *   load  — lock the case row, recover a new engine from its saved state
+ *   act   — check the caller (policy) and the input (forms), then signal
+ *   run   — until every token waits or the case ends
+ *   save  — state, task rows (projection.ts), timer jobs, outbox (outbox.ts),
+ *           history (history.ts), in the same transaction
+ *
+ * If anything throws, the transaction rolls back and the case is exactly as
+ * it was. No engine outlives its command.
  */
 export class Runtime {
-  private readonly functions: FeelFunctions;
   readonly clock: Clock;
+  private readonly functions: FeelFunctions;
 
   constructor(
     readonly db: Db,
     readonly definitions: DefinitionStore,
-    private readonly options: RuntimeOptions = {},
+    private readonly options: RuntimeOptions,
   ) {
     this.functions = options.functions ?? {};
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Engine hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
-  private hooks(trx: Knex.Transaction) {
-    const decisions = this.options.decisions;
-    return {
-      functions: this.functions,
-      decide: (ref: string, variables: Record<string, unknown>, map: string | undefined) => {
-        if (!decisions) return Promise.reject(new Error('No decision store is configured'));
-        return decisions.decide(ref, variables, map, trx);
-      },
-    };
-  }
-
   async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+    const variables = input.variables ?? {};
     const definition = await this.definitions.latest(input.processKey);
     const context = await this.definitions.context(definition.id);
     return this.timed('startCase', async () => {
+      const now = this.clock.now();
+      this.options.checkStart?.(variables, now);
       for (let attempt = 0; ; attempt++) {
-        const now = this.clock.now();
-        const code = newCaseCode(now);
+        const code = (this.options.newCaseCode ?? defaultCaseCode)(now);
         try {
           return await this.db.transaction(async (trx) => {
-            const [row] = await trx('cases')
-              .insert({ code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, created_by: input.actor.id, created_at: now, updated_at: now })
-              .returning('*');
-            const session = new EngineSession(row.id, context, this.hooks(trx));
+            const row = await insertCase(trx, { code, definition_id: definition.id, created_by: input.actor.id, at: now });
+            const session = this.session(trx, row.id, context);
             try {
               session.actAs(input.actor);
-              session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables: input.variables ?? {} } });
-              await session.start(input.variables ?? {});
+              session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
+              await session.start(variables);
               return await this.save(trx, row, session);
             } finally {
               session.dispose();
@@ -150,14 +126,20 @@ export class Runtime {
     });
   }
 
-  async completeTask(input: { taskId: string; output?: Record<string, unknown>; actor: Actor; authorize?: (task: TaskRow) => void }): Promise<CommandResult> {
-    const task = await this.db('tasks').where({ id: input.taskId }).first();
+  /**
+   * Complete a task with its form data. The caller, the form and the
+   * output rules are checked here, on the locked, current task, whoever calls.
+   */
+  async completeTask(input: { taskId: string; output?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+    const output = input.output ?? {};
+    const task = await findTask(this.db, input.taskId);
     if (!task) throw new ConflictError(`Task ${input.taskId} is not open: it was completed, cancelled, or never existed.`);
     return this.timed('completeTask', () =>
       this.command(task.case_id, input.actor, async (trx, session) => {
-        const current: TaskRow | undefined = await trx('tasks').where({ id: input.taskId }).first();
-        if (!current) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
-        input.authorize?.(current);
+        const current = await this.currentTask(trx, input.taskId);
+        this.options.policy.assertMay(input.actor, current, 'complete');
+        this.options.forms?.check(current.form_key, output);
+        this.options.checkOutput?.(current, output, this.clock.now());
         const waiting = session.waiting().find((w) => w.executionId === current.execution_id);
         if (!waiting) throw new ConflictError(`Task "${current.name ?? current.element_id}" is no longer waiting (a timer or another command ended it).`);
         session.record({
@@ -165,23 +147,25 @@ export class Runtime {
           elementId: current.element_id,
           elementName: current.name,
           elementType: USER_TASK,
-          payload: { taskId: current.id, output: input.output ?? {} },
+          payload: { taskId: current.id, output },
         });
-        waiting.api.signal(input.output ?? {});
+        waiting.api.signal(output);
       }),
     );
   }
 
   /**
-   * Deliver a message. `check` validates the payload first (its fields become
-   * case variables, so a message must not be able to set, say, the agency).
+   * Deliver a message. Its payload is checked against the message's form
+   * first (its fields become case variables, so a message must not be able
+   * to set, say, the agency).
    */
-  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor; check?: (name: string, payload: Record<string, unknown>) => void }): Promise<CommandResult> {
-    (input.check ?? this.options.checkMessage)?.(input.name, input.payload ?? {});
-    const row = await this.db('cases').where({ code: input.code }).first('id');
-    if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
+  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+    const payload = input.payload ?? {};
+    this.options.forms?.checkMessage(input.name, payload);
+    const caseId = await caseIdByCode(this.db, input.code);
+    if (!caseId) throw new NotFoundError(`Case ${input.code} does not exist.`);
     return this.timed('correlateMessage', () =>
-      this.command(row.id, input.actor, async (_trx, session) => {
+      this.command(caseId, input.actor, async (_trx, session) => {
         const target = session.waiting().find((w) => waitsForMessage(w, input.name));
         if (!target) throw new ConflictError(`Case ${input.code} is not waiting for message "${input.name}".`);
         session.record({
@@ -189,56 +173,48 @@ export class Runtime {
           elementId: target.id,
           elementName: target.name,
           elementType: target.type,
-          payload: { message: input.name, payload: input.payload ?? {} },
+          payload: { message: input.name, payload },
         });
-        target.api.signal(input.payload ?? {});
+        target.api.signal(payload);
       }),
     );
   }
 
   /**
-   * Claim or unclaim a task, or comment on it: commands that change no engine
+   * Claim or release a task, or comment on it: commands that change no engine
    * state but must serialize with completions (the case row is locked) and
-   * leave one history event. `authorize` runs on the locked, current task.
+   * leave one history event.
    */
-  async taskAction(input: {
-    taskId: string;
-    action: 'claim' | 'unclaim' | 'comment';
-    actor: Actor;
-    authorize?: (task: TaskRow) => void;
-    payload?: Record<string, unknown>;
-  }): Promise<CommandResult & { task: TaskRow }> {
-    const task = await this.db('tasks').where({ id: input.taskId }).first('case_id');
+  async taskAction(input: { taskId: string; action: 'claim' | 'unclaim' | 'comment'; actor: Actor; payload?: Record<string, unknown> }): Promise<CommandResult & { task: TaskRow }> {
+    const task = await findTask(this.db, input.taskId);
     if (!task) throw new ConflictError(`Task ${input.taskId} is not open.`);
     return this.timed(`${input.action}Task`, () =>
       this.db.transaction(async (trx) => {
-        const row: CaseRow | undefined = await trx('cases').where({ id: task.case_id }).forUpdate().first();
-        const current: TaskRow | undefined = await trx('tasks').where({ id: input.taskId }).first();
-        if (!row || !current) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
-        input.authorize?.(current);
+        const row = await lockCase(trx, task.case_id);
+        if (!row) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
+        const current = await this.currentTask(trx, input.taskId);
+        this.options.policy.assertMay(input.actor, current, input.action);
         let updated = current;
-        if (input.action === 'claim') {
-          if (current.assignee && current.assignee !== input.actor.id) throw new ConflictError(`Task "${current.name ?? current.element_id}" is already claimed by someone else.`);
-          [updated] = await trx('tasks').where({ id: current.id }).update({ assignee: input.actor.id }).returning('*');
-        } else if (input.action === 'unclaim') {
-          if (current.assignee && current.assignee !== input.actor.id && !input.actor.roles.includes('coordinator')) {
-            throw new ConflictError(`Task "${current.name ?? current.element_id}" is claimed by someone else; only they or the coordinator can release it.`);
-          }
-          [updated] = await trx('tasks').where({ id: current.id }).update({ assignee: null }).returning('*');
-        }
+        if (input.action === 'claim') updated = await setAssignee(trx, current.id, input.actor.id);
+        else if (input.action === 'unclaim') updated = await setAssignee(trx, current.id, null);
         const type = input.action === 'comment' ? 'comment.added' : `task.${input.action}ed`;
-        await appendEvents(trx, row.id, [
-          {
-            type,
-            elementId: current.element_id,
-            elementName: current.name,
-            elementType: USER_TASK,
-            payload: { taskId: current.id, ...(input.action === 'unclaim' ? { previousAssignee: current.assignee } : {}), ...(input.payload ?? {}) },
-            actor: input.actor,
-          },
-        ]);
+        await appendEvents(
+          trx,
+          row.id,
+          [
+            {
+              type,
+              elementId: current.element_id,
+              elementName: current.name,
+              elementType: USER_TASK,
+              payload: { taskId: current.id, ...(input.action === 'unclaim' ? { previousAssignee: current.assignee } : {}), ...(input.payload ?? {}) },
+              actor: input.actor,
+            },
+          ],
+          this.clock,
+        );
         const version = row.version + 1;
-        await trx('cases').where({ id: row.id }).update({ version, updated_at: this.clock.now() });
+        await updateCase(trx, row.id, { version, updated_at: this.clock.now() });
         return { caseId: row.id, code: row.code, status: row.status, version, task: updated };
       }),
     );
@@ -250,166 +226,74 @@ export class Runtime {
    */
   async recordCaseEvent(input: { caseId: string; type: string; actor: Actor; payload?: Record<string, unknown> }): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const row = await trx('cases').where({ id: input.caseId }).forUpdate().first('id');
+      const row = await lockCase(trx, input.caseId);
       if (!row) throw new NotFoundError(`Case ${input.caseId} does not exist.`);
-      await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }]);
+      await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }], this.clock);
     });
   }
 
+  /** Record a fact that belongs to no case (an unmasked export) on the system chain, in one transaction. */
+  async recordSystemEvent(event: { type: string; actor: Actor; payload?: Record<string, unknown> }): Promise<void> {
+    await this.db.transaction((trx) => appendSystemEvent(trx, { type: event.type, payload: event.payload ?? {}, actor: event.actor }, this.clock));
+  }
+
   /**
-   * Fire a due timer job. Loading the case is enough: a timer whose expireAt
-   * has passed fires during resume(). Returns 'stale' when another command
-   * already consumed the timer (the job row is gone).
+   * Fire a due timer job. Loading the case is enough: a timer whose expiry
+   * has passed (by the clock) fires during resume(). Returns 'stale' when
+   * another command already consumed the timer (the job row is gone).
    */
   async fireTimer(jobId: string | number): Promise<'fired' | 'stale'> {
-    const job = await this.db('jobs').where({ id: jobId, type: 'timer' }).first('case_id');
+    const job = await timerJob(this.db, jobId);
     if (!job) return 'stale';
     let outcome: 'fired' | 'stale' = 'stale';
     await this.timed('fireTimer', () =>
-      this.command(job.case_id, SYSTEM_TIMER, async (trx) => {
-        const still = await trx('jobs').where({ id: jobId, status: 'pending' }).first('id');
-        outcome = still ? 'fired' : 'stale';
-      }, { allowEnded: true }),
+      this.command(
+        job.case_id,
+        SYSTEM_TIMER,
+        async (trx) => {
+          outcome = (await timerJob(trx, jobId, { pendingOnly: true })) ? 'fired' : 'stale';
+        },
+        { allowEnded: true },
+      ),
     );
     return outcome;
   }
 
-  /**
-   * Move a running case to another version of its process (one transaction).
-   * Every element the case waits at must exist in the target under the same
-   * id or the one `mapping` names; otherwise nothing changes and the problems
-   * say which element needs a mapping. Open tasks keep their agency, assignee
-   * and deadline; armed timers keep their due time. `check` only plans.
-   */
-  async migrateCase(input: { code: string; toVersion: number; mapping?: ActivityMapping; comment?: string; actor: Actor; check?: boolean }): Promise<MigrationResult> {
-    const found = await this.db('cases').where({ code: input.code }).first('id');
-    if (!found) throw new NotFoundError(`Case ${input.code} does not exist.`);
-    const mapping = input.mapping ?? {};
-    return this.timed('migrateCase', () =>
-      this.db.transaction(async (trx) => {
-        const row: CaseRow | undefined = await trx('cases').where({ id: found.id }).forUpdate().first();
-        if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
-        if (row.status !== 'running') throw new ConflictError(`Case ${row.code} is ${row.status}; only running cases can be migrated.`);
-        const from = await trx('definitions').where({ id: row.definition_id }).first('id', 'key', 'version');
-        const to = await trx('definitions').where({ key: from.key, version: input.toVersion, kind: 'bpmn' }).first('id', 'version');
-        if (!to) throw new NotFoundError(`Process ${from.key} has no version ${input.toVersion}.`);
-        const result: MigrationResult = { caseId: row.id, code: row.code, fromVersion: from.version, toVersion: to.version, outcome: 'unchanged', moves: [] };
-        if (to.id === from.id) return result;
-
-        const source = new EngineSession(row.id, await this.definitions.context(from.id, trx), this.hooks(trx));
-        let target: EngineSession | undefined;
-        try {
-          await source.recover(row.engine_state);
-          const waiting = source.waitingActivities();
-          const plan = planMigration(
-            waiting.map((w) => ({ id: w.id, type: w.type, name: w.name, attachedTo: w.api.owner?.attachedTo?.id ?? null, parent: w.api.owner?.parent?.id ?? null })),
-            await this.definitions.context(to.id, trx),
-            mapping,
-            to.version,
-          );
-          if (plan.problems.length) {
-            throw new UnprocessableError(`Case ${row.code} cannot move to version ${to.version}: ${plan.problems.length} waiting element(s) have no counterpart. Nothing was changed.`, [], plan.problems);
-          }
-          result.moves = plan.moves.map(({ from: f, to: t }) => ({ from: f, to: t }));
-          result.outcome = 'migrated';
-          if (input.check) return result;
-
-          const renamed = Object.fromEntries(plan.moves.map((m) => [m.from, m.to]));
-          target = new EngineSession(row.id, await this.definitions.context(to.id, trx), this.hooks(trx));
-          await target.recover(remapState(await source.state(), renamed));
-          const expected = waiting.map((w) => renamed[w.id] ?? w.id).sort();
-          const placed = target.waitingActivities().map((w) => w.id).sort();
-          if (JSON.stringify(expected) !== JSON.stringify(placed)) {
-            throw new UnprocessableError(`Case ${row.code} could not be placed in version ${to.version}: it would wait at ${placed.join(', ') || 'nothing'} instead of ${expected.join(', ')}. Nothing was changed.`);
-          }
-          // What happened while loading the old version (a timer that fell due) is part of this command.
-          target.events.unshift(...source.events);
-          target.outbox.unshift(...source.outbox);
-          target.actAs(input.actor);
-          target.record({
-            type: 'case.migrated',
-            payload: { process: from.key, fromVersion: from.version, toVersion: to.version, mapping: renamed, comment: input.comment ?? null },
-          });
-          for (const w of target.waiting().filter((x) => x.type === USER_TASK && Object.values(renamed).includes(x.id))) {
-            await trx('tasks').where({ case_id: row.id, execution_id: w.executionId }).update({ element_id: w.id, name: w.name, form_key: w.behaviour.formKey ?? null });
-          }
-          for (const m of plan.moves) await trx('jobs').where({ case_id: row.id, element_id: m.from, status: 'pending' }).update({ element_id: m.to });
-          await trx('cases').where({ id: row.id }).update({ definition_id: to.id });
-          await this.save(trx, row, target);
-          return result;
-        } finally {
-          source.dispose();
-          target?.dispose();
-        }
-      }),
-    );
+  /** Move a running case to another version of its process (engine/case-migration.ts). */
+  migrateCase(input: MigrationInput & { code: string }): Promise<MigrationResult> {
+    return this.timed('migrateCase', () => migrateCase(this, input));
   }
 
-  /**
-   * The batch form: migrate the running cases of process `key` (optionally only
-   * those on `fromVersion`, or only `codes`), oldest first, each in its own
-   * transaction, so one refused case does not hold back the others.
-   */
-  async migrateCases(input: {
-    key: string;
-    toVersion: number;
-    fromVersion?: number;
-    codes?: string[];
-    mapping?: ActivityMapping;
-    comment?: string;
-    check?: boolean;
-    limit?: number;
-    actor: Actor;
-  }): Promise<BatchMigrationResult> {
-    const target = await this.db('definitions').where({ key: input.key, version: input.toVersion, kind: 'bpmn' }).first('id');
-    if (!target) throw new NotFoundError(`Process ${input.key} has no version ${input.toVersion}.`);
-    const candidates = () => {
-      const q = this.db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where({ 'd.key': input.key, 'c.status': 'running' });
-      if (input.fromVersion) q.where('d.version', input.fromVersion);
-      if (input.codes) q.whereIn('c.code', input.codes);
-      else q.whereNot('d.id', target.id);
-      return q;
-    };
-    const total = Number((await candidates().count('* as n').first())?.n ?? 0);
-    const rows: Array<{ code: string; version: number }> = await candidates().orderBy('c.created_at').limit(input.limit ?? 200).select('c.code', 'd.version');
-    const out: BatchMigrationResult = { toVersion: input.toVersion, migrated: 0, refused: 0, unchanged: 0, remaining: Math.max(total - rows.length, 0), results: [] };
-    const refuse = (code: string, fromVersion: number | null, problems: unknown[]) => {
-      out.refused++;
-      out.results.push({ code, fromVersion, outcome: 'refused', problems });
-    };
-    for (const code of input.codes ?? []) {
-      if (!rows.some((r) => r.code === code)) refuse(code, null, [{ elementId: null, rule: 'migration-case', severity: 'error', message: `Case ${code} is not a running case of ${input.key}${input.fromVersion ? ` version ${input.fromVersion}` : ''}.` }]);
-    }
-    for (const r of rows) {
-      try {
-        const done = await this.migrateCase({ code: r.code, toVersion: input.toVersion, mapping: input.mapping, comment: input.comment, actor: input.actor, check: input.check });
-        out[done.outcome]++;
-        out.results.push({ code: r.code, fromVersion: r.version, outcome: done.outcome, moves: done.moves });
-      } catch (err) {
-        // A refusal is an answer about that case; anything else is a fault and stops the batch.
-        if (err instanceof UnprocessableError) refuse(r.code, r.version, err.problems?.length ? err.problems : [{ elementId: null, rule: 'migration-mapping', severity: 'error', message: err.message }]);
-        else if (err instanceof ConflictError) refuse(r.code, r.version, [{ elementId: null, rule: 'migration-case', severity: 'error', message: err.message }]);
-        else throw err;
-      }
-    }
-    return out;
+  /** The batch form: each case in its own transaction (engine/case-migration.ts). */
+  migrateCases(input: Omit<MigrationInput, 'mapping'> & { key: string; fromVersion?: number; codes?: string[]; mapping?: ActivityMapping; limit?: number }): Promise<BatchMigrationResult> {
+    return migrateCases(this, input);
   }
 
-  private async command(
-    caseId: string,
-    actor: Actor,
-    act: (trx: Knex.Transaction, session: EngineSession) => Promise<void>,
-    opts: { allowEnded?: boolean } = {},
-  ): Promise<CommandResult> {
+  // ------------------------------------------------------------ load, save
+
+  /** A new engine for one command, its hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
+  session(trx: Knex.Transaction, caseId: string, context: Awaited<ReturnType<DefinitionStore['context']>>): EngineSession {
+    const decisions = this.options.decisions;
+    return new EngineSession(caseId, context, {
+      functions: this.functions,
+      clock: this.clock,
+      decide: (ref: string, variables: Record<string, unknown>, map: string | undefined) => {
+        if (!decisions) return Promise.reject(new Error('No decision store is configured'));
+        return decisions.decide(ref, variables, map, trx);
+      },
+    });
+  }
+
+  /** load → act → run → save, in one transaction. */
+  private async command(caseId: string, actor: Actor, act: (trx: Knex.Transaction, session: EngineSession) => Promise<void>, opts: { allowEnded?: boolean } = {}): Promise<CommandResult> {
     return this.db.transaction(async (trx) => {
-      const row: CaseRow | undefined = await trx('cases').where({ id: caseId }).forUpdate().first();
+      const row = await lockCase(trx, caseId);
       if (!row) throw new NotFoundError(`Case ${caseId} does not exist.`);
       if (row.status !== 'running') {
         if (opts.allowEnded) return { caseId: row.id, code: row.code, status: row.status, version: row.version };
         throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
       }
-      const context = await this.definitions.context(row.definition_id, trx);
-      const session = new EngineSession(row.id, context, this.hooks(trx));
+      const session = this.session(trx, row.id, await this.definitions.context(row.definition_id, trx));
       try {
         await session.recover(row.engine_state);
         session.actAs(actor);
@@ -423,128 +307,30 @@ export class Runtime {
   }
 
   /** Write everything the command changed, in the command's transaction. */
-  private async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession): Promise<CommandResult> {
+  async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession): Promise<CommandResult> {
     const variables = session.variables();
     const now = this.clock.now();
-    const changes = variableChanges(row.variables ?? {}, variables);
+    const changes = variableChanges(row.variables ?? {}, variables, this.options.personalVariables ?? []);
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
-    try {
-      await this.projectTasks(trx, row.id, session, variables, now);
-    } catch (err) {
-      if (err instanceof FeelError) throw new UnprocessableError(`The process could not create its next task: ${err.message}`);
-      throw err;
-    }
-    await this.projectTimers(trx, row.id, session);
-    await this.writeOutbox(trx, row, session, now);
+    await projectTasks(trx, row.id, session, variables, now, this.functions);
+    await projectTimers(trx, row.id, session);
+    await writeOutbox(trx, row, session, now, this.options.renderMessage);
     const status = session.ended ? 'completed' : 'running';
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
-    await appendEvents(trx, row.id, session.events);
+    await appendEvents(trx, row.id, session.events, this.clock);
     const version = row.version + 1;
-    await trx('cases')
-      .where({ id: row.id })
-      .update({
-        engine_state: JSON.stringify(await session.state()),
-        variables: JSON.stringify(variables),
-        status,
-        version,
-        updated_at: now,
-        ended_at: status === 'completed' ? now : null,
-      });
-    if (status === 'completed') await trx('tasks').where({ case_id: row.id }).delete();
+    await updateCase(trx, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
+    if (status === 'completed') await deleteTasksOfCase(trx, row.id);
     return { caseId: row.id, code: row.code, status, version };
   }
 
-  private async projectTasks(trx: Knex.Transaction, caseId: string, session: EngineSession, variables: Record<string, unknown>, now: Date) {
-    const waitingTasks = session.waiting().filter((w) => w.type === USER_TASK);
-    const existing: TaskRow[] = await trx('tasks').where({ case_id: caseId });
-    const waitingIds = new Set(waitingTasks.map((w) => w.executionId));
-    const gone = existing.filter((t) => !waitingIds.has(t.execution_id));
-    if (gone.length) await trx('tasks').whereIn('id', gone.map((t) => t.id)).delete();
-    const known = new Set(existing.map((t) => t.execution_id));
-    for (const w of waitingTasks) {
-      if (known.has(w.executionId)) continue;
-      // Candidate groups and due date are evaluated once, when the task is
-      // created: re-evaluating later would move a deadline as `now()` moves.
-      const { candidateGroups, assignee, due } = taskAssignment(w.behaviour, variables, now, this.functions);
-      const [task] = await trx('tasks')
-        .insert({
-          case_id: caseId,
-          element_id: w.id,
-          execution_id: w.executionId,
-          name: w.name,
-          candidate_groups: candidateGroups,
-          assignee,
-          due_at: due,
-          form_key: w.behaviour.formKey ?? null,
-          created_at: now,
-        })
-        .returning(['id']);
-      session.record({
-        type: 'task.created',
-        elementId: w.id,
-        elementName: w.name,
-        elementType: USER_TASK,
-        payload: { taskId: task.id, candidateGroups, assignee, due: due?.toISOString() ?? null, formKey: w.behaviour.formKey ?? null },
-      });
-    }
+  private async currentTask(trx: Knex.Transaction, taskId: string): Promise<TaskRow> {
+    const current = await findTask(trx, taskId);
+    if (!current) throw new ConflictError(`Task ${taskId} is no longer open.`);
+    return current;
   }
 
-  /** Replace the case's pending timer jobs with the timers the engine has armed. */
-  private async projectTimers(trx: Knex.Transaction, caseId: string, session: EngineSession) {
-    const armed = session.armedTimers();
-    const existing: Array<{ id: string; execution_id: string }> = await trx('jobs')
-      .where({ case_id: caseId, type: 'timer', status: 'pending' })
-      .select('id', 'execution_id');
-    const armedIds = new Set(armed.map((t) => t.executionId));
-    const stale = existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id);
-    if (stale.length) await trx('jobs').whereIn('id', stale).delete();
-    const known = new Set(existing.map((j) => j.execution_id));
-    const fresh = armed.filter((t) => !known.has(t.executionId));
-    if (fresh.length) {
-      await trx('jobs').insert(
-        fresh.map((t) => ({
-          type: 'timer',
-          case_id: caseId,
-          element_id: t.elementId,
-          execution_id: t.executionId,
-          due_at: t.expireAt,
-          payload: JSON.stringify({ elementId: t.elementId }),
-        })),
-      );
-    }
-  }
-
-  /** Transactional outbox: messages exist exactly when the state change that caused them commits. */
-  private async writeOutbox(trx: Knex.Transaction, row: CaseRow, session: EngineSession, now: Date) {
-    if (!session.outbox.length) return;
-    const vars = session.variables();
-    const agency = typeof vars.agency === 'string' ? vars.agency : '';
-    const answer = typeof vars.answer === 'string' ? vars.answer : '';
-    const values = {
-      ...vars,
-      code: row.code,
-      agencyName: (agency && this.options.agencyName?.(agency)) || agency,
-      due: vietnameseDate(vars.dueAt),
-      // A long answer is cut at a word boundary; the full text is in the public lookup once published.
-      answer: answer.length > 300 ? `${answer.slice(0, 300).replace(/\s+\S*$/, '')}…` : answer,
-    };
-    for (const m of session.outbox) {
-      const template = String(m.payload.template);
-      const text = this.options.smsTemplates?.render(template, values) ?? null;
-      const [job] = await trx('jobs')
-        .insert({
-          type: m.type,
-          case_id: row.id,
-          element_id: m.elementId,
-          due_at: now,
-          payload: JSON.stringify({ ...m.payload, caseCode: row.code, text }),
-        })
-        .returning('id');
-      session.record({ type: `${m.type}.queued`, elementId: m.elementId, payload: { jobId: String(job.id ?? job), template: m.payload.template } });
-    }
-  }
-
-  private async timed<T>(command: string, fn: () => Promise<T>): Promise<T> {
+  async timed<T>(command: string, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
       const result = await fn();
@@ -557,18 +343,19 @@ export class Runtime {
   }
 }
 
-/** Case variables whose values hold a citizen's personal data; marked in change events. */
-const PERSONAL_VARIABLES = new Set(['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail']);
+function defaultCaseCode(): string {
+  return crypto.randomUUID();
+}
 
 /** old → new for every variable the command changed, personal data marked. */
-function variableChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
+function variableChanges(before: Record<string, unknown>, after: Record<string, unknown>, personal: readonly string[]) {
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changes: Array<{ name: string; old: unknown; new: unknown; personal?: true }> = [];
   for (const name of [...names].sort()) {
     const a = before[name] ?? null;
     const b = after[name] ?? null;
     if (JSON.stringify(a) === JSON.stringify(b)) continue;
-    changes.push({ name, old: a, new: b, ...(PERSONAL_VARIABLES.has(name) ? { personal: true as const } : {}) });
+    changes.push({ name, old: a, new: b, ...(personal.includes(name) ? { personal: true as const } : {}) });
   }
   return changes;
 }

@@ -1,15 +1,14 @@
-import { caseHeldBy, findCaseByCode, openTasksOfCase } from '../../db/cases.js';
+import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
+import { tasksOfCase } from '../../db/tasks.js';
 import { ConflictError, InputError, NotFoundError } from '../../engine/errors.js';
 import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempotency.js';
 import { actorOf, type Principal } from '../auth.js';
+import { isExceptionalPiiRead, maskVariables, maySeeCase, rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { isExceptionalPiiRead, maskVariables } from '../../engine/hotline/policy.js';
 import { MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
 
-const SEES_ALL_CASES = ['operator', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'];
-
-export function taskView(t: any, code?: string, variables?: Record<string, unknown>) {
+export function taskView(t: any, now: Date, code?: string, variables?: Record<string, unknown>) {
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     id: t.id,
@@ -28,7 +27,7 @@ export function taskView(t: any, code?: string, variables?: Record<string, unkno
     assignee: t.assignee,
     claimedBy: t.assignee,
     due: t.due_at ? new Date(t.due_at).toISOString() : null,
-    overdue: t.due_at ? new Date(t.due_at).getTime() < Date.now() : false,
+    overdue: t.due_at ? new Date(t.due_at).getTime() < now.getTime() : false,
     formKey: t.form_key,
     createdAt: new Date(t.created_at).toISOString(),
   };
@@ -38,11 +37,8 @@ export function taskView(t: any, code?: string, variables?: Record<string, unkno
 export async function loadCaseView(deps: AppDeps, code: string, principal: Principal) {
   const row = await findCaseByCode(deps.db, code);
   if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
-  const oversees = principal.roles.some((r) => SEES_ALL_CASES.includes(r));
-  if (!oversees && !(principal.agency && (await caseHeldBy(deps.db, row.id, principal.agency)))) {
-    throw new NotFoundError(`Case ${code} does not exist.`);
-  }
-  const tasks = await openTasksOfCase(deps.db, row.id);
+  if (!(await maySeeCase(principal, (agency) => caseHeldBy(deps.db, row.id, agency)))) throw new NotFoundError(`Case ${code} does not exist.`);
+  const tasks = await tasksOfCase(deps.db, row.id);
   if (isExceptionalPiiRead(principal)) {
     await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal), payload: { what: 'case' } });
   }
@@ -52,7 +48,7 @@ export async function loadCaseView(deps: AppDeps, code: string, principal: Princ
     status: row.status,
     process: { key: row.process_key, version: row.process_version },
     variables: maskVariables(row.variables ?? {}, principal),
-    tasks: tasks.map((t) => taskView(t)),
+    tasks: tasks.map((t) => taskView(t, deps.clock.now())),
     version: row.version,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
@@ -68,7 +64,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Open a case (intake)',
       description: 'Starts the process (default: the active complaint-handling process) and runs it to its first wait states. With an Idempotency-Key header, a repeated request with the same body answers the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body is 409.',
       tags: ['Cases'],
-      access: ['operator'],
+      access: rolesFor('startCase'),
       body: StartCaseBody,
       responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
@@ -86,7 +82,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
           }
         }
         try {
-          deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock());
+          deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock.now());
           const result = await deps.runtime.startCase({
             processKey: ctx.state.body.process ?? deps.defaultProcess,
             variables: ctx.state.body.variables ?? {},
@@ -108,7 +104,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'A case with its open tasks',
       description: 'Agencies see only cases they hold or held; personal data is masked for roles that do not need it.',
       tags: ['Cases'],
-      access: ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'],
+      access: rolesFor('readCase'),
       responses: { 200: { description: 'The case', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
         ctx.body = await loadCaseView(deps, ctx.params.code, ctx.state.principal!);
@@ -120,7 +116,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Correlate a BPMN message to a case',
       description: 'E.g. the citizen supplied more information, or rated the answer. 409 when the case is not waiting for that message.',
       tags: ['Cases'],
-      access: ['operator', 'coordinator'],
+      access: rolesFor('deliverMessage'),
       body: MessageBody,
       responses: { 200: { description: 'Delivered; the case after it', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
@@ -136,7 +132,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'Every element the case waits at must exist in the target version under the same id, or be mapped (`mapping`: old id → new id). Otherwise 422 lists one problem per element (rule migration-mapping) and nothing changes. Open tasks keep their agency, assignee and deadline; history records case.migrated. 409 when the case is not running.',
       tags: ['Cases'],
-      access: ['analyst'],
+      access: rolesFor('migrateCase'),
       body: MigrateCaseBody,
       responses: { 200: { description: 'Migrated (or already on that version: outcome unchanged)', schema: { $ref: '#/components/schemas/Migration' } } },
       handler: async (ctx) => {

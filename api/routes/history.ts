@@ -1,15 +1,13 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
-import { caseHistory, streamEvents, type EventRow } from '../../db/history.js';
+import { activityCounts, caseHistory, streamEvents, type EventRow } from '../../db/history.js';
 import { NotFoundError } from '../../engine/errors.js';
-import { appendSystemEvent, verifyChains } from '../../engine/history.js';
+import { verifyChains } from '../../engine/history.js';
 import { actorOf, type Principal } from '../auth.js';
+import { isExceptionalPiiRead, maskDeep, maySeeCase, rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { isExceptionalPiiRead, maskDeep } from '../../engine/hotline/policy.js';
-
-const READS_ALL_HISTORY = ['auditor', 'reviewer', 'coordinator', 'admin'];
 
 function eventView(e: EventRow, p: Principal) {
   return {
@@ -30,6 +28,13 @@ function eventView(e: EventRow, p: Principal) {
 const CSV_COLUMNS = ['caseCode', 'seq', 'at', 'type', 'elementId', 'elementName', 'actorId', 'actorAgency', 'actorRoles', 'requestId', 'payload', 'hash'];
 
 export function historyRoutes(deps: AppDeps): RouteSpec[] {
+  /** The case if the caller may read its history; 404 otherwise, so codes cannot be probed. */
+  const visibleCase = async (code: string, p: Principal) => {
+    const kase = await findCaseByCode(deps.db, code);
+    if (!kase || !(await maySeeCase(p, (agency) => caseHeldBy(deps.db, kase.id, agency), 'history'))) throw new NotFoundError(`Case ${code} does not exist.`);
+    return kase;
+  };
+
   return [
     {
       method: 'get',
@@ -37,13 +42,11 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'A case’s whole history: who did what, when, on which element, with what data',
       description: 'Agencies only for cases they hold or held. Personal data masked unless the role needs it; an auditor holding the pii grant sees it, and that read is itself recorded in the history.',
       tags: ['History'],
-      access: ['auditor', 'reviewer', 'coordinator', 'agency', 'admin'],
+      access: rolesFor('readCaseHistory'),
       responses: { 200: { description: 'The timeline', schema: { type: 'object', properties: { code: { type: 'string' }, events: { type: 'array', items: { type: 'object' } } } } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
-        const kase = await findCaseByCode(deps.db, ctx.params.code);
-        const visible = kase && (p.roles.some((r) => READS_ALL_HISTORY.includes(r)) || (p.agency && (await caseHeldBy(deps.db, kase.id, p.agency))));
-        if (!kase || !visible) throw new NotFoundError(`Case ${ctx.params.code} does not exist.`);
+        const kase = await visibleCase(ctx.params.code, p);
         const events = await caseHistory(deps.db, kase.id);
         if (isExceptionalPiiRead(p)) {
           await deps.runtime.recordCaseEvent({ caseId: kase.id, type: 'pii.read', actor: actorOf(p, ctx.state.requestId), payload: { what: 'case history', path: ctx.path } });
@@ -57,28 +60,17 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'The case’s diagram version with the path taken: visits per element, current waits, flows taken',
       description: 'For the case page: BPMN XML of the exact version the case runs on, element visit counts (loops show as more than 1), elements waiting now.',
       tags: ['History'],
-      access: ['auditor', 'reviewer', 'coordinator', 'agency', 'admin'],
+      access: rolesFor('readCaseHistory'),
       responses: { 200: { description: 'Diagram and path', schema: { type: 'object', properties: { xml: { type: 'string' }, visits: { type: 'object' }, active: { type: 'array' }, taken: { type: 'array' } } } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
-        const kase = await findCaseByCode(deps.db, ctx.params.code);
-        const visible = kase && (p.roles.some((r) => READS_ALL_HISTORY.includes(r)) || (p.agency && (await caseHeldBy(deps.db, kase.id, p.agency))));
-        if (!kase || !visible) throw new NotFoundError(`Case ${ctx.params.code} does not exist.`);
-        const [definition, counts] = await Promise.all([
-          deps.db('definitions').where({ key: kase.process_key, version: kase.process_version }).first('id', 'xml'),
-          deps.db('case_events')
-            .where({ case_id: kase.id })
-            .whereIn('type', ['activity.started', 'activity.completed', 'activity.cancelled'])
-            .whereNotNull('element_id')
-            .groupBy('element_id', 'type')
-            .select('element_id', 'type')
-            .count('* as n'),
-        ]);
+        const kase = await visibleCase(ctx.params.code, p);
+        const [definition, counts] = await Promise.all([deps.definitions.version(kase.process_key, kase.process_version), activityCounts(deps.db, kase.id)]);
         const visits: Record<string, number> = {};
         const ended: Record<string, number> = {};
         for (const c of counts) {
-          if (c.type === 'activity.started') visits[c.element_id] = Number(c.n);
-          else ended[c.element_id] = (ended[c.element_id] ?? 0) + Number(c.n);
+          if (c.type === 'activity.started') visits[c.element_id] = c.n;
+          else ended[c.element_id] = (ended[c.element_id] ?? 0) + c.n;
         }
         const active = kase.status === 'running' ? Object.keys(visits).filter((id) => visits[id] > (ended[id] ?? 0)) : [];
         // A flow counts as taken when both its ends were visited (flows themselves are not recorded).
@@ -93,7 +85,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Recompute the hash chains; report the first broken link',
       description: 'Every event’s hash covers the previous hash and the event’s canonical JSON; the database refuses UPDATE and DELETE on events. ?case=CODE checks one case.',
       tags: ['History'],
-      access: ['auditor'],
+      access: rolesFor('verifyHistory'),
       query: { type: 'object', additionalProperties: false, properties: { case: { type: 'string', maxLength: 64 } } },
       responses: { 200: { description: 'The verification report', schema: { type: 'object', properties: { ok: { type: 'boolean' }, casesChecked: { type: 'integer' }, eventsChecked: { type: 'integer' }, firstBroken: { type: ['object', 'null'] } } } } },
       handler: async (ctx) => {
@@ -112,7 +104,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Export events by period, agency, actor and type, as JSON lines or CSV, streamed',
       description: 'format=jsonl (default) or format=csv (or Accept: text/csv); CSV is UTF-8 with a BOM so Excel shows Vietnamese. Rows are fetched in batches: a year of events never sits in memory.',
       tags: ['History'],
-      access: ['auditor'],
+      access: rolesFor('exportHistory'),
       query: {
         type: 'object',
         additionalProperties: false,
@@ -133,11 +125,11 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
         const q = ctx.state.query ?? {};
         if (isExceptionalPiiRead(p)) {
           // An unmasked export spans many cases: it is recorded once, on the system chain.
-          await deps.db.transaction((trx) => appendSystemEvent(trx, { type: 'pii.exported', payload: { filter: q }, actor: actorOf(p, ctx.state.requestId) }));
+          await deps.runtime.recordSystemEvent({ type: 'pii.exported', payload: { filter: q }, actor: actorOf(p, ctx.state.requestId) });
         }
         const csv = q.format === 'csv' || (!q.format && ctx.accepts('application/x-ndjson', 'text/csv') === 'text/csv');
         const rows = streamEvents(deps.db, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, agency: q.agency, actor: q.actor, type: q.type });
-        const stamp = new Date().toISOString().slice(0, 10);
+        const stamp = deps.clock.now().toISOString().slice(0, 10);
         if (csv) {
           ctx.type = 'text/csv; charset=utf-8';
           ctx.attachment(`pakn-events-${stamp}.csv`);

@@ -1,9 +1,11 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import ratelimit from 'koa-ratelimit';
+import { publishedCases } from '../../db/cases.js';
+import { tasksOfCase } from '../../db/tasks.js';
 import { NotFoundError } from '../../engine/errors.js';
+import { caseForCitizen, publicStatusOf } from '../../engine/hotline/public-status.js';
+import { rateOnWeb } from '../../engine/hotline/rating.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { publicStatusOf } from '../../engine/hotline/public-status.js';
 
 /** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
 const STATUS_LABELS: Record<string, string> = {
@@ -15,28 +17,13 @@ const STATUS_LABELS: Record<string, string> = {
   closed: 'Đã kết thúc',
 };
 
-function sameDigits(a: string, b: string): boolean {
-  // Compare digests so the time taken says nothing about how many digits matched.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
-/** Phones are compared by their digits, in the national form (0…), whatever the caller typed. */
-export function normalizePhone(raw: unknown): string {
-  const digits = String(raw ?? '').replace(/\D/g, '');
-  return digits.startsWith('84') && digits.length >= 11 ? `0${digits.slice(2)}` : digits;
-}
-
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
   // Per IP and per case code: guessing codes or phone digits stays slow either way.
   const perIp = ratelimit({ driver: 'memory', db: new Map(), duration: 60_000, max: 30, id: (ctx) => `ip:${ctx.ip}`, throw: true, errorMessage: 'Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút. Too many lookups; retry later.' });
   const perCode = ratelimit({ driver: 'memory', db: new Map(), duration: 3_600_000, max: 20, id: (ctx) => `code:${String(ctx.params.code).toUpperCase()}`, throw: true, errorMessage: 'Hồ sơ này đã được tra cứu quá nhiều lần; vui lòng thử lại sau. Too many lookups of this case; retry later.' });
   const findForCitizen = async (ctx: any) => {
-    const code = String(ctx.params.code).toUpperCase();
-    const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await deps.db('cases').where({ code }).first('id', 'code', 'status', 'definition_id', 'variables', 'created_at', 'ended_at') : undefined;
-    const phone = normalizePhone(kase?.variables?.citizenPhone);
-    // Compare even when the case is unknown, so both failures take the same path.
-    const matches = sameDigits(phone.slice(-4) || 'none', String(ctx.state.query.phone));
-    if (!kase || !phone || !matches) throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
+    const kase = await caseForCitizen(deps.db, String(ctx.params.code).toUpperCase(), String(ctx.state.query.phone));
+    if (!kase) throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
     return kase;
   };
   const phoneQuery = { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: { type: 'string', pattern: '^[0-9]{4}$', description: 'last 4 digits of the phone given at intake' } } };
@@ -56,9 +43,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
         const kase = await findForCitizen(ctx);
-        const citizen = { id: 'citizen:web', name: 'Công dân', roles: ['citizen'], agency: null, requestId: ctx.state.requestId };
-        const payload = { satisfied: ctx.state.body.satisfied, ...(ctx.state.body.comment ? { ratingComment: ctx.state.body.comment } : {}), ratingChannel: 'web' };
-        await deps.runtime.correlateMessage({ code: kase.code, name: 'citizen-rating', payload, actor: citizen });
+        await rateOnWeb(deps.runtime, { code: kase.code, satisfied: ctx.state.body.satisfied, comment: ctx.state.body.comment, requestId: ctx.state.requestId });
         ctx.body = { code: kase.code, recorded: true };
       },
     },
@@ -77,16 +62,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         await perIp(ctx as any, async () => {});
         const q = ctx.state.query ?? {};
-        const query = deps.db('cases')
-          .where({ status: 'completed' })
-          .whereRaw(`(variables->>'publish')::boolean is true`)
-          .orderBy('ended_at', 'desc')
-          .limit(q.limit ?? 20)
-          .select('code', 'variables', 'created_at', 'ended_at');
-        if (q.field) query.whereRaw(`variables->>'field' = ?`, [q.field]);
-        if (q.unit) query.whereRaw(`variables->>'unit' = ?`, [q.unit]);
-        if (q.q) query.whereRaw(`(variables->>'title' ilike ? or variables->>'answer' ilike ?)`, [`%${q.q}%`, `%${q.q}%`]);
-        const rows = await query;
+        const rows = await publishedCases(deps.db, { field: q.field, unit: q.unit, text: q.q, limit: q.limit ?? 20 });
         // Only these fields leave the building: the citizen is never named, nor their contact data.
         ctx.body = rows.map((r) => {
           const v = r.variables ?? {};
@@ -124,7 +100,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
         const kase = await findForCitizen(ctx);
-        const tasks = await deps.db('tasks').where({ case_id: kase.id }).select('element_id');
+        const tasks = await tasksOfCase(deps.db, kase.id);
         const vars = kase.variables ?? {};
         const status = publicStatusOf(kase.status, tasks.map((t) => t.element_id), vars, await deps.definitions.context(kase.definition_id));
         const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;

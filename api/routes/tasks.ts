@@ -1,34 +1,14 @@
-import { caseComments, pastTask, recentEvents } from '../../db/cases.js';
+import { caseComments, caseSummary, pastTask, recentEvents } from '../../db/cases.js';
 import { listInbox } from '../../db/inbox.js';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
-import type { TaskRow } from '../../engine/runtime.js';
-import { actorOf, type Principal } from '../auth.js';
-import { groupsOf } from '../../engine/hotline/policy.js';
+import { findTask, tasksOfCase, type TaskRow } from '../../db/tasks.js';
+import { ConflictError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
+import { OUTCOME_FIELDS, TRANSFER } from '../../engine/hotline/contract.js';
+import { inboxGroups, maskVariables, mayActNow, rolesFor, taskAccess, type Caller } from '../../engine/hotline/policy.js';
+import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { maskVariables } from '../../engine/hotline/policy.js';
 import { CommentBody, CompleteTaskBody, TaskListQuery, TransferBody } from '../schemas.js';
 import { taskView } from './cases.js';
-
-/** Roles that oversee every inbox: they read any task, and act only where they are a candidate. */
-const OVERSEERS = ['coordinator', 'auditor'];
-const ANYONE = ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'] as const;
-/** Form fields whose enum lists a step's possible outcomes. */
-const OUTCOME_FIELDS = ['outcome', 'decision', 'reviewDecision', 'finding'];
-
-type Access = 'none' | 'see' | 'act';
-
-/**
- * What a principal may do with a task: act when it is a candidate (its agency
- * or one of its roles is a candidate group) or the task is assigned to it;
- * see when it oversees. Whether someone else has claimed it is a separate,
- * changing fact, answered with 409.
- */
-function accessTo(p: Principal, t: Pick<TaskRow, 'candidate_groups' | 'assignee'>): Access {
-  const groups = groupsOf(p);
-  if (t.assignee === p.id || t.candidate_groups.some((g) => groups.includes(g))) return 'act';
-  return p.roles.some((r) => OVERSEERS.includes(r)) ? 'see' : 'none';
-}
 
 function encodeCursor(row: { due_at: Date | null; id: string }): string {
   return Buffer.from(JSON.stringify({ d: row.due_at ? new Date(row.due_at).toISOString() : null, i: row.id })).toString('base64url');
@@ -56,41 +36,22 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   /** The task if the caller may see it; otherwise 404 (never reveal that it exists), or 409 if it was closed. */
-  const loadVisible = async (id: string, p: Principal): Promise<TaskRow> => {
+  const loadVisible = async (id: string, p: Caller): Promise<TaskRow> => {
     const valid = UUID.test(id);
-    const task = valid ? await deps.db('tasks').where({ id }).first() : undefined;
-    if (task && accessTo(p, task) !== 'none') return task;
+    const task = valid ? await findTask(deps.db, id) : undefined;
+    if (task && taskAccess(p, task) !== 'none') return task;
     if (!task && valid) {
       const past = await pastTask(deps.db, id);
-      if (past && accessTo(p, past) !== 'none') throw new ConflictError(`Task ${id} is no longer open: it was completed or cancelled.`);
+      if (past && taskAccess(p, past) !== 'none') throw new ConflictError(`Task ${id} is no longer open: it was completed or cancelled.`);
     }
     throw new NotFoundError(`Task ${id} does not exist.`);
   };
 
-  /** Checks run again on the locked, current task inside the command. */
-  const mustAct = (p: Principal, { allowClaimedByOther = false } = {}) => (t: TaskRow) => {
-    if (accessTo(p, t) !== 'act') {
-      throw new ForbiddenError(`You may see task "${t.name ?? t.element_id}" but not act on it: it is for ${t.candidate_groups.join(', ') || t.assignee}.`);
-    }
-    if (!allowClaimedByOther && t.assignee && t.assignee !== p.id) {
-      throw new ConflictError(`Task "${t.name ?? t.element_id}" is claimed by someone else; ask them or the coordinator to release it.`);
-    }
-  };
-
-  const complete = async (ctx: any, p: Principal, task: TaskRow, data: Record<string, unknown>) => {
-    const authorize = (current: TaskRow) => {
-      mustAct(p)(current);
-      deps.forms.check(current.form_key, data);
-      deps.catalogue.checkCodes(data, deps.clock());
-      // A transfer to the agency that holds the step would only restart its own deadline.
-      if (data.outcome === 'transfer' && typeof data.toAgency === 'string' && current.candidate_groups.includes(data.toAgency)) {
-        throw new UnprocessableError('A case cannot be transferred to the agency that holds it.', [{ path: '/toAgency', message: 'is the agency handling this step' }]);
-      }
-    };
-    authorize(task);
-    const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(p, ctx.state.requestId), authorize });
+  /** The command checks the caller, the form and the hotline's rules on the locked task; the route only translates HTTP. */
+  const complete = async (ctx: any, task: TaskRow, data: Record<string, unknown>) => {
+    const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
     // Say where the case went: e.g. a transfer past the limit lands with the coordinator, not with toAgency.
-    const next = await deps.db('tasks').where({ case_id: task.case_id }).select('name', 'element_id', 'candidate_groups', 'due_at');
+    const next = await tasksOfCase(deps.db, task.case_id);
     ctx.body = {
       caseCode: result.code,
       caseStatus: result.status,
@@ -105,20 +66,13 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     summary: action === 'claim' ? 'Claim a task: it becomes yours until you complete or release it' : 'Release a claimed task back to its group',
     description: action === 'claim' ? '409 when someone else claimed it first.' : 'Only the claimant (or the coordinator) may release it; 409 otherwise.',
     tags: ['Tasks'],
-    access: [...ANYONE],
+    access: rolesFor('tasks'),
     responses: { 200: { description: 'The task after the change', schema: { $ref: '#/components/schemas/Task' } } },
     handler: async (ctx) => {
       const p = ctx.state.principal!;
       const task = await loadVisible(ctx.params.id, p);
-      // The coordinator may release anyone's claim (a clerk on leave), though it cannot act on the task.
-      const coordinatorReleases = action === 'unclaim' && p.roles.includes('coordinator');
-      const authorize = (t: TaskRow) => {
-        if (coordinatorReleases && accessTo(p, t) !== 'none') return;
-        mustAct(p)(t);
-      };
-      authorize(task);
-      const result = await deps.runtime.taskAction({ taskId: task.id, action, actor: actorOf(p, ctx.state.requestId), authorize });
-      ctx.body = taskView(result.task, result.code);
+      const result = await deps.runtime.taskAction({ taskId: task.id, action, actor: actorOf(p, ctx.state.requestId) });
+      ctx.body = taskView(result.task, deps.clock.now(), result.code);
     },
   });
 
@@ -129,7 +83,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Inbox: open tasks the caller may act on',
       description: 'Sorted by due date (no due date last); keyset pagination with limit (≤ 200) and cursor (nextCursor of the previous page).',
       tags: ['Tasks'],
-      access: [...ANYONE],
+      access: rolesFor('tasks'),
       query: TaskListQuery,
       responses: {
         200: {
@@ -142,10 +96,11 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         const q = ctx.state.query as { limit?: number; cursor?: string; dueBefore?: string; overdue?: boolean; q?: string; state?: 'open' | 'claimed'; field?: string; unit?: string };
         const limit = q.limit ?? 50;
         const rows = await listInbox(deps.db, {
-          groups: p.roles.some((r) => OVERSEERS.includes(r)) ? null : groupsOf(p),
+          groups: inboxGroups(p),
           assignee: p.id,
           dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,
           overdue: q.overdue,
+          now: deps.clock.now(),
           q: q.q,
           state: q.state,
           field: q.field,
@@ -155,7 +110,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         });
         const page = rows.slice(0, limit);
         ctx.body = {
-          items: page.map((r) => taskView(r, r.code, r.variables)),
+          items: page.map((r) => taskView(r, deps.clock.now(), r.code, r.variables)),
           nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
         };
       },
@@ -166,16 +121,16 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'A task with its form schema, allowed outcomes, case summary, comments and recent history',
       description: "The citizen's personal data is masked unless the caller's role needs it.",
       tags: ['Tasks'],
-      access: [...ANYONE],
+      access: rolesFor('tasks'),
       responses: { 200: { description: 'The task', schema: { $ref: '#/components/schemas/Task' } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
-        const kase = await deps.db('cases').where({ id: task.case_id }).first('code', 'status', 'variables');
+        const kase = await caseSummary(deps.db, task.case_id);
         const form = task.form_key ? deps.forms.schema(task.form_key) : undefined;
         ctx.body = {
-          ...taskView(task, kase.code, kase.variables),
-          mayAct: accessTo(p, task) === 'act' && (!task.assignee || task.assignee === p.id),
+          ...taskView(task, deps.clock.now(), kase.code, kase.variables),
+          mayAct: mayActNow(p, task),
           form: form ?? null,
           allowedOutcomes: allowedOutcomes(form),
           case: { code: kase.code, status: kase.status, variables: maskVariables(kase.variables ?? {}, p) },
@@ -207,12 +162,11 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       description:
         '404 for a task the caller may not see, 403 for one it may see but not act on, 409 when it is no longer open or is claimed by someone else, 422 when the form data fails the form schema (errors name the field).',
       tags: ['Tasks'],
-      access: [...ANYONE],
+      access: rolesFor('tasks'),
       body: CompleteTaskBody,
       responses: { 200: { description: 'Completed', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
       handler: async (ctx) => {
-        const p = ctx.state.principal!;
-        await complete(ctx, p, await loadVisible(ctx.params.id, p), ctx.state.body);
+        await complete(ctx, await loadVisible(ctx.params.id, ctx.state.principal!), ctx.state.body);
       },
     },
     {
@@ -221,16 +175,16 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Transfer the case to another agency, with a reason',
       description: 'Completes the step with outcome "transfer"; counts toward the transfer limit, past which the case escalates to the coordinator. 422 when the step cannot be transferred.',
       tags: ['Tasks'],
-      access: [...ANYONE],
+      access: rolesFor('tasks'),
       body: TransferBody,
       responses: { 200: { description: 'Transferred', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
-        if (!allowedOutcomes(task.form_key ? deps.forms.schema(task.form_key) : undefined).includes('transfer')) {
+        if (!allowedOutcomes(task.form_key ? deps.forms.schema(task.form_key) : undefined).includes(TRANSFER.outcome)) {
           throw new UnprocessableError(`Step "${task.name ?? task.element_id}" cannot be transferred; only handling steps can.`);
         }
-        await complete(ctx, p, task, { outcome: 'transfer', toAgency: ctx.state.body.toAgency, transferReason: ctx.state.body.reason });
+        await complete(ctx, task, { outcome: TRANSFER.outcome, [TRANSFER.toAgency]: ctx.state.body.toAgency, [TRANSFER.reason]: ctx.state.body.reason });
       },
     },
     {
@@ -239,16 +193,14 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Comment on a task (with attachment metadata)',
       description: 'Anyone who may act on the task may comment; the comment is part of the case history.',
       tags: ['Tasks'],
-      access: [...ANYONE],
+      access: rolesFor('tasks'),
       body: CommentBody,
       responses: { 201: { description: 'Comment recorded', schema: { type: 'object' } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
-        const authorize = mustAct(p, { allowClaimedByOther: true });
-        authorize(task);
         const { text, attachments = [] } = ctx.state.body;
-        await deps.runtime.taskAction({ taskId: task.id, action: 'comment', actor: actorOf(p, ctx.state.requestId), authorize, payload: { text, attachments } });
+        await deps.runtime.taskAction({ taskId: task.id, action: 'comment', actor: actorOf(p, ctx.state.requestId), payload: { text, attachments } });
         ctx.status = 201;
         ctx.body = { taskId: task.id, author: p.id, text, attachments };
       },

@@ -129,23 +129,26 @@ export function assertMayAct(caller: Caller, t: TaskFacts, opts: { allowClaimedB
   }
 }
 
-/** Claim: a candidate, and the task is free or already the caller's. */
-export function assertMayClaim(caller: Caller, t: TaskFacts): void {
-  assertMayAct(caller, t, { allowClaimedByOther: true });
-  if (t.assignee && t.assignee !== caller.id) throw new ConflictError(`Task "${label(t)}" is already claimed by someone else.`);
-}
-
 /**
  * Release a claim: the claimant, or the coordinator (a clerk on leave),
  * who may release anyone's claim on a task it can see though it cannot act on it.
  */
 export function assertMayRelease(caller: Caller, t: TaskFacts): void {
   if (caller.roles.includes('coordinator') && taskAccess(caller, t) !== 'none') return;
-  assertMayAct(caller, t, { allowClaimedByOther: true });
-  if (t.assignee && t.assignee !== caller.id) {
-    throw new ConflictError(`Task "${label(t)}" is claimed by someone else; only they or the coordinator can release it.`);
-  }
+  assertMayAct(caller, t);
 }
+
+/**
+ * The policy as the runtime asks it (RuntimeOptions.policy): complete and
+ * claim need a free task or the caller's own claim; a comment may be added
+ * while someone else holds the claim; release as above.
+ */
+export const taskPolicy = {
+  assertMay(caller: Caller, t: TaskFacts, action: 'complete' | 'claim' | 'unclaim' | 'comment'): void {
+    if (action === 'unclaim') assertMayRelease(caller, t);
+    else assertMayAct(caller, t, { allowClaimedByOther: action === 'comment' });
+  },
+};
 
 // ---------------------------------------------------------------- cases
 
@@ -166,7 +169,7 @@ export function seesAllCases(caller: Caller, what: 'case' | 'history' = 'case'):
  */
 export async function maySeeCase(caller: Caller, heldBy: (agency: string) => Promise<boolean>, what: 'case' | 'history' = 'case'): Promise<boolean> {
   if (seesAllCases(caller, what)) return true;
-  return Boolean(caller.agency && caller.roles.includes('agency') && (await heldBy(caller.agency)));
+  return Boolean(caller.agency && (await heldBy(caller.agency)));
 }
 
 // ---------------------------------------------------------------- personal data

@@ -1,0 +1,49 @@
+import type { Knex } from 'knex';
+import type { Db } from './connect.js';
+
+/** One open user task: the inbox projection of a case's engine state (engine/projection.ts writes it). */
+export interface TaskRow {
+  id: string;
+  case_id: string;
+  element_id: string;
+  execution_id: string;
+  name: string | null;
+  candidate_groups: string[];
+  assignee: string | null;
+  due_at: Date | null;
+  form_key: string | null;
+  created_at: Date;
+}
+
+export type NewTask = Omit<TaskRow, 'id'>;
+
+export async function findTask(db: Db | Knex.Transaction, id: string): Promise<TaskRow | undefined> {
+  return db('tasks').where({ id }).first();
+}
+
+export async function tasksOfCase(db: Db | Knex.Transaction, caseId: string): Promise<TaskRow[]> {
+  return db('tasks').where({ case_id: caseId }).orderBy('created_at');
+}
+
+export async function insertTask(trx: Knex.Transaction, task: NewTask): Promise<string> {
+  const [row] = await trx('tasks').insert(task).returning(['id']);
+  return row.id;
+}
+
+export async function deleteTasks(trx: Knex.Transaction, ids: string[]): Promise<void> {
+  if (ids.length) await trx('tasks').whereIn('id', ids).delete();
+}
+
+export async function deleteTasksOfCase(trx: Knex.Transaction, caseId: string): Promise<void> {
+  await trx('tasks').where({ case_id: caseId }).delete();
+}
+
+export async function setAssignee(trx: Knex.Transaction, id: string, assignee: string | null): Promise<TaskRow> {
+  const [row] = await trx('tasks').where({ id }).update({ assignee }).returning('*');
+  return row;
+}
+
+/** A migration renamed the element a task waits at: the row follows it (same execution, so same agency and deadline). */
+export async function renameTaskElement(trx: Knex.Transaction, caseId: string, executionId: string, element: { id: string; name: string | null; formKey: string | null }): Promise<void> {
+  await trx('tasks').where({ case_id: caseId, execution_id: executionId }).update({ element_id: element.id, name: element.name, form_key: element.formKey });
+}

@@ -1,0 +1,144 @@
+import { caseIdByCode, lockCase, migrationCandidates, processOfCase, processVersion, updateCase } from '../db/cases.js';
+import { renameTimerElement } from '../db/jobs.js';
+import { renameTaskElement } from '../db/tasks.js';
+import type { Actor } from './actor.js';
+import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
+import { planMigration, remapState, type ActivityMapping } from './migration.js';
+import { USER_TASK } from './projection.js';
+import type { Runtime } from './runtime.js';
+import type { EngineSession } from './session.js';
+
+export interface MigrationInput {
+  toVersion: number;
+  mapping?: ActivityMapping;
+  comment?: string;
+  actor: Actor;
+  /** Only plan: say what would move, change nothing. */
+  check?: boolean;
+}
+
+export interface MigrationResult {
+  caseId: string;
+  code: string;
+  fromVersion: number;
+  toVersion: number;
+  /** 'unchanged' when the case already runs on the target version. */
+  outcome: 'migrated' | 'unchanged';
+  /** Waiting elements whose id changed. */
+  moves: Array<{ from: string; to: string }>;
+}
+
+export interface BatchMigrationResult {
+  toVersion: number;
+  migrated: number;
+  refused: number;
+  unchanged: number;
+  /** Matching cases this call did not reach (see `limit`); call again to go on. */
+  remaining: number;
+  results: Array<{ code: string; fromVersion: number | null; outcome: 'migrated' | 'refused' | 'unchanged'; moves?: MigrationResult['moves']; problems?: unknown[] }>;
+}
+
+/**
+ * Move a running case to another version of its process (one transaction).
+ * Every element the case waits at must exist in the target under the same
+ * id or the one `mapping` names (engine/migration.ts plans it); otherwise
+ * nothing changes and the problems say which element needs a mapping. Open
+ * tasks keep their agency, assignee and deadline; armed timers keep their
+ * due time.
+ */
+export async function migrateCase(runtime: Runtime, input: MigrationInput & { code: string }): Promise<MigrationResult> {
+  const caseId = await caseIdByCode(runtime.db, input.code);
+  if (!caseId) throw new NotFoundError(`Case ${input.code} does not exist.`);
+  const mapping = input.mapping ?? {};
+  return runtime.db.transaction(async (trx) => {
+    const row = await lockCase(trx, caseId);
+    if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
+    if (row.status !== 'running') throw new ConflictError(`Case ${row.code} is ${row.status}; only running cases can be migrated.`);
+    const from = await processOfCase(trx, row.definition_id);
+    const to = await processVersion(trx, from.key, input.toVersion);
+    if (!to) throw new NotFoundError(`Process ${from.key} has no version ${input.toVersion}.`);
+    const result: MigrationResult = { caseId: row.id, code: row.code, fromVersion: from.version, toVersion: to.version, outcome: 'unchanged', moves: [] };
+    if (to.id === from.id) return result;
+
+    const source = runtime.session(trx, row.id, await runtime.definitions.context(from.id, trx));
+    let target: EngineSession | undefined;
+    try {
+      await source.recover(row.engine_state);
+      const waiting = source.waitingActivities();
+      const plan = planMigration(
+        waiting.map((w) => ({ id: w.id, type: w.type, name: w.name, attachedTo: w.api.owner?.attachedTo?.id ?? null, parent: w.api.owner?.parent?.id ?? null })),
+        await runtime.definitions.context(to.id, trx),
+        mapping,
+        to.version,
+      );
+      if (plan.problems.length) {
+        throw new UnprocessableError(`Case ${row.code} cannot move to version ${to.version}: ${plan.problems.length} waiting element(s) have no counterpart. Nothing was changed.`, [], plan.problems);
+      }
+      result.moves = plan.moves.map(({ from: f, to: t }) => ({ from: f, to: t }));
+      result.outcome = 'migrated';
+      if (input.check) return result;
+
+      const renamed = Object.fromEntries(plan.moves.map((m) => [m.from, m.to]));
+      target = runtime.session(trx, row.id, await runtime.definitions.context(to.id, trx));
+      await target.recover(remapState(await source.state(), renamed));
+      const expected = waiting.map((w) => renamed[w.id] ?? w.id).sort();
+      const placed = target.waitingActivities().map((w) => w.id).sort();
+      if (JSON.stringify(expected) !== JSON.stringify(placed)) {
+        throw new UnprocessableError(`Case ${row.code} could not be placed in version ${to.version}: it would wait at ${placed.join(', ') || 'nothing'} instead of ${expected.join(', ')}. Nothing was changed.`);
+      }
+      // What happened while loading the old version (a timer that fell due) is part of this command.
+      target.events.unshift(...source.events);
+      target.outbox.unshift(...source.outbox);
+      target.actAs(input.actor);
+      target.record({
+        type: 'case.migrated',
+        payload: { process: from.key, fromVersion: from.version, toVersion: to.version, mapping: renamed, comment: input.comment ?? null },
+      });
+      for (const w of target.waiting().filter((x) => x.type === USER_TASK && Object.values(renamed).includes(x.id))) {
+        await renameTaskElement(trx, row.id, w.executionId, { id: w.id, name: w.name, formKey: w.behaviour.formKey ?? null });
+      }
+      for (const m of plan.moves) await renameTimerElement(trx, row.id, m.from, m.to);
+      await updateCase(trx, row.id, { definition_id: to.id });
+      await runtime.save(trx, row, target);
+      return result;
+    } finally {
+      source.dispose();
+      target?.dispose();
+    }
+  });
+}
+
+/**
+ * The batch form: migrate the running cases of process `key` (optionally only
+ * those on `fromVersion`, or only `codes`), oldest first, each in its own
+ * transaction, so one refused case does not hold back the others.
+ */
+export async function migrateCases(
+  runtime: Runtime,
+  input: Omit<MigrationInput, 'mapping'> & { key: string; fromVersion?: number; codes?: string[]; mapping?: ActivityMapping; limit?: number },
+): Promise<BatchMigrationResult> {
+  const target = await processVersion(runtime.db, input.key, input.toVersion);
+  if (!target) throw new NotFoundError(`Process ${input.key} has no version ${input.toVersion}.`);
+  const { total, rows } = await migrationCandidates(runtime.db, { key: input.key, targetId: target.id, fromVersion: input.fromVersion, codes: input.codes, limit: input.limit ?? 200 });
+  const out: BatchMigrationResult = { toVersion: input.toVersion, migrated: 0, refused: 0, unchanged: 0, remaining: Math.max(total - rows.length, 0), results: [] };
+  const refuse = (code: string, fromVersion: number | null, problems: unknown[]) => {
+    out.refused++;
+    out.results.push({ code, fromVersion, outcome: 'refused', problems });
+  };
+  for (const code of input.codes ?? []) {
+    if (!rows.some((r) => r.code === code)) refuse(code, null, [{ elementId: null, rule: 'migration-case', severity: 'error', message: `Case ${code} is not a running case of ${input.key}${input.fromVersion ? ` version ${input.fromVersion}` : ''}.` }]);
+  }
+  for (const r of rows) {
+    try {
+      const done = await runtime.migrateCase({ code: r.code, toVersion: input.toVersion, mapping: input.mapping, comment: input.comment, actor: input.actor, check: input.check });
+      out[done.outcome]++;
+      out.results.push({ code: r.code, fromVersion: r.version, outcome: done.outcome, moves: done.moves });
+    } catch (err) {
+      // A refusal is an answer about that case; anything else is a fault and stops the batch.
+      if (err instanceof UnprocessableError) refuse(r.code, r.version, err.problems?.length ? err.problems : [{ elementId: null, rule: 'migration-mapping', severity: 'error', message: err.message }]);
+      else if (err instanceof ConflictError) refuse(r.code, r.version, [{ elementId: null, rule: 'migration-case', severity: 'error', message: err.message }]);
+      else throw err;
+    }
+  }
+  return out;
+}

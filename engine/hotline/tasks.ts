@@ -1,0 +1,56 @@
+/**
+ * The hotline's rules on what a command carries, plugged into the generic
+ * runtime (RuntimeOptions.checkStart, checkOutput, renderMessage) by
+ * api/system.ts. The runtime runs them inside the command, whoever calls it.
+ */
+import type { TaskRow } from '../../db/tasks.js';
+import { UnprocessableError } from '../errors.js';
+import type { OutboxMessage } from '../session.js';
+import { vietnameseDate } from '../vietnam-time.js';
+import type { Catalogue } from './catalogue.js';
+import { TRANSFER } from './contract.js';
+import type { SmsTemplates } from './sms.js';
+
+/** Intake: codes (field, unit, procedure …) must be in the catalogue and in force today. */
+export function checkIntake(catalogue: Catalogue) {
+  return (variables: Record<string, unknown>, at: Date): void => catalogue.checkCodes(variables, at);
+}
+
+/**
+ * A task's output: codes in the catalogue and in force, and a transfer may
+ * not go to the agency that holds the step (it would only restart its own
+ * deadline). The transfer limit itself is in the diagram (transferCount).
+ */
+export function checkTaskOutput(catalogue: Catalogue) {
+  return (task: TaskRow, output: Record<string, unknown>, at: Date): void => {
+    catalogue.checkCodes(output, at);
+    const to = output[TRANSFER.toAgency];
+    if (output.outcome === TRANSFER.outcome && typeof to === 'string' && task.candidate_groups.includes(to)) {
+      throw new UnprocessableError('A case cannot be transferred to the agency that holds it.', [{ path: `/${TRANSFER.toAgency}`, message: 'is the agency handling this step' }]);
+    }
+  };
+}
+
+/** Longest answer quoted in an SMS; the full text is in the public lookup once published. */
+const SMS_ANSWER_CHARS = 300;
+
+/**
+ * The text of an outgoing message, rendered from its template with the case's
+ * data when it is queued: the agency's name from the catalogue, the deadline
+ * as dd/mm/yyyy in Vietnam time, a long answer cut at a word boundary.
+ */
+export function renderOutgoing(templates: SmsTemplates | undefined, agencyName: (code: string) => string | undefined) {
+  return (message: OutboxMessage, kase: { code: string; variables: Record<string, unknown> }): Record<string, unknown> => {
+    const vars = kase.variables;
+    const agency = typeof vars.agency === 'string' ? vars.agency : '';
+    const answer = typeof vars.answer === 'string' ? vars.answer : '';
+    const values = {
+      ...vars,
+      code: kase.code,
+      agencyName: (agency && agencyName(agency)) || agency,
+      due: vietnameseDate(vars.dueAt),
+      answer: answer.length > SMS_ANSWER_CHARS ? `${answer.slice(0, SMS_ANSWER_CHARS).replace(/\s+\S*$/, '')}…` : answer,
+    };
+    return { text: templates?.render(String(message.payload.template), values) ?? null };
+  };
+}
