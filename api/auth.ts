@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/connect.js';
+import { activeKeyByHash, countKeys, insertKey, keyExists, listKeys, revokeKey, type KeyRow } from '../db/keys.js';
 import type { Actor } from '../engine/actor.js';
+import type { Clock } from '../engine/clock.js';
 import { InputError, NotFoundError } from '../engine/errors.js';
-
 import { ROLES, type Role } from '../engine/hotline/policy.js';
-
-export type { Role };
 
 /**
  * Who is calling. Routes see only this, never how it was proven, so an
@@ -36,22 +35,15 @@ function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  roles: Role[];
-  agency: string | null;
-  prefix: string;
-  created_by: string | null;
-  created_at: Date;
-  revoked_at: Date | null;
-}
-
 /** Bearer API keys: 32 random bytes, shown once, stored only as a SHA-256 hash. */
 export class ApiKeys implements Authenticator {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Stamps revocations. */
+    private readonly clock: Clock,
+  ) {}
 
-  async create(input: { name: string; roles: string[]; agency?: string | null; createdBy?: string }): Promise<{ key: string; row: ApiKeyRow }> {
+  async create(input: { name: string; roles: string[]; agency?: string | null; createdBy?: string }): Promise<{ key: string; row: KeyRow }> {
     const name = input.name?.trim();
     if (!name) throw new InputError('A key needs a name.', [{ path: '/name', message: 'must not be empty' }]);
     const roles = [...new Set(input.roles)];
@@ -63,35 +55,28 @@ export class ApiKeys implements Authenticator {
     }
     const secret = randomBytes(32).toString('base64url');
     const key = `${KEY_PREFIX}${secret}`;
-    const [row] = await this.db('api_keys')
-      .insert({ name, roles, agency: input.agency ?? null, key_hash: hashKey(key), prefix: key.slice(0, 12), created_by: input.createdBy ?? null })
-      .returning(['id', 'name', 'roles', 'agency', 'prefix', 'created_by', 'created_at', 'revoked_at']);
+    const row = await insertKey(this.db, { name, roles, agency: input.agency ?? null, keyHash: hashKey(key), prefix: key.slice(0, 12), createdBy: input.createdBy ?? null });
     return { key, row };
   }
 
-  list(): Promise<ApiKeyRow[]> {
-    return this.db('api_keys').select('id', 'name', 'roles', 'agency', 'prefix', 'created_by', 'created_at', 'revoked_at').orderBy('created_at');
+  list(): Promise<KeyRow[]> {
+    return listKeys(this.db);
   }
 
   async revoke(id: string): Promise<void> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError(`Key ${id} does not exist.`);
-    const n = await this.db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: new Date() });
-    if (!n) {
-      const exists = await this.db('api_keys').where({ id }).first('id');
-      if (!exists) throw new NotFoundError(`Key ${id} does not exist.`);
-    }
+    if (!(await revokeKey(this.db, id, this.clock.now())) && !(await keyExists(this.db, id))) throw new NotFoundError(`Key ${id} does not exist.`);
   }
 
-  async count(): Promise<number> {
-    const { n } = (await this.db('api_keys').count('* as n').first()) as { n: number };
-    return Number(n);
+  count(): Promise<number> {
+    return countKeys(this.db);
   }
 
   /** Looked up on every request (one indexed read) so a revocation takes effect at once. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!token.startsWith(KEY_PREFIX)) return null;
-    const row = await this.db('api_keys').where({ key_hash: hashKey(token) }).whereNull('revoked_at').first('id', 'name', 'roles', 'agency');
+    const row = await activeKeyByHash(this.db, hashKey(token));
     if (!row) return null;
-    return { id: `key:${row.id}`, name: row.name, roles: row.roles, agency: row.agency, via: 'api-key' };
+    return { id: `key:${row.id}`, name: row.name, roles: row.roles as Role[], agency: row.agency, via: 'api-key' };
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import type { Clock } from '../engine/clock.js';
 import type { Catalogue } from '../engine/hotline/catalogue.js';
 import type { WorkingCalendar } from '../engine/hotline/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
@@ -20,8 +21,8 @@ export interface AppDeps {
   catalogue: Catalogue;
   /** The working-day calendar (processes/calendar), when installed. */
   calendar?: WorkingCalendar | null;
-  /** The time new input is checked against (catalogue validity); replaceable in tests. */
-  clock: () => Date;
+  /** The node's one clock (engine/clock.ts): catalogue validity, report weeks, stamps; a ManualClock in tests. */
+  clock: Clock;
   keys: ApiKeys;
   authenticators: Authenticator[];
   log: Logger;

@@ -5,7 +5,8 @@ import ratelimit from 'koa-ratelimit';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ForbiddenError, InputError, UnauthorizedError } from '../engine/errors.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
-import type { Authenticator, Principal, Role } from './auth.js';
+import type { Role } from '../engine/hotline/policy.js';
+import type { Authenticator, Principal } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 

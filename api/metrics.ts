@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/connect.js';
+import { casesByStatus, jobsByTypeAndStatus, oldestDueJobs, openTasksByGroup } from '../db/metrics.js';
+import type { Clock } from '../engine/clock.js';
 
 /**
  * Prometheus metrics of one node. Request and command figures are counted as
@@ -12,7 +14,7 @@ export class Metrics {
   readonly commands: Counter<'command' | 'outcome'>;
   readonly commandSeconds: Histogram<'command'>;
 
-  constructor(db: Db) {
+  constructor(db: Db, clock: Clock) {
     collectDefaultMetrics({ register: this.registry, prefix: 'pakn_node_' });
     this.requests = new Histogram({
       name: 'pakn_http_request_duration_seconds',
@@ -41,18 +43,17 @@ export class Metrics {
         },
       });
     fromDb('pakn_jobs', 'Jobs by type and status (pending = queue depth; incident = gave up)', ['type', 'status'], async (g) => {
-      for (const r of await db('jobs').whereIn('status', ['pending', 'incident']).groupBy('type', 'status').select('type', 'status').count('* as n')) g.set({ type: r.type, status: r.status }, Number(r.n));
+      for (const r of await jobsByTypeAndStatus(db)) g.set({ type: r.type, status: r.status }, r.n);
     });
     fromDb('pakn_jobs_oldest_due_age_seconds', 'Age of the oldest due pending job by type (a growing value means the executor falls behind)', ['type'], async (g) => {
-      const rows = await db('jobs').where({ status: 'pending' }).where('due_at', '<=', new Date()).groupBy('type').select('type').min('due_at as oldest');
-      for (const r of rows) g.set({ type: r.type }, Math.max(0, (Date.now() - new Date(r.oldest).getTime()) / 1000));
+      const now = clock.now();
+      for (const r of await oldestDueJobs(db, now)) g.set({ type: r.type }, Math.max(0, (now.getTime() - r.oldest.getTime()) / 1000));
     });
     fromDb('pakn_cases', 'Cases by status', ['status'], async (g) => {
-      for (const r of await db('cases').groupBy('status').select('status').count('* as n')) g.set({ status: r.status }, Number(r.n));
+      for (const r of await casesByStatus(db)) g.set({ status: r.status }, r.n);
     });
     fromDb('pakn_open_tasks', 'Open tasks by candidate group (agency or role) and whether they are overdue', ['group', 'overdue'], async (g) => {
-      const { rows } = await db.raw(`select g as grp, (due_at < now()) as overdue, count(*) as n from tasks, unnest(candidate_groups) g group by 1, 2`);
-      for (const r of rows) g.set({ group: r.grp, overdue: String(Boolean(r.overdue)) }, Number(r.n));
+      for (const r of await openTasksByGroup(db, clock.now())) g.set({ group: r.group, overdue: String(r.overdue) }, r.n);
     });
   }
 

@@ -116,3 +116,10 @@ export async function receivedStats(db: Db, groupBy: GroupBy, period: Period, fr
     escalated: Number(r.escalated),
   }));
 }
+
+/** The agency (variable agency) of each of these cases, by case id. */
+export async function agenciesOfCases(db: Db, ids: string[]): Promise<Map<string, string | null>> {
+  if (!ids.length) return new Map();
+  const rows = await db('cases').whereIn('id', ids).select('id', db.raw(`variables->>'agency' as agency`));
+  return new Map(rows.map((r: any) => [r.id, r.agency]));
+}

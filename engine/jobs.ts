@@ -1,22 +1,10 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/connect.js';
+import { claimDueJobs, failJob, releaseJob, type JobRow } from '../db/jobs.js';
+import { systemClock, type Clock } from './clock.js';
 
-export interface JobRow {
-  id: string;
-  type: string;
-  case_id: string | null;
-  element_id: string | null;
-  execution_id: string | null;
-  payload: Record<string, unknown>;
-  due_at: Date;
-  status: string;
-  attempts: number;
-  max_attempts: number;
-  locked_until: Date | null;
-  locked_by: string | null;
-  last_error: string | null;
-}
+export type { JobRow };
 
 export type JobHandler = (job: JobRow) => Promise<unknown>;
 
@@ -32,7 +20,7 @@ export interface JobExecutorOptions {
   backoffMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
   /** The node's clock; the engine uses the same clock to decide that a timer expired. */
-  now?: () => Date;
+  clock?: Clock;
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
@@ -62,31 +50,15 @@ export class JobExecutor {
       leaseMs: options.leaseMs ?? 60_000,
       batchSize: options.batchSize ?? 10,
       backoffMs: options.backoffMs ?? 5_000,
-      now: options.now ?? (() => new Date()),
+      clock: options.clock ?? systemClock,
       log: options.log,
     };
   }
 
   /** Claim up to batchSize due jobs: one statement, so two nodes never claim the same row. */
   async claim(): Promise<JobRow[]> {
-    const now = this.opts.now();
-    const { rows } = await this.db.raw(
-      `with due as (
-         select id from jobs
-          where status = 'pending' and due_at <= :now
-            and (locked_until is null or locked_until < :now)
-          order by due_at
-          limit :limit
-          for update skip locked
-       )
-       update jobs j
-          set locked_until = :lockedUntil, locked_by = :workerId, attempts = j.attempts + 1, updated_at = :now
-         from due
-        where j.id = due.id
-       returning j.*`,
-      { now, limit: this.opts.batchSize, lockedUntil: new Date(now.getTime() + this.opts.leaseMs), workerId: this.workerId },
-    );
-    return rows;
+    const now = this.opts.clock.now();
+    return claimDueJobs(this.db, { now, limit: this.opts.batchSize, lockedUntil: new Date(now.getTime() + this.opts.leaseMs), workerId: this.workerId });
   }
 
   /** Claim and run one batch; returns how many jobs were run. */
@@ -111,24 +83,13 @@ export class JobExecutor {
       // A handler that completed its job deleted it (timers) or marked it done.
       // If it is still ours and pending (e.g. a timer not yet expired by the
       // engine's clock), give the lease back without counting an attempt.
-      await this.db('jobs')
-        .where({ id: job.id, locked_by: this.workerId, status: 'pending' })
-        .update({ locked_until: null, locked_by: null, attempts: this.db.raw('greatest(attempts - 1, 0)') });
+      await releaseJob(this.db, job.id, this.workerId);
     } catch (err: any) {
       const message = String(err?.message ?? err).slice(0, 2000);
       const incident = job.attempts >= job.max_attempts;
       const delay = Math.min(this.opts.backoffMs * 2 ** (job.attempts - 1), MAX_BACKOFF_MS);
-      const now = this.opts.now();
-      await this.db('jobs')
-        .where({ id: job.id, locked_by: this.workerId })
-        .update({
-          status: incident ? 'incident' : 'pending',
-          due_at: incident ? job.due_at : new Date(now.getTime() + delay),
-          locked_until: null,
-          locked_by: null,
-          last_error: message,
-          updated_at: now,
-        });
+      const now = this.opts.clock.now();
+      await failJob(this.db, job.id, this.workerId, { incident, dueAt: incident ? job.due_at : new Date(now.getTime() + delay), error: message, at: now });
       this.opts.log?.(incident ? 'error' : 'warn', incident ? 'job became an incident' : 'job failed, will retry', {
         jobId: job.id,
         type: job.type,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ManualClock, systemClock, type Clock } from '../engine/clock.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { HttpSmsGateway, type SmsGateway } from '../engine/hotline/sms.js';
 import { deployProcesses } from '../api/system.js';
@@ -71,7 +72,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     };
     t = await freshDb();
     h = await Hotline.open(t.db);
-    s = await testSystem(t.db, { processesDir: join(ROOT, 'processes') }, gateway);
+    s = await testSystem(t.db, { processesDir: join(ROOT, 'processes') }, { sms: gateway });
     await deployProcesses(s, join(ROOT, 'processes'));
   });
   after(async () => {
@@ -87,14 +88,14 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     return { kase, job };
   }
 
-  function executor(now: () => Date) {
-    return new JobExecutor(s.db, { handlers: { sms: s.jobHandlers.sms }, backoffMs: 1000, leaseMs: 30_000, now });
+  function executor(clock: Clock = systemClock) {
+    return new JobExecutor(s.db, { handlers: { sms: s.jobHandlers.sms }, backoffMs: 1000, leaseMs: 30_000, clock });
   }
 
   // Each test starts with an empty outbox: earlier tests' messages are delivered first.
   beforeEach(async () => {
     provider.failures = 0;
-    await executor(() => new Date()).drain();
+    await executor().drain();
   });
 
   it('Given an answer is approved, the SMS is queued in the same transaction with the Vietnamese template filled in', async () => {
@@ -107,11 +108,11 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
   it('Given the provider fails twice then succeeds, then exactly one SMS is sent after three attempts', async () => {
     const { job } = await answeredCase('0903222333');
     provider.failures = 2;
-    let now = Date.now();
-    const ex = executor(() => new Date(now));
+    const clock = new ManualClock(systemClock.now());
+    const ex = executor(clock);
     for (let i = 0; i < 3; i++) {
       expect(await ex.runOnce()).to.be.at.least(1);
-      now += 60_000;
+      clock.advance(60_000);
     }
     const after = await t.db('jobs').where({ id: job.id }).first();
     expect(after).to.include({ status: 'done', attempts: 3 });
@@ -125,11 +126,11 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
   it('Given the node dies after the provider accepted but before the job was marked, the retry carries the same key and the citizen gets one SMS', async () => {
     const { job } = await answeredCase('0903333444');
     crashAfterAccept = true;
-    let now = Date.now();
-    const ex = executor(() => new Date(now));
+    const clock = new ManualClock(systemClock.now());
+    const ex = executor(clock);
     await ex.runOnce();
     expect((await t.db('jobs').where({ id: job.id }).first()).status).to.equal('pending');
-    now += 60_000;
+    clock.advance(60_000);
     await ex.runOnce();
     const after = await t.db('jobs').where({ id: job.id }).first();
     expect(after.status).to.equal('done');
@@ -141,7 +142,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
 
   it('Given a case without a phone number, its SMS is skipped, not retried forever', async () => {
     const { job } = await answeredCase(null);
-    await executor(() => new Date()).runOnce();
+    await executor().runOnce();
     const after = await t.db('jobs').where({ id: job.id }).first();
     expect(after.status).to.equal('skipped');
     expect(after.payload.skipped).to.equal('no phone number');
@@ -149,7 +150,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
 
   it('Given the provider reports delivery, the callback records it on the message and in the case history', async () => {
     const { kase, job } = await answeredCase('0903444555');
-    await executor(() => new Date()).runOnce();
+    await executor().runOnce();
     const gatewayKey = await s.as('gateway', null, 'Nhà cung cấp SMS');
     const res = await s.http.post('/v1/sms/status').set(gatewayKey).send({ reference: `pakn-sms-${job.id}`, status: 'delivered', providerId: 'MSG-9' });
     expect(res.status).to.equal(200);

@@ -17,7 +17,7 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       handler: (ctx) => {
         const kind = ctx.params.kind as CatalogueKind;
         if (!(CATALOGUE_KINDS as readonly string[]).includes(kind)) throw new NotFoundError(`No catalogue "${kind}"; there are ${CATALOGUE_KINDS.join(', ')}.`);
-        const on = ctx.state.query?.on === 'today' ? vietnamDate(deps.clock()) : ctx.state.query?.on;
+        const on = ctx.state.query?.on === 'today' ? vietnamDate(deps.clock.now()) : ctx.state.query?.on;
         ctx.body = deps.catalogue.list(kind, on).sort((a, b) => a.code.localeCompare(b.code));
       },
     },

@@ -1,3 +1,4 @@
+import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { CreateKeyBody } from '../schemas.js';
@@ -21,11 +22,11 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/keys',
       summary: 'Create an API key (shown once)',
       tags: ['Keys'],
-      access: ['admin'],
+      access: rolesFor('manageKeys'),
       body: CreateKeyBody,
       responses: { 201: { description: 'The key; its secret is in `key` and is never shown again', schema: { type: 'object' } } },
       handler: async (ctx) => {
-        if (ctx.state.body.agency) deps.catalogue.checkCodes({ agency: ctx.state.body.agency }, deps.clock());
+        if (ctx.state.body.agency) deps.catalogue.checkCodes({ agency: ctx.state.body.agency }, deps.clock.now());
         const { key, row } = await deps.keys.create({ ...ctx.state.body, createdBy: ctx.state.principal!.id });
         ctx.status = 201;
         ctx.body = { ...keyView(row), key };
@@ -36,7 +37,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/keys',
       summary: 'List API keys (never their secrets)',
       tags: ['Keys'],
-      access: ['admin'],
+      access: rolesFor('manageKeys'),
       responses: { 200: { description: 'Keys', schema: { type: 'array', items: { type: 'object' } } } },
       handler: async (ctx) => {
         ctx.body = (await deps.keys.list()).map(keyView);
@@ -47,7 +48,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/keys/:id',
       summary: 'Revoke an API key, effective at once',
       tags: ['Keys'],
-      access: ['admin'],
+      access: rolesFor('manageKeys'),
       responses: { 204: { description: 'Revoked' } },
       handler: async (ctx) => {
         await deps.keys.revoke(ctx.params.id);

@@ -1,7 +1,9 @@
 import type Koa from 'koa';
 import { create } from 'xmlbuilder2';
+import { caseSummaries, type CaseSummary } from '../../db/cases.js';
 import { vietnamDate } from '../../engine/hotline/catalogue.js';
 import { DomainError, NotFoundError } from '../../engine/errors.js';
+import { mayCall } from '../../engine/hotline/policy.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
@@ -68,7 +70,7 @@ function open311(handler: (ctx: Koa.Context, format: Format) => Promise<void>) {
 
 export function open311Routes(deps: AppDeps): RouteSpec[] {
   const serviceList = () =>
-    deps.catalogue.list('fields', vietnamDate(deps.clock())).map((f) => ({
+    deps.catalogue.list('fields', vietnamDate(deps.clock.now())).map((f) => ({
       service_code: f.code,
       service_name: f.name,
       description: `Phản ánh, kiến nghị lĩnh vực ${f.name}`,
@@ -78,7 +80,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       group: 'Tổng đài 1022',
     }));
 
-  const requestView = async (row: any) => {
+  const requestView = (row: CaseSummary) => {
     const v = row.variables ?? {};
     const field = typeof v.field === 'string' ? deps.catalogue.get('fields', v.field) : undefined;
     const agency = typeof v.agency === 'string' ? deps.catalogue.get('agencies', v.agency) : undefined;
@@ -138,7 +140,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       handler: open311(async (ctx, format) => {
         const b = (ctx.request as any).body ?? {};
         const principal = typeof b.api_key === 'string' ? await deps.keys.authenticate(b.api_key) : null;
-        if (!principal || !principal.roles.includes('operator')) throw new Open311Error(403, 'api_key is missing, unknown, or not allowed to create requests');
+        if (!principal || !mayCall(principal, 'startCase')) throw new Open311Error(403, 'api_key is missing, unknown, or not allowed to create requests');
         if (!b.service_code) throw new Open311Error(400, 'service_code is required');
         if (!serviceList().some((s) => s.service_code === b.service_code)) throw new Open311Error(404, `service_code ${b.service_code} not found`);
         const hasLocation = (b.lat && b.long) || b.address_string || b.address_id;
@@ -162,7 +164,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
           ...(long !== undefined ? { long } : {}),
           ...(text('media_url', 2000) ? { mediaUrl: text('media_url', 2000) } : {}),
         };
-        deps.catalogue.checkCodes(variables, deps.clock());
+        deps.catalogue.checkCodes(variables, deps.clock.now());
         const result = await deps.runtime.startCase({ processKey: deps.defaultProcess, variables, actor: actorOf(principal, ctx.state.requestId) });
         ctx.status = 201;
         send(ctx, format, 'service_requests', [{ service_request_id: result.code, service_notice: 'Tổng đài 1022 đã tiếp nhận phản ánh.', account_id: null }]);
@@ -176,20 +178,18 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       responses: { 200: { description: 'Requests', schema: { type: 'array', items: { type: 'object' } } } },
       handler: open311(async (ctx, format) => {
         const q = ctx.query as Record<string, string | undefined>;
-        const query = deps.db('cases').orderBy('created_at', 'desc').limit(1000).select('code', 'status', 'variables', 'created_at', 'updated_at');
-        if (q.service_request_id) query.whereIn('code', q.service_request_id.split(',').map((s) => s.trim().toUpperCase()));
+        const filter: Parameters<typeof caseSummaries>[1] = { limit: 1000, field: q.service_code || undefined };
+        if (q.service_request_id) filter.codes = q.service_request_id.split(',').map((s) => s.trim().toUpperCase());
         else {
           // The spec's default window: the last 90 days.
-          const end = q.end_date ? new Date(q.end_date) : new Date();
-          const start = q.start_date ? new Date(q.start_date) : new Date(end.getTime() - 90 * 86_400_000);
-          if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new Open311Error(400, 'start_date and end_date must be W3C date-times');
-          query.where('created_at', '>=', start).where('created_at', '<=', end);
+          filter.to = q.end_date ? new Date(q.end_date) : deps.clock.now();
+          filter.from = q.start_date ? new Date(q.start_date) : new Date(filter.to.getTime() - 90 * 86_400_000);
+          if (Number.isNaN(filter.from.getTime()) || Number.isNaN(filter.to.getTime())) throw new Open311Error(400, 'start_date and end_date must be W3C date-times');
         }
-        if (q.service_code) query.whereRaw(`variables->>'field' = ?`, [q.service_code]);
-        if (q.status === 'open') query.whereNot({ status: 'completed' });
-        if (q.status === 'closed') query.where({ status: 'completed' });
-        const rows = await query;
-        send(ctx, format, 'service_requests', await Promise.all(rows.map(requestView)));
+        if (q.status === 'open') filter.completed = false;
+        if (q.status === 'closed') filter.completed = true;
+        const rows = await caseSummaries(deps.db, filter);
+        send(ctx, format, 'service_requests', rows.map(requestView));
       }),
     },
     {
@@ -199,9 +199,9 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       summary: 'Open311: one service request',
       responses: { 200: { description: 'The request (a list of one)', schema: { type: 'array', items: { type: 'object' } } } },
       handler: open311(async (ctx, format) => {
-        const row = await deps.db('cases').where({ code: String((ctx as any).params.id).toUpperCase() }).first('code', 'status', 'variables', 'created_at', 'updated_at');
+        const [row] = await caseSummaries(deps.db, { codes: [String((ctx as any).params.id).toUpperCase()], limit: 1 });
         if (!row) throw new Open311Error(404, `service_request_id ${(ctx as any).params.id} not found`);
-        send(ctx, format, 'service_requests', [await requestView(row)]);
+        send(ctx, format, 'service_requests', [requestView(row)]);
       }),
     },
     {
@@ -212,7 +212,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       responses: { 200: { description: 'Token', schema: { type: 'array', items: { type: 'object' } } } },
       handler: open311(async (ctx, format) => {
         const token = String((ctx as any).params.token).toUpperCase();
-        const row = await deps.db('cases').where({ code: token }).first('code');
+        const [row] = await caseSummaries(deps.db, { codes: [token], limit: 1 });
         if (!row) throw new NotFoundError(`token ${token} not found`);
         send(ctx, format, 'service_requests', [{ service_request_id: row.code, token: row.code }]);
       }),

@@ -1,13 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
-import { activityIn, casesReceived, receivedStats, type GroupBy, type Period } from '../../db/reports.js';
+import { activityIn, agenciesOfCases, casesReceived, receivedStats, type GroupBy, type Period } from '../../db/reports.js';
 import { InputError } from '../../engine/errors.js';
+import { rolesFor } from '../../engine/hotline/policy.js';
 import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/hotline/reports.js';
 import { vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
-
-const READERS = ['coordinator', 'reviewer', 'auditor'] as const;
-
 
 function wantsCsv(ctx: Ctx): boolean {
   return ctx.query.format === 'csv' || ctx.accepts('application/json', 'text/csv') === 'text/csv';
@@ -36,23 +34,22 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'Cases received in the week per agency and in total (answered on time / late, still open and overdue), the week’s escalations, transfers (and past the limit), reopenings, send-backs and findings; the overdue and escalated cases with their holder; top fields and procedures with an 8-week trend. Accept: text/csv (or format=csv) for a CSV with BOM. Identity: received = answeredOnTime + answeredLate + stillOpen.',
       tags: ['Reports'],
-      access: [...READERS],
+      access: rolesFor('readReports'),
       query: { type: 'object', additionalProperties: false, properties: { week: { type: 'string', pattern: '^\\d{4}-W\\d{2}$' }, format: { enum: ['json', 'csv'] } } },
       responses: { 200: { description: 'The weekly report', schema: { type: 'object' } } },
       handler: async (ctx) => {
-        const now = deps.clock();
+        const now = deps.clock.now();
         const week = ctx.state.query?.week ?? isoWeekOf(now).label;
         const { from, to } = isoWeekRange(week);
         const [cohort, activity] = await Promise.all([casesReceived(deps.db, from, to), activityIn(deps.db, from, to)]);
-        const ids = [...new Set(activity.map((a) => a.case_id))];
-        const agencies = ids.length ? await deps.db('cases').whereIn('id', ids).select('id', deps.db.raw(`variables->>'agency' as agency`)) : [];
+        const caseAgency = await agenciesOfCases(deps.db, [...new Set(activity.map((a) => a.case_id))]);
         const trend = [];
         for (let i = 7; i >= 0; i--) {
           const f = new Date(from.getTime() - i * 7 * 86_400_000);
           const t = new Date(f.getTime() + 7 * 86_400_000);
           trend.push({ week: isoWeekOf(f).label, cohort: i === 0 ? cohort : await casesReceived(deps.db, f, t) });
         }
-        const report = weeklyReport({ week, from, to, cohort, activity, caseAgency: new Map(agencies.map((a: any) => [a.id, a.agency])), trend, now, names });
+        const report = weeklyReport({ week, from, to, cohort, activity, caseAgency, trend, now, names });
         if (wantsCsv(ctx)) {
           sendCsv(ctx, `bao-cao-tuan-${week}.csv`, [...report.agencies, { agency: 'TỔNG', agencyName: 'Tổng cộng', ...report.totals }], [
             ['agency', 'Mã cơ quan'],
@@ -82,7 +79,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'onTimeRate = answeredOnTime / (answered + openOverdue) — open overdue cases count in the denominator; median and p90 handling time in working days; transfers per case; findings by kind; satisfaction rate. Formulas in docs/reports.md.',
       tags: ['Reports'],
-      access: [...READERS],
+      access: rolesFor('readReports'),
       query: {
         type: 'object',
         additionalProperties: false,
@@ -90,7 +87,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       },
       responses: { 200: { description: 'Scorecard', schema: { type: 'object' } } },
       handler: async (ctx) => {
-        const now = deps.clock();
+        const now = deps.clock.now();
         const q = ctx.state.query ?? {};
         const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 31 * 86_400_000);
@@ -128,7 +125,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/reports/stats',
       summary: 'Cases received, closed, late and escalated by agency, field, unit or channel, per day, week or month',
       tags: ['Reports'],
-      access: [...READERS],
+      access: rolesFor('readReports'),
       query: {
         type: 'object',
         additionalProperties: false,
@@ -143,7 +140,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       responses: { 200: { description: 'Rows per period and group', schema: { type: 'array', items: { type: 'object' } } } },
       handler: async (ctx) => {
         const q = ctx.state.query;
-        const now = deps.clock();
+        const now = deps.clock.now();
         const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 366 * 86_400_000);
         ctx.body = await receivedStats(deps.db, q.groupBy as GroupBy, (q.period ?? 'month') as Period, from, to);

@@ -1,4 +1,5 @@
 import { migrationsCurrent } from '../../db/migrate.js';
+import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { problem } from '../http.js';
@@ -28,7 +29,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       },
       handler: async (ctx) => {
         try {
-          await deps.db.raw('select 1');
+          // Reading the migrations table is the reachability check too.
           if (!(await migrationsCurrent(deps.db))) return problem(ctx, 503, 'Not ready', 'Database migrations are pending: run `pakn migrate`.');
           ctx.body = { status: 'ready' };
         } catch (err: any) {
@@ -43,7 +44,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       summary: 'Prometheus metrics: request latency by route, commands by type and outcome, job queue depth and age, incidents, open cases and overdue tasks by agency',
       description: 'Scrape with an API key (Prometheus: authorization.credentials) of role admin or auditor.',
       tags: ['Operations'],
-      access: ['admin', 'auditor'],
+      access: rolesFor('readMetrics'),
       responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: { type: 'string' } } },
       handler: async (ctx) => {
         if (!deps.metrics) return problem(ctx, 404, 'Not found', 'Metrics are not enabled on this node.');
@@ -56,7 +57,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       path: '/v1/me',
       summary: 'Who the key belongs to: id, name, roles, agency (pages use it to offer only what the key may do)',
       tags: ['Operations'],
-      access: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'gateway'],
+      access: rolesFor('whoAmI'),
       responses: { 200: { description: 'The principal', schema: { type: 'object' } } },
       handler: (ctx) => {
         const { id, name, roles, agency } = ctx.state.principal!;

@@ -1,4 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../../db/connect.js';
+import { caseForLookup } from '../../db/cases.js';
 import { extensionProperties, type SourceContext } from '../bpmn.js';
+import type { PERSONAL_VARIABLES } from './contract.js';
 
 /** What a citizen may be told about a case, in the order a case goes through them. */
 export const PUBLIC_STATUSES = ['received', 'handling', 'waiting-citizen', 'reviewing', 'answered', 'closed'] as const;
@@ -31,4 +35,30 @@ export function publicStatusOf(status: string, openTaskElements: string[], varia
   if (first) return first;
   if (variables.outcome === 'moreInfo' && !openTaskElements.length) return 'waiting-citizen';
   return variables.answer ? 'answered' : 'handling';
+}
+
+/** The case variable holding the citizen's phone: the public lookup and SMS rating replies match on it. */
+export const CITIZEN_PHONE: (typeof PERSONAL_VARIABLES)[number] = 'citizenPhone';
+
+/** Phones are compared by their digits, in the national form (0…), whatever the caller typed. */
+export function normalizePhone(raw: unknown): string {
+  const digits = String(raw ?? '').replace(/\D/g, '');
+  return digits.startsWith('84') && digits.length >= 11 ? `0${digits.slice(2)}` : digits;
+}
+
+function sameDigits(a: string, b: string): boolean {
+  // Compare digests so the time taken says nothing about how many digits matched.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/**
+ * The case a citizen asks about by its code and the last 4 digits of the
+ * phone given at intake; undefined for an unknown code and a wrong phone alike.
+ */
+export async function caseForCitizen(db: Db, code: string, last4: string) {
+  const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await caseForLookup(db, code) : undefined;
+  const phone = normalizePhone(kase?.variables?.[CITIZEN_PHONE]);
+  // Compare even when the case is unknown, so both failures take the same path.
+  const matches = sameDigits(phone.slice(-4) || 'none', last4);
+  return kase && phone && matches ? kase : undefined;
 }

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app.js';
 import type { Config } from '../../api/config.js';
 import { createLogger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
+import type { Clock } from '../../engine/clock.js';
 import type { SmsGateway } from '../../engine/hotline/sms.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,9 +38,9 @@ export interface TestSystem extends System {
   as(roles: string | string[], agency?: string | null, name?: string): Promise<{ Authorization: string; id: string }>;
 }
 
-/** A whole node on the given database: the real runtime, the real Koa app called through supertest. */
-export async function testSystem(db: Db, overrides: Partial<Config> = {}, sms?: SmsGateway): Promise<TestSystem> {
-  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), sms });
+/** A whole node on the given database: the real runtime, the real Koa app called through supertest; `clock` drives its time (a ManualClock). */
+export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: Clock } = {}): Promise<TestSystem> {
+  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), ...options });
   const http = supertest(createApp(system).callback());
   return Object.assign(system, {
     http,

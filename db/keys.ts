@@ -1,0 +1,45 @@
+import type { Db } from './connect.js';
+
+/** An API key as listed: never its hash. */
+export interface KeyRow {
+  id: string;
+  name: string;
+  roles: string[];
+  agency: string | null;
+  prefix: string;
+  created_by: string | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const LISTED = ['id', 'name', 'roles', 'agency', 'prefix', 'created_by', 'created_at', 'revoked_at'];
+
+export async function insertKey(db: Db, k: { name: string; roles: string[]; agency: string | null; keyHash: string; prefix: string; createdBy: string | null }): Promise<KeyRow> {
+  const [row] = await db('api_keys')
+    .insert({ name: k.name, roles: k.roles, agency: k.agency, key_hash: k.keyHash, prefix: k.prefix, created_by: k.createdBy })
+    .returning(LISTED);
+  return row;
+}
+
+export async function listKeys(db: Db): Promise<KeyRow[]> {
+  return db('api_keys').select(LISTED).orderBy('created_at');
+}
+
+/** Revoke a key not yet revoked; returns whether a row changed. */
+export async function revokeKey(db: Db, id: string, at: Date): Promise<boolean> {
+  return (await db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: at })) > 0;
+}
+
+export async function keyExists(db: Db, id: string): Promise<boolean> {
+  return Boolean(await db('api_keys').where({ id }).first('id'));
+}
+
+export async function countKeys(db: Db): Promise<number> {
+  const { n } = (await db('api_keys').count('* as n').first()) as { n: number };
+  return Number(n);
+}
+
+/** The live key with this hash (one indexed read), or undefined when unknown or revoked. */
+export async function activeKeyByHash(db: Db, keyHash: string): Promise<Pick<KeyRow, 'id' | 'name' | 'roles' | 'agency'> | undefined> {
+  return db('api_keys').where({ key_hash: keyHash }).whereNull('revoked_at').first('id', 'name', 'roles', 'agency');
+}

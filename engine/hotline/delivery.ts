@@ -1,0 +1,81 @@
+import type { Db } from '../../db/connect.js';
+import { finishJob, jobOfType, updateJobPayload, type JobRow } from '../../db/jobs.js';
+import type { Actor } from '../actor.js';
+import type { Clock } from '../clock.js';
+import { NotFoundError } from '../errors.js';
+import type { JobHandler } from '../jobs.js';
+import type { Runtime } from '../runtime.js';
+import type { SmsGateway } from './sms.js';
+
+/** Reference sent with every attempt of one message, so the provider sends it once. */
+export function smsReference(jobId: string | number): string {
+  return `pakn-sms-${jobId}`;
+}
+
+
+export type DeliveryLog = (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void;
+
+/**
+ * The outbox's job handlers: `sms` through the gateway, `notification` to the
+ * log only (no gateway for those yet). Each marks its job when it is done.
+ */
+export function deliveryHandlers(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog): { sms: JobHandler; notification: JobHandler } {
+  return {
+    sms: (job) => deliverSms(db, gateway, clock, log, job),
+    notification: (job) => deliverWithoutGateway(db, clock, log, job),
+  };
+}
+
+/**
+ * Deliver one queued SMS. A failure throws: the executor retries with backoff
+ * and the same reference. A message with no phone or no text is skipped.
+ */
+async function deliverSms(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog, job: JobRow): Promise<void> {
+  const p = job.payload ?? {};
+  const done = (extra: Record<string, unknown>, status = 'done') => finishJob(db, job.id, { status, payload: { ...p, ...extra }, at: clock.now() });
+  if (typeof p.to !== 'string' || !p.to || typeof p.text !== 'string' || !p.text) {
+    log('warn', 'sms skipped: no phone number or no template text', { jobId: job.id, caseCode: p.caseCode, template: p.template });
+    await done({ skipped: !p.to ? 'no phone number' : `no template "${p.template}"` }, 'skipped');
+    return;
+  }
+  // Providers want the number alone: spaces, dots and brackets typed at intake are dropped.
+  const { providerId } = await gateway.send({ to: p.to.replace(/[^\d+]/g, ''), text: p.text, idempotencyKey: smsReference(job.id) });
+  await done({ gateway: gateway.name, providerId, sentAt: clock.now().toISOString() });
+}
+
+/**
+ * No gateway is configured for this kind of message yet: the outbox row is
+ * the message; delivery is a log line (phone masked) and the row is marked done.
+ */
+async function deliverWithoutGateway(db: Db, clock: Clock, log: DeliveryLog, job: JobRow): Promise<void> {
+  const payload = job.payload ?? {};
+  log('info', `${job.type} delivered to the log (no gateway configured)`, { jobId: job.id, type: job.type, caseCode: payload.caseCode, template: payload.template, phone: payload.to });
+  await finishJob(db, job.id, { status: 'done', at: clock.now() });
+}
+
+/**
+ * The provider reports the fate of a message by its reference: recorded on
+ * the job (payload.delivery) and, for a case's message, in the case history.
+ */
+export async function recordSmsStatus(
+  db: Db,
+  runtime: Runtime,
+  clock: Clock,
+  report: { reference: string; status: 'delivered' | 'failed' | 'undeliverable'; providerId?: string; detail?: string; actor: Actor },
+): Promise<{ status: string; providerId: string | null; detail: string | null; at: string }> {
+  const id = /^pakn-sms-(\d+)$/.exec(report.reference)?.[1];
+  const job = id ? await jobOfType(db, id, 'sms') : undefined;
+  if (!job) throw new NotFoundError(`No message with reference ${report.reference}.`);
+  const now = clock.now();
+  const delivery = { status: report.status, providerId: report.providerId ?? null, detail: report.detail ?? null, at: now.toISOString() };
+  await updateJobPayload(db, job.id, { ...job.payload, delivery }, now);
+  if (job.case_id) {
+    await runtime.recordCaseEvent({
+      caseId: job.case_id,
+      type: report.status === 'delivered' ? 'sms.delivered' : 'sms.failed',
+      actor: report.actor,
+      payload: { jobId: String(job.id), template: job.payload?.template ?? null, ...delivery },
+    });
+  }
+  return delivery;
+}
