@@ -1,3 +1,5 @@
+import { tasksOfCase } from '../db/tasks.js';
+import { RATING_MESSAGE } from '../engine/hotline/contract.js';
 import type { System } from './system.js';
 
 /** Demo principals, one per kind of user, created on the first start of an empty database. */
@@ -67,7 +69,7 @@ async function seedFinishedCase(system: System, operator: { id: string; name: st
     variables: { title: 'Lấn chiếm hành lang kênh thủy lợi', description: 'Hộ dân xây tường rào lấn ra bờ kênh ở xã Long Thành.', channel: 'call', field: 'DAT-DAI', citizenName: 'Phạm Thị Dung', citizenPhone: '0933444555' },
     actor: operator,
   });
-  const nextTask = async () => (await db('tasks').where({ case_id: kase.caseId }).first('id', 'element_id')) as { id: string; element_id: string } | undefined;
+  const nextTask = async () => (await tasksOfCase(db, kase.caseId))[0] as { id: string; element_id: string } | undefined;
   const agency = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['agency'], agency: 'SNNMT' };
   const coordinator = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['coordinator'], agency: 'VP-UBND' };
   const handle = await nextTask();
@@ -76,5 +78,5 @@ async function seedFinishedCase(system: System, operator: { id: string; name: st
   const review = await nextTask();
   if (review?.element_id !== 'review') return;
   await runtime.completeTask({ taskId: review.id, output: { reviewDecision: 'approve', publish: true }, actor: coordinator });
-  await runtime.correlateMessage({ code: kase.code, name: 'citizen-rating', payload: { satisfied: true }, actor: operator });
+  await runtime.correlateMessage({ code: kase.code, name: RATING_MESSAGE, payload: { satisfied: true }, actor: operator });
 }
