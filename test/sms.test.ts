@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ManualClock, systemClock, type Clock } from '../engine/clock.js';
+import { ManualClock, type Clock } from '../engine/clock.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { HttpSmsGateway, type SmsGateway } from '../engine/hotline/sms.js';
 import { deployProcesses } from '../api/system.js';
@@ -88,7 +88,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     return { kase, job };
   }
 
-  function executor(clock: Clock = systemClock) {
+  function executor(clock: Clock = s.clock) {
     return new JobExecutor(s.db, { handlers: { sms: s.jobHandlers.sms }, backoffMs: 1000, leaseMs: 30_000, clock });
   }
 
@@ -108,7 +108,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
   it('Given the provider fails twice then succeeds, then exactly one SMS is sent after three attempts', async () => {
     const { job } = await answeredCase('0903222333');
     provider.failures = 2;
-    const clock = new ManualClock(systemClock.now());
+    const clock = new ManualClock(s.clock.now());
     const ex = executor(clock);
     for (let i = 0; i < 3; i++) {
       expect(await ex.runOnce()).to.be.at.least(1);
@@ -126,7 +126,7 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
   it('Given the node dies after the provider accepted but before the job was marked, the retry carries the same key and the citizen gets one SMS', async () => {
     const { job } = await answeredCase('0903333444');
     crashAfterAccept = true;
-    const clock = new ManualClock(systemClock.now());
+    const clock = new ManualClock(s.clock.now());
     const ex = executor(clock);
     await ex.runOnce();
     expect((await t.db('jobs').where({ id: job.id }).first()).status).to.equal('pending');
