@@ -10,26 +10,24 @@ import { UnprocessableError } from '../engine/errors.js';
 import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/hotline/calendar.js';
 import { Catalogue, candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/hotline/catalogue.js';
-import { READ_ELEMENTS } from '../engine/hotline/contract.js';
+import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { DecisionStore } from '../engine/decisions.js';
-import type { JobHandler } from '../engine/jobs.js';
 import { FormRegistry } from '../engine/forms.js';
-import { JobExecutor } from '../engine/jobs.js';
+import { JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
 import { newCaseCode } from '../engine/hotline/case-code.js';
-import { PERSONAL_VARIABLES } from '../engine/hotline/contract.js';
-import { taskPolicy } from '../engine/hotline/policy.js';
+import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
 import { checkIntake, checkTaskOutput, renderOutgoing } from '../engine/hotline/tasks.js';
+import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 import { ApiKeys } from './auth.js';
-import { TASK_ROLES } from '../engine/hotline/policy.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 
-export const DEFAULT_PROCESS = 'complaint-handling';
+/** Intake starts the hotline's process when a request names no other. */
+export const DEFAULT_PROCESS = HOTLINE_PROCESS;
 
 export interface System extends AppDeps {
   executor: JobExecutor;
