@@ -1,3 +1,4 @@
+import { VIETNAM_OFFSET_TEXT } from './vietnam-time.js';
 import { evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTime } from 'feelin';
 
 /**
@@ -154,7 +155,7 @@ export function resolveList(value: string | undefined, variables: Record<string,
  * A due date: FEEL (`=now() + duration("P10D")`, or a working-day function), an ISO
  * 8601 duration counted from `from`, or an ISO date-time. Returns null when absent.
  */
-export function resolveDueDate(value: string | undefined, variables: Record<string, unknown>, from = new Date(), functions: FeelFunctions = {}): Date | null {
+export function resolveDueDate(value: string | undefined, variables: Record<string, unknown>, from: Date, functions: FeelFunctions = {}): Date | null {
   if (!value) return null;
   const raw = isFeel(value) ? evaluateFeel(value, variables, functions) : value.trim();
   if (raw === null || raw === undefined || raw === '') return null;
@@ -165,7 +166,8 @@ export function resolveDueDate(value: string | undefined, variables: Record<stri
     const ms = (duration.value as any).total({ unit: 'milliseconds', relativeTo: from.toISOString().replace('Z', '+00:00[UTC]') });
     return new Date(from.getTime() + ms);
   }
-  const date = new Date(text.length === 10 ? `${text}T17:00:00+07:00` : text);
+  // A bare date means the end of that working day in Vietnam (17:00).
+  const date = new Date(text.length === 10 ? `${text}T17:00:00${VIETNAM_OFFSET_TEXT}` : text);
   if (Number.isNaN(date.getTime())) throw new FeelError(`"${text}" is not a date, date-time or duration`, text);
   return date;
 }
