@@ -1,3 +1,4 @@
+import { ROLES } from '../engine/hotline/policy.js';
 import type { JsonSchema } from './http.js';
 
 /** Schemas shared by ajv (requests) and the OpenAPI document. */
@@ -232,7 +233,7 @@ export const CreateKeyBody: JsonSchema = {
   required: ['name', 'roles'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['operator', 'agency', 'coordinator', 'reviewer', 'analyst', 'auditor', 'admin', 'pii', 'gateway'] } },
+    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...ROLES] } },
     agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' },
   },
 };
