@@ -1,4 +1,5 @@
 import type { Db } from './connect.js';
+import type { TaskRow } from './tasks.js';
 
 export interface InboxQuery {
   /** null: every task (roles that oversee); otherwise tasks for these groups or this assignee. */
@@ -16,17 +17,9 @@ export interface InboxQuery {
   cursor?: { due: string | null; id: string };
 }
 
-export interface InboxRow {
-  id: string;
-  case_id: string;
+/** An inbox line: the task with its case's code and variables (title, field, unit shown in the list). */
+export interface InboxRow extends TaskRow {
   code: string;
-  element_id: string;
-  name: string | null;
-  candidate_groups: string[];
-  assignee: string | null;
-  due_at: Date | null;
-  form_key: string | null;
-  created_at: Date;
   variables: Record<string, unknown>;
 }
 
