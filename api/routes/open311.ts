@@ -4,6 +4,7 @@ import { caseSummaries, type CaseSummary } from '../../db/cases.js';
 import { vietnamDate } from '../../engine/hotline/catalogue.js';
 import { DomainError, NotFoundError } from '../../engine/errors.js';
 import { mayCall } from '../../engine/hotline/policy.js';
+import { isPublished } from '../../engine/hotline/public-status.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
@@ -84,7 +85,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
     const v = row.variables ?? {};
     const field = typeof v.field === 'string' ? deps.catalogue.get('fields', v.field) : undefined;
     const agency = typeof v.agency === 'string' ? deps.catalogue.get('agencies', v.agency) : undefined;
-    const published = row.status === 'completed' && v.publish === true;
+    const published = isPublished(row.status, v);
     return {
       service_request_id: row.code,
       status: row.status === 'completed' ? 'closed' : 'open',

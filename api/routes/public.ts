@@ -1,21 +1,10 @@
 import ratelimit from 'koa-ratelimit';
 import { publishedCases } from '../../db/cases.js';
-import { tasksOfCase } from '../../db/tasks.js';
 import { NotFoundError } from '../../engine/errors.js';
-import { caseForCitizen, publicStatusOf } from '../../engine/hotline/public-status.js';
+import { caseForCitizen, citizenView, publishedAnswerView } from '../../engine/hotline/public-status.js';
 import { rateOnWeb } from '../../engine/hotline/rating.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-
-/** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
-const STATUS_LABELS: Record<string, string> = {
-  received: 'Đã tiếp nhận',
-  handling: 'Đang xử lý',
-  'waiting-citizen': 'Chờ công dân bổ sung thông tin',
-  reviewing: 'Đang duyệt nội dung trả lời',
-  answered: 'Đã trả lời',
-  closed: 'Đã kết thúc',
-};
 
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
   // Per IP and per case code: guessing codes or phone digits stays slow either way.
@@ -26,6 +15,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
     if (!kase) throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
     return kase;
   };
+  const names = { field: (c: string) => deps.catalogue.get('fields', c)?.name, agency: (c: string) => deps.catalogue.get('agencies', c)?.name };
   const phoneQuery = { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: { type: 'string', pattern: '^[0-9]{4}$', description: 'last 4 digits of the phone given at intake' } } };
 
   return [
@@ -63,22 +53,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         await perIp(ctx as any, async () => {});
         const q = ctx.state.query ?? {};
         const rows = await publishedCases(deps.db, { field: q.field, unit: q.unit, text: q.q, limit: q.limit ?? 20 });
-        // Only these fields leave the building: the citizen is never named, nor their contact data.
-        ctx.body = rows.map((r) => {
-          const v = r.variables ?? {};
-          const agency = typeof v.agency === 'string' ? v.agency : null;
-          return {
-            code: r.code,
-            title: typeof v.title === 'string' ? v.title : null,
-            field: v.field ?? null,
-            fieldName: typeof v.field === 'string' ? (deps.catalogue.get('fields', v.field)?.name ?? null) : null,
-            unit: v.unit ?? null,
-            agency: agency ? { code: agency, name: deps.catalogue.get('agencies', agency)?.name ?? agency } : null,
-            answer: v.answer ?? null,
-            receivedAt: new Date(r.created_at).toISOString(),
-            answeredAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
-          };
-        });
+        ctx.body = rows.map((r) => publishedAnswerView(r, names));
       },
     },
     {
@@ -100,24 +75,9 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
         const kase = await findForCitizen(ctx);
-        const tasks = await tasksOfCase(deps.db, kase.id);
-        const vars = kase.variables ?? {};
-        const status = publicStatusOf(kase.status, tasks.map((t) => t.element_id), vars, await deps.definitions.context(kase.definition_id));
-        const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;
-        const agency = agencyCode ? deps.catalogue.get('agencies', agencyCode) : undefined;
-        const published = kase.status === 'completed' && vars.publish === true && typeof vars.answer === 'string';
+        const view = await citizenView(deps.db, kase, await deps.definitions.context(kase.definition_id), names.agency);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = {
-          code: kase.code,
-          status,
-          statusLabel: STATUS_LABELS[status],
-          receivedAt: new Date(kase.created_at).toISOString(),
-          agency: agencyCode ? { code: agencyCode, name: agency?.name ?? agencyCode } : null,
-          // The answer deadline the diagram keeps in dueAt (the handling task's deadline is the same instant).
-          due: status !== 'closed' && typeof vars.dueAt === 'string' && !Number.isNaN(Date.parse(vars.dueAt)) ? new Date(vars.dueAt).toISOString() : null,
-          closedAt: kase.ended_at ? new Date(kase.ended_at).toISOString() : null,
-          answer: published ? vars.answer : null,
-        };
+        ctx.body = view;
       },
     },
   ];

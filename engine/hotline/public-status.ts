@@ -1,12 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
 import { caseForLookup } from '../../db/cases.js';
+import { tasksOfCase } from '../../db/tasks.js';
 import { extensionProperties, type SourceContext } from '../bpmn.js';
 import type { PERSONAL_VARIABLES } from './contract.js';
 
 /** What a citizen may be told about a case, in the order a case goes through them. */
 export const PUBLIC_STATUSES = ['received', 'handling', 'waiting-citizen', 'reviewing', 'answered', 'closed'] as const;
 export type PublicStatus = (typeof PUBLIC_STATUSES)[number];
+
+/** Citizen-facing labels: Vietnamese first, the words a citizen reads on a phone. */
+const STATUS_LABELS: Record<PublicStatus, string> = {
+  received: 'Đã tiếp nhận',
+  handling: 'Đang xử lý',
+  'waiting-citizen': 'Chờ công dân bổ sung thông tin',
+  reviewing: 'Đang duyệt nội dung trả lời',
+  answered: 'Đã trả lời',
+  closed: 'Đã kết thúc',
+};
 
 /**
  * Versions deployed before user tasks carried a `publicStatus` property are
@@ -51,14 +62,63 @@ function sameDigits(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** A case as the citizen lookup reads it. */
+export type CitizenCase = NonNullable<Awaited<ReturnType<typeof caseForLookup>>>;
+
 /**
  * The case a citizen asks about by its code and the last 4 digits of the
  * phone given at intake; undefined for an unknown code and a wrong phone alike.
  */
-export async function caseForCitizen(db: Db, code: string, last4: string) {
+export async function caseForCitizen(db: Db, code: string, last4: string): Promise<CitizenCase | undefined> {
   const kase = /^[A-Z0-9-]{4,32}$/.test(code) ? await caseForLookup(db, code) : undefined;
   const phone = normalizePhone(kase?.variables?.[CITIZEN_PHONE]);
   // Compare even when the case is unknown, so both failures take the same path.
   const matches = sameDigits(phone.slice(-4) || 'none', last4);
   return kase && phone && matches ? kase : undefined;
+}
+
+/** A case's answer is public once the case is closed and the reviewer marked it for publication. */
+export function isPublished(status: string, variables: Record<string, unknown>): boolean {
+  return status === 'completed' && variables.publish === true;
+}
+
+type Names = (code: string) => string | undefined;
+
+/**
+ * The case as a citizen may see it (caseForCitizen's row): status, handling
+ * agency, due date, and the answer once published. Nothing personal.
+ */
+export async function citizenView(db: Db, kase: CitizenCase, context: SourceContext | undefined, agencyName: Names) {
+  const tasks = await tasksOfCase(db, kase.id);
+  const vars = kase.variables ?? {};
+  const status = publicStatusOf(kase.status, tasks.map((t) => t.element_id), vars, context);
+  const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;
+  return {
+    code: kase.code,
+    status,
+    statusLabel: STATUS_LABELS[status],
+    receivedAt: new Date(kase.created_at).toISOString(),
+    agency: agencyCode ? { code: agencyCode, name: agencyName(agencyCode) ?? agencyCode } : null,
+    // The answer deadline the diagram keeps in dueAt (the handling task's deadline is the same instant).
+    due: status !== 'closed' && typeof vars.dueAt === 'string' && !Number.isNaN(Date.parse(vars.dueAt)) ? new Date(vars.dueAt).toISOString() : null,
+    closedAt: kase.ended_at ? new Date(kase.ended_at).toISOString() : null,
+    answer: isPublished(kase.status, vars) && typeof vars.answer === 'string' ? vars.answer : null,
+  };
+}
+
+/** A published answer for the public list: only these fields leave the building; the citizen is never named, nor their contact data. */
+export function publishedAnswerView(row: { code: string; variables: Record<string, any>; created_at: Date; ended_at: Date | null }, names: { field: Names; agency: Names }) {
+  const v = row.variables ?? {};
+  const agency = typeof v.agency === 'string' ? v.agency : null;
+  return {
+    code: row.code,
+    title: typeof v.title === 'string' ? v.title : null,
+    field: v.field ?? null,
+    fieldName: typeof v.field === 'string' ? (names.field(v.field) ?? null) : null,
+    unit: v.unit ?? null,
+    agency: agency ? { code: agency, name: names.agency(agency) ?? agency } : null,
+    answer: v.answer ?? null,
+    receivedAt: new Date(row.created_at).toISOString(),
+    answeredAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+  };
 }
