@@ -14,6 +14,7 @@ import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
 import { READ_ELEMENTS } from '../engine/hotline/contract.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
+import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { serve } from './server.js';
@@ -92,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
       const catalogueDir = join(config.processesDir, 'catalogue');
       const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
-        ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(new Date()))
+        ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(systemClock.now()))
         : undefined;
       // Decision files given on the same command line define the decisions diagrams may reference.
       const texts = readFiles('lint', positionals);

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { buildContext, newEngine, parseBpmn } from '../engine/bpmn.js';
 import { createApp } from '../api/app.js';
+import { systemClock } from '../engine/clock.js';
 import { benchSystem } from './database.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -103,7 +104,7 @@ const raw = await rawEngine();
 const api = await throughApi(databaseUrl);
 const rssEnd = process.memoryUsage().rss;
 
-console.log(`pakn benchmark${SHORT ? ' (short mode)' : ''} — Node ${process.version}, ${new Date().toISOString()}`);
+console.log(`pakn benchmark${SHORT ? ' (short mode)' : ''} — Node ${process.version}, ${systemClock.now().toISOString()}`);
 console.log(`(a) raw bpmn-engine, in memory:      ${raw.stepsPerSec.toFixed(0).padStart(6)} steps/s  (${RAW_CYCLES} life cycles, ${raw.ms.toFixed(0)} ms)`);
 console.log(
   `(b) HTTP API on ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, ${CLIENTS} clients: ${api.stepsPerSec.toFixed(0).padStart(6)} steps/s  (${API_CYCLES} life cycles, ${api.ms.toFixed(0)} ms)`,

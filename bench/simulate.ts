@@ -19,6 +19,8 @@ import { createApp } from '../api/app.js';
 import { loadConfig } from '../api/config.js';
 import { createLogger } from '../api/logger.js';
 import { createSystem, deployProcesses } from '../api/system.js';
+import { systemClock } from '../engine/clock.js';
+import { vietnamDate, vietnamDayStart, vietnamWall } from '../engine/vietnam-time.js';
 
 const { values } = parseArgs({ options: { weeks: { type: 'string', default: '4' }, 'per-day': { type: 'string', default: '150' }, seed: { type: 'string', default: '7' } } });
 const WEEKS = Number(values.weeks);
@@ -59,8 +61,7 @@ const COMMUNES = ['X-LONG-THANH', 'X-NHON-TRACH', 'X-TRANG-BOM', 'X-XUAN-LOC', '
 const AGENCIES = ['SNNMT', 'SXD', 'SYT', 'SGDDT', 'SCT', 'CONG-AN', 'DIEN-LUC', 'CAP-NUOC', 'BHXH', 'STP', 'VP-UBND'];
 
 const DAY = 86_400_000;
-const VN = 7 * 3_600_000;
-const today = Math.floor((Date.now() + VN) / DAY) * DAY - VN; // 00:00 today in Vietnam
+const today = vietnamDayStart(vietnamDate(systemClock.now())).getTime(); // 00:00 today in Vietnam
 const start = today - WEEKS * 7 * DAY;
 const clock = FakeTimers.withGlobal(globalThis).install({ now: start + 8 * 3_600_000, toFake: ['Date'], shouldAdvanceTime: true });
 
@@ -119,7 +120,7 @@ async function workTheInboxes() {
 }
 
 for (let day = start; day < today + DAY; day += DAY) {
-  const weekday = new Date(day + VN).getUTCDay();
+  const weekday = vietnamWall(day).getUTCDay();
   clock.setSystemTime(day + 8 * 3_600_000);
   const n = weekday === 0 || weekday === 6 ? Math.round(PER_DAY * 0.3) : PER_DAY;
   for (let i = 0; i < n; i++) {
@@ -143,7 +144,7 @@ for (let day = start; day < today + DAY; day += DAY) {
   }
   clock.setSystemTime(day + 23 * 3_600_000);
   counts.jobsRun = (counts.jobsRun ?? 0) + (await system.executor.drain());
-  process.stdout.write(`${new Date(day + VN).toISOString().slice(0, 10)} ${JSON.stringify(counts)}\n`);
+  process.stdout.write(`${vietnamDate(day)} ${JSON.stringify(counts)}\n`);
 }
 
 clock.uninstall();

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import { activeDecisionFile, activeDecisionIds } from '../db/definitions.js';
 import { evaluateDecision, type DecisionTable, type ParsedDmn } from './dmn.js';
 import { UnprocessableError } from './errors.js';
 
@@ -16,16 +17,11 @@ export class DecisionStore {
 
   /** The table of the newest deployed file that contains `decisionId`. */
   async table(decisionId: string, trx: Db = this.db): Promise<{ table: DecisionTable; definitionId: number; key: string; version: number }> {
-    const row = await trx('definitions')
-      .where({ kind: 'dmn' })
-      .whereIn('id', trx('active_definitions').select('definition_id'))
-      .whereRaw(`jsonb_path_exists(context, ?::jsonpath, jsonb_build_object('id', ?::text))`, ['$.decisions[*] ? (@.id == $id)', decisionId])
-      .orderBy('id', 'desc')
-      .first('id', 'key', 'version', 'context');
+    const row = await activeDecisionFile(trx, decisionId);
     if (!row) throw new UnprocessableError(`Decision "${decisionId}" is not deployed: deploy the DMN file that defines it.`);
     let dmn = this.parsed.get(row.id);
     if (!dmn) {
-      dmn = (typeof row.context === 'string' ? JSON.parse(row.context) : row.context) as ParsedDmn;
+      dmn = row.context as ParsedDmn;
       this.parsed.set(row.id, dmn);
     }
     return { table: dmn.decisions.find((d) => d.id === decisionId)!, definitionId: row.id, key: row.key, version: row.version };
@@ -33,10 +29,7 @@ export class DecisionStore {
 
   /** Deployed decision ids, for deploy-time validation of business-rule tasks. */
   async ids(): Promise<string[]> {
-    const rows = await this.db.raw(
-      `select distinct jsonb_path_query(context, '$.decisions[*].id') #>> '{}' as id from definitions where kind = 'dmn' and id in (select definition_id from active_definitions)`,
-    );
-    return rows.rows.map((r: { id: string }) => r.id);
+    return activeDecisionIds(this.db);
   }
 
   /**

@@ -1,5 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/connect.js';
+import {
+  activeDefinitionId,
+  activeProcess,
+  definitionById,
+  definitionByVersion,
+  definitionContext,
+  definitionWithContent,
+  definitionWithXml,
+  insertDefinition,
+  keyUsedByOtherKind,
+  lastVersionNumber,
+  listDefinitions,
+  lockDefinitionKey,
+  setActiveDefinition,
+  type DefinitionRow,
+} from '../db/definitions.js';
 import { buildContext, restoreContext, type SourceContext } from './bpmn.js';
 import { NotFoundError, UnprocessableError } from './errors.js';
 import { validateBpmn, type Problem, type ValidateOptions } from './validate.js';
@@ -7,19 +23,9 @@ import { validateDmn } from './dmn.js';
 import { BUILT_IN_SERVICES } from './session.js';
 import { appendSystemEvent } from './history.js';
 import type { Actor } from './actor.js';
-import { READ_ELEMENTS } from './hotline/contract.js';
+import { systemClock, type Clock } from './clock.js';
 
-export interface DefinitionRow {
-  id: number;
-  kind: 'bpmn' | 'dmn';
-  key: string;
-  version: number;
-  name: string | null;
-  sha256: string;
-  deployed_by: string;
-  deployed_at: Date;
-  comment: string | null;
-}
+export type { DefinitionRow };
 
 export interface DeployResult {
   id: number;
@@ -34,8 +40,6 @@ export interface DeployResult {
   warnings: Problem[];
 }
 
-const SUMMARY_COLUMNS = ['id', 'kind', 'key', 'version', 'name', 'sha256', 'deployed_by', 'deployed_at', 'comment'];
-
 /**
  * Deployed definitions and their serialized contexts. A (key, version) never
  * changes once written, so its context is cached in memory forever; the cache
@@ -46,15 +50,23 @@ export class DefinitionStore {
 
   constructor(
     private readonly db: Db,
-    private readonly catalogue: {
+    private readonly options: {
       forms?: string[];
       decisionIds?: () => Promise<string[]>;
       /** FEEL functions added to the built-ins (the calendar's). */
       functions?: string[];
-      /** Roles and agency codes a literal candidate group may name; undefined when no catalogue is loaded. */
-      candidateGroups?: () => ValidateOptions['candidateGroups'];
+      /** Roles and agency codes a literal candidate group may name on day `at`; undefined when no catalogue is loaded. */
+      candidateGroups?: (at: Date) => ValidateOptions['candidateGroups'];
+      /** Element ids other code reads, by process key (the hotline's contract): a version without one is refused. */
+      readElements?: ValidateOptions['readElements'];
+      /** When a version was activated. */
+      clock?: Clock;
     } = {},
   ) {}
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
 
   /** Validate a BPMN diagram or a DMN decision file (told apart by its namespace). */
   async validate(xml: string): Promise<{ kind: 'bpmn' | 'dmn'; problems: Problem[]; key?: string; name?: string | null; context?: string }> {
@@ -63,12 +75,12 @@ export class DefinitionStore {
       return { kind: 'dmn', problems, key: parsed?.id, name: parsed?.name ?? null, context: parsed && JSON.stringify(parsed) };
     }
     const result = await validateBpmn(xml, {
-      forms: this.catalogue.forms,
+      forms: this.options.forms,
       services: BUILT_IN_SERVICES,
-      decisions: this.catalogue.decisionIds ? await this.catalogue.decisionIds() : undefined,
-      functions: this.catalogue.functions,
-      readElements: READ_ELEMENTS,
-      candidateGroups: this.catalogue.candidateGroups?.(),
+      decisions: this.options.decisionIds ? await this.options.decisionIds() : undefined,
+      functions: this.options.functions,
+      readElements: this.options.readElements,
+      candidateGroups: this.options.candidateGroups?.(this.clock.now()),
     });
     const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');
     return {
@@ -98,40 +110,33 @@ export class DefinitionStore {
 
     return this.db.transaction(async (trx) => {
       // Serialize deploys of one key so two analysts cannot both take version N+1.
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`definition:${key}`]);
-      const taken = await trx('definitions').where({ key }).whereNot({ kind }).first('id');
-      if (taken) throw new UnprocessableError(`The key "${key}" is already used by a ${kind === 'dmn' ? 'BPMN process' : 'DMN decision file'}; give this file another id.`);
+      await lockDefinitionKey(trx, key);
+      if (await keyUsedByOtherKind(trx, key, kind)) throw new UnprocessableError(`The key "${key}" is already used by a ${kind === 'dmn' ? 'BPMN process' : 'DMN decision file'}; give this file another id.`);
       const actor = by.actor ?? { id: by.deployedBy, name: by.deployedBy, roles: [], agency: null };
-      const first = !(await trx('active_definitions').where({ key }).first('key'));
+      const first = (await activeDefinitionId(trx, key)) === undefined;
       // 'if-none-active' (the boot-time seed): a version switched or rolled back over the API stays as the analyst left it.
       const staged = by.activate === false || (by.activate === 'if-none-active' && !first);
-      const existing = await trx('definitions').where({ key, sha256 }).first('id', 'version', 'name');
+      const existing = await definitionWithContent(trx, key, sha256);
       if (existing) {
-        const active = staged ? await this.isActive(trx, key, existing.id) : await this.activateIn(trx, key, existing.id, existing.version, actor);
+        const active = staged ? (await activeDefinitionId(trx, key)) === existing.id : await this.activateIn(trx, key, existing.id, existing.version, actor);
         return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, active, warnings };
       }
-      const { max } = (await trx('definitions').where({ key }).max('version as max').first()) as { max: number | null };
-      const version = (max ?? 0) + 1;
-      const [row] = await trx('definitions')
-        .insert({ kind, key, version, name: processName, xml, sha256, context, deployed_by: by.deployedBy, comment: by.comment ?? null })
-        .returning(['id']);
+      const version = (await lastVersionNumber(trx, key)) + 1;
+      const id = await insertDefinition(trx, { kind, key, version, name: processName, xml, sha256, context, deployedBy: by.deployedBy, comment: by.comment ?? null });
       await appendSystemEvent(trx, {
         type: 'definition.deployed',
         payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: staged && !first },
         actor,
       });
       // The first version of a key is always active: a staged first deploy would leave nothing to run.
-      const active = staged && !first ? false : await this.activateIn(trx, key, row.id, version, actor);
-      return { id: row.id, kind, key, version, name: processName, created: true, active, warnings };
+      const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor);
+      return { id, kind, key, version, name: processName, created: true, active, warnings };
     });
   }
 
   /** The version new cases of `key` start on: the active one. */
   async latest(key: string): Promise<DefinitionRow> {
-    const row = await this.db('active_definitions as a')
-      .join('definitions as d', 'd.id', 'a.definition_id')
-      .where({ 'a.key': key, 'd.kind': 'bpmn' })
-      .first(SUMMARY_COLUMNS.map((c) => `d.${c}`));
+    const row = await activeProcess(this.db, key);
     if (!row) throw new NotFoundError(`No process "${key}" is deployed.`);
     return row;
   }
@@ -139,51 +144,38 @@ export class DefinitionStore {
   /** Switch new cases (BPMN) or routing (DMN) of `key` to `version`. Running cases are not touched. */
   async activate(key: string, version: number, actor: Actor): Promise<DefinitionRow> {
     return this.db.transaction(async (trx) => {
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`definition:${key}`]);
-      const row = await trx('definitions').where({ key, version }).first(SUMMARY_COLUMNS);
+      await lockDefinitionKey(trx, key);
+      const row = await definitionByVersion(trx, key, version);
       if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
       await this.activateIn(trx, key, row.id, version, actor);
       return row;
     });
   }
 
-  private async isActive(trx: Db, key: string, id: number): Promise<boolean> {
-    return Boolean(await trx('active_definitions').where({ key, definition_id: id }).first('key'));
-  }
-
   private async activateIn(trx: Db, key: string, id: number, version: number, actor: Actor): Promise<true> {
-    const current = await trx('active_definitions').where({ key }).first('definition_id');
-    if (current?.definition_id === id) return true;
-    await trx('active_definitions')
-      .insert({ key, definition_id: id, activated_by: actor.id, activated_at: new Date() })
-      .onConflict('key')
-      .merge();
-    await appendSystemEvent(trx as any, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current?.definition_id ?? null }, actor });
+    const current = await activeDefinitionId(trx, key);
+    if (current === id) return true;
+    await setActiveDefinition(trx, { key, definitionId: id, activatedBy: actor.id, activatedAt: this.clock.now() });
+    await appendSystemEvent(trx as any, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current ?? null }, actor });
     return true;
   }
 
   /** One version with its XML, as deployed. */
   async version(key: string, version: number): Promise<DefinitionRow & { xml: string }> {
-    const row = await this.db('definitions').where({ key, version }).first([...SUMMARY_COLUMNS, 'xml']);
+    const row = await definitionWithXml(this.db, key, version);
     if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
     return row;
   }
 
   async byId(id: number): Promise<DefinitionRow> {
-    const row = await this.db('definitions').where({ id }).first(SUMMARY_COLUMNS);
+    const row = await definitionById(this.db, id);
     if (!row) throw new NotFoundError(`Definition ${id} does not exist.`);
     return row;
   }
 
   /** Every version, with whether it is active and how many cases still run on it (what a migration would move). */
   async list(): Promise<Array<DefinitionRow & { active: boolean; running_cases: number }>> {
-    const running = this.db('cases').where({ status: 'running' }).groupBy('definition_id').select('definition_id', this.db.raw('count(*)::int as n'));
-    const rows = await this.db('definitions as d')
-      .leftJoin('active_definitions as a', 'a.definition_id', 'd.id')
-      .leftJoin(running.as('r'), 'r.definition_id', 'd.id')
-      .select([...SUMMARY_COLUMNS.map((c) => `d.${c}`), this.db.raw('(a.key is not null) as active'), this.db.raw('coalesce(r.n, 0) as running_cases')])
-      .orderBy([{ column: 'd.key' }, { column: 'd.version', order: 'desc' }]);
-    return rows;
+    return listDefinitions(this.db);
   }
 
   /**
@@ -194,14 +186,10 @@ export class DefinitionStore {
   context(id: number, trx: Db = this.db): Promise<SourceContext> {
     let cached = this.contexts.get(id);
     if (!cached) {
-      cached = trx('definitions')
-        .where({ id })
-        .first('context')
-        .then((row) => {
-          if (!row) throw new NotFoundError(`Definition ${id} does not exist.`);
-          const raw = typeof row.context === 'string' ? JSON.parse(row.context) : row.context;
-          return restoreContext(raw);
-        });
+      cached = definitionContext(trx, id).then((raw) => {
+        if (raw === undefined) throw new NotFoundError(`Definition ${id} does not exist.`);
+        return restoreContext(raw);
+      });
       cached.catch(() => this.contexts.delete(id));
       this.contexts.set(id, cached);
     }

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect.js';
 import { caseStatusByCode, finishedCases } from '../db/cases.js';
 import { caseHistory, type EventRow } from '../db/history.js';
 import { restoreContext, type SourceContext } from './bpmn.js';
+import { systemClock, type Clock } from './clock.js';
 import type { DecisionStore } from './decisions.js';
 import type { DefinitionStore } from './definitions.js';
 import type { ParsedDmn } from './dmn.js';
@@ -61,6 +62,8 @@ export class DryRun {
     private readonly definitions: DefinitionStore,
     private readonly decisions: DecisionStore | undefined,
     private readonly functions: FeelFunctions,
+    /** "Now" for a replay: deadlines and now() are evaluated at replay time. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async run(input: { key: string; xml: string; codes?: string[]; last?: number }): Promise<DryRunReport> {
@@ -125,7 +128,7 @@ export class DryRun {
         if (w.type !== USER_TASK || seenTasks.has(w.executionId)) continue;
         seenTasks.add(w.executionId);
         // The deadline is computed too: one that cannot be leaves the case stuck in service (422 on the step before).
-        groups.push(taskAssignment(w.behaviour, session.variables(), new Date(), this.functions).candidateGroups);
+        groups.push(taskAssignment(w.behaviour, session.variables(), this.clock.now(), this.functions).candidateGroups);
       }
     };
     let stop: string | null = null;

@@ -79,8 +79,9 @@ export interface ValidateOptions {
   functions?: string[];
   /**
    * Element ids of a process that other parts of the product read, by process
-   * key: id → what reads it. A version without one still runs, but those
-   * answers go wrong, so validation warns.
+   * key: id → what reads it (a plug-in's declared contract, passed in at
+   * wiring). A version without one would run, but what reads it would
+   * answer wrongly for its cases, so it is refused.
    */
   readElements?: Record<string, Record<string, string>>;
   /**
@@ -346,7 +347,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     };
     collect(main);
     for (const [id, reader] of Object.entries(read)) {
-      if (!ids.has(id)) add(null, 'read-element-missing', `This version has no element "${id}", which ${reader} reads by that id: keep the id (rename only the label), or those answers will be wrong for cases on this version.`, 'warning');
+      if (!ids.has(id)) add(null, 'read-element-missing', `This version of ${main.id} has no element "${id}", which ${reader} reads by that id: keep the id (rename only the label); without it those answers would be wrong for cases on this version.`);
     }
   }
   return { problems, moddle, processId: main?.id, processName: main?.name };

@@ -147,6 +147,20 @@ describe('Deploying definitions', () => {
     rmSync(release, { recursive: true, force: true });
   });
 
+  it('Given a complaint-handling diagram whose rating timer no longer has the id noRating, when deployed, then 422 names noRating and what reads it, and nothing is stored', async () => {
+    // The shipped processes (and their routing table) are deployed by the test above.
+    const shipped = readFileSync(join(ROOT, 'processes', 'complaint-handling.bpmn'), 'utf8');
+    const renamed = shipped.replace(/(\b(?:id|sourceRef|targetRef|attachedToRef|bpmnElement)=")noRating"/g, '$1ratingTimeout"');
+    expect(renamed).not.to.equal(shipped);
+    const before = await t.db('definitions').count('* as n').first();
+    const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: renamed, activate: false });
+    expect(res.status).to.equal(422);
+    const errors = res.body.problems.filter((p: any) => p.severity === 'error');
+    expect(errors.map((p: any) => p.rule)).to.deep.equal(['read-element-missing']);
+    expect(errors[0].message).to.contain('"noRating"').and.contain('SMS rating replies');
+    expect(await t.db('definitions').count('* as n').first()).to.deep.equal(before);
+  });
+
   it('Given a JSON deploy with ?activate=false, then the version is staged as with an XML body', async () => {
     const xml = fixture('message.bpmn').replace('name="Xử lý"', 'name="Xử lý (bản 3)"');
     const res = await s.http.post('/v1/definitions?activate=false').set(analyst).send({ xml });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../db/connect.js';
+import { catalogueEntries, replaceCatalogue } from '../../db/catalogue.js';
+import { systemClock, type Clock } from '../clock.js';
 import { UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
 
@@ -50,23 +52,9 @@ export function readCatalogueFiles(dir: string): Record<CatalogueKind, Catalogue
   return out;
 }
 
-/** Replace the catalogue in the database with the files' content, in one transaction. */
-export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, CatalogueEntry[]>): Promise<number> {
-  let n = 0;
-  await db.transaction(async (trx) => {
-    for (const kind of CATALOGUE_KINDS) {
-      const list = entries[kind] ?? [];
-      await trx('catalogue_entries').where({ kind }).whereNotIn('code', list.map((e) => e.code)).delete();
-      for (const e of list) {
-        await trx('catalogue_entries')
-          .insert({ kind, code: e.code, name: e.name, valid_from: e.validFrom, valid_to: e.validTo ?? null, data: JSON.stringify(e), updated_at: new Date() })
-          .onConflict(['kind', 'code'])
-          .merge();
-        n++;
-      }
-    }
-  });
-  return n;
+/** Replace the catalogue in the database with the files' content, in one transaction (a kind with no file is emptied). */
+export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, CatalogueEntry[]>, clock: Clock = systemClock): Promise<number> {
+  return replaceCatalogue(db, Object.fromEntries(CATALOGUE_KINDS.map((kind) => [kind, entries[kind] ?? []])), clock.now());
 }
 
 /**
@@ -78,13 +66,23 @@ export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, Catal
 export class Catalogue {
   private entries = new Map<CatalogueKind, Map<string, CatalogueEntry>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** When an entry was last written (updated_at). */
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Replace the stored catalogue with `entries` (readCatalogueFiles), then read it back. */
+  async sync(entries: Record<CatalogueKind, CatalogueEntry[]>): Promise<number> {
+    const n = await syncCatalogue(this.db, entries, this.clock);
+    await this.refresh();
+    return n;
+  }
 
   async refresh(): Promise<void> {
-    const rows = await this.db('catalogue_entries').select('kind', 'code', 'data');
     const next = new Map<CatalogueKind, Map<string, CatalogueEntry>>();
     for (const kind of CATALOGUE_KINDS) next.set(kind, new Map());
-    for (const r of rows) next.get(r.kind)?.set(r.code, typeof r.data === 'string' ? JSON.parse(r.data) : r.data);
+    for (const r of await catalogueEntries(this.db)) next.get(r.kind as CatalogueKind)?.set(r.code, r.data as CatalogueEntry);
     this.entries = next;
   }
 
