@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app.js';
+import { vietnamDate } from '../engine/vietnam-time.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline, type Key } from './helpers/scenario.js';
 
@@ -97,13 +98,15 @@ describe('Auditors’ history: complete, tamper-evident, masked, exportable', ()
   describe('Retention by month', () => {
     it('Given monthly partitions, new events land in this month’s partition, and an old month detaches without touching live cases', async () => {
       const { rows } = await t.db.raw(`select distinct tableoid::regclass::text as part from case_events where case_id = ?`, [caseId]);
-      const month = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 7).replace('-', 'm');
-      expect(rows.map((r: any) => r.part)).to.deep.equal([`case_events_y${month}`]);
+      // This month is the node's (its clock stamps the events), in Vietnam time.
+      const month = vietnamDate(h.s.clock.now()).slice(0, 7);
+      expect(rows.map((r: any) => r.part)).to.deep.equal([`case_events_y${month.replace('-', 'm')}`]);
       // Archive step 1 of docs/auditor-guide.md: detach last month (empty here), then dump and drop it.
-      const last = new Date(Date.now() + 7 * 3600_000);
-      last.setUTCDate(1);
-      last.setUTCMonth(last.getUTCMonth() - 1);
-      const old = `case_events_y${last.toISOString().slice(0, 7).replace('-', 'm')}`;
+      const [year, m] = month.split('-').map(Number);
+      const last = new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 10);
+      // A fresh database has a partition for the month before its migration only; make sure last month's exists.
+      await t.db.raw(`select pakn_ensure_event_partitions(?::date, 1)`, [last]);
+      const old = `case_events_y${last.slice(0, 7).replace('-', 'm')}`;
       await t.db.raw(`alter table case_events detach partition ${old}`);
       await t.db.raw(`drop table ${old}`);
       const res = await h.s.http.get(`/v1/cases/${code}/history`).set(h.keys.auditor);

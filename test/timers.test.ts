@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from '../db/connect.js';
+import { ManualClock, systemClock } from '../engine/clock.js';
 import { JobExecutor } from '../engine/jobs.js';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
-import { fixture, ROOT, testSystem, type TestSystem } from './helpers/system.js';
+import { fixture, ROOT, TEST_START, testSystem, type TestSystem } from './helpers/system.js';
 
 const run = promisify(execFile);
 const operator = { id: 'test:operator', name: 'Operator', roles: ['operator'], agency: null };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Durable timers and the job executor', () => {
   describe('Given a case waiting at a task with a timer boundary, when the node restarts', () => {
@@ -24,16 +24,20 @@ describe('Durable timers and the job executor', () => {
 
     it('Then a new process on the same database fires the timer and the case takes the boundary path', async function () {
       this.timeout(60_000);
+      // The child process below runs on the real clock and cannot share ours,
+      // so the first node's clock stands a minute before the real time: the
+      // one-second timer it arms is already due when the new process looks.
+      const clock = new ManualClock(new Date(systemClock.now().getTime() - 60_000));
       // The first node: an on-disk embedded database, or a fresh PostgreSQL database.
       let env: Record<string, string>;
       let first: TestSystem;
       if (ON_POSTGRES) {
         t = await freshDb();
-        first = await testSystem(t.db);
+        first = await testSystem(t.db, {}, { clock });
         env = { DATABASE_URL: t.url! };
       } else {
         dataDir = mkdtempSync(join(tmpdir(), 'pakn-restart-'));
-        first = await testSystem(connect({ dataDir }), { dataDir });
+        first = await testSystem(connect({ dataDir }), { dataDir }, { clock });
         env = { PAKN_DATA_DIR: dataDir };
       }
       await first.definitions.deploy(fixture('timer-boundary.bpmn'), { deployedBy: 'test' });
@@ -41,8 +45,10 @@ describe('Durable timers and the job executor', () => {
       const jobs = await first.db('jobs').where({ case_id: started.caseId, status: 'pending' });
       expect(jobs).to.have.length(1);
       expect(jobs[0]).to.include({ type: 'timer', element_id: 'late' });
+      expect(new Date(jobs[0].due_at).getTime()).to.equal(clock.now().getTime() + 1000);
+      // Nothing on the first node's clock has fallen due yet.
+      expect(await first.executor.runOnce()).to.equal(0);
       if (!ON_POSTGRES) await first.db.destroy(); // the node goes away; only the database remains
-      await sleep(1100);
 
       // A new process: the CLI's one-shot job run.
       const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'cli.ts'), 'jobs', 'drain'], {
@@ -81,12 +87,14 @@ describe('Durable timers and the job executor', () => {
         await s.runtime.startCase({ processKey: 'timer-catch', variables: { delay: 'PT0.5S' }, actor: operator });
       }
       expect(await t.db('jobs').where({ status: 'pending' }).count('* as n').first()).to.deep.equal({ n: 200 });
-      await sleep(600);
       // On PostgreSQL the second node has its own connection pool; PGlite has one connection by design.
-      const second = await testSystem(t.another());
+      // Both nodes run on the same clock, as nodes synchronised by NTP do.
+      const second = await testSystem(t.another(), {}, { clock: s.clock });
       const handlers = (sys: TestSystem) => ({ timer: (job: any) => sys.runtime.fireTimer(job.id) });
-      const a = new JobExecutor(s.db, { handlers: handlers(s), workerId: 'node-a', batchSize: 5 });
-      const b = new JobExecutor(second.db, { handlers: handlers(second), workerId: 'node-b', batchSize: 5 });
+      const a = new JobExecutor(s.db, { handlers: handlers(s), workerId: 'node-a', batchSize: 5, clock: s.clock });
+      const b = new JobExecutor(second.db, { handlers: handlers(second), workerId: 'node-b', batchSize: 5, clock: s.clock });
+      expect(await a.runOnce()).to.equal(0); // not due before the clock passes them
+      s.clock.advance(600);
       const claimed: Record<string, number> = { 'node-a': 0, 'node-b': 0 };
       const originalClaim = (ex: JobExecutor) => {
         const claim = ex.claim.bind(ex);
@@ -121,9 +129,9 @@ describe('Durable timers and the job executor', () => {
     after(() => t.close());
 
     it('When it is retried, then attempts grow with backoff and after the last attempt it becomes an incident', async () => {
-      const [{ id }] = await t.db('jobs').insert({ type: 'sms', due_at: new Date(Date.now() - 1000), max_attempts: 3, payload: '{}' }).returning('id');
+      const clock = new ManualClock(TEST_START);
+      const [{ id }] = await t.db('jobs').insert({ type: 'sms', due_at: new Date(clock.now().getTime() - 1000), max_attempts: 3, payload: '{}' }).returning('id');
       let calls = 0;
-      let now = Date.now();
       const ex = new JobExecutor(t.db, {
         handlers: {
           sms: async () => {
@@ -132,30 +140,30 @@ describe('Durable timers and the job executor', () => {
           },
         },
         backoffMs: 1000,
-        now: () => new Date(now),
+        clock,
       });
       expect(await ex.runOnce()).to.equal(1);
       let job = await t.db('jobs').where({ id }).first();
       expect(job).to.include({ status: 'pending', attempts: 1, last_error: 'gateway down', locked_by: null });
-      expect(new Date(job.due_at).getTime()).to.equal(now + 1000);
+      expect(new Date(job.due_at).getTime()).to.equal(clock.now().getTime() + 1000);
       expect(await ex.runOnce()).to.equal(0); // not due yet: backoff holds it
-      now += 1000;
+      clock.advance(1000);
       expect(await ex.runOnce()).to.equal(1);
       job = await t.db('jobs').where({ id }).first();
-      expect(new Date(job.due_at).getTime()).to.equal(now + 2000); // doubled
-      now += 2000;
+      expect(new Date(job.due_at).getTime()).to.equal(clock.now().getTime() + 2000); // doubled
+      clock.advance(2000);
       expect(await ex.runOnce()).to.equal(1);
       job = await t.db('jobs').where({ id }).first();
       expect(job).to.include({ status: 'incident', attempts: 3 });
-      now += 3_600_000;
+      clock.advance({ hours: 1 });
       expect(await ex.runOnce()).to.equal(0);
       expect(calls).to.equal(3);
     });
 
     it('When a node dies holding a lease, then the job is claimed again after the lease expires', async () => {
-      const [{ id }] = await t.db('jobs').insert({ type: 'noop', due_at: new Date(Date.now() - 1000), payload: '{}' }).returning('id');
-      let now = Date.now();
-      const dead = new JobExecutor(t.db, { handlers: {}, workerId: 'dead', leaseMs: 30_000, now: () => new Date(now) });
+      const clock = new ManualClock(TEST_START);
+      const [{ id }] = await t.db('jobs').insert({ type: 'noop', due_at: new Date(clock.now().getTime() - 1000), payload: '{}' }).returning('id');
+      const dead = new JobExecutor(t.db, { handlers: {}, workerId: 'dead', leaseMs: 30_000, clock });
       expect((await dead.claim()).map((j) => String(j.id))).to.deep.equal([String(id)]);
       let ran = 0;
       const alive = new JobExecutor(t.db, {
@@ -166,10 +174,10 @@ describe('Durable timers and the job executor', () => {
           },
         },
         workerId: 'alive',
-        now: () => new Date(now),
+        clock,
       });
       expect(await alive.runOnce()).to.equal(0);
-      now += 31_000;
+      clock.advance(31_000);
       expect(await alive.runOnce()).to.equal(1);
       expect(ran).to.equal(1);
     });

@@ -7,7 +7,7 @@ import { createApp } from '../../api/app.js';
 import type { Config } from '../../api/config.js';
 import { createLogger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
-import type { Clock } from '../../engine/clock.js';
+import { ManualClock } from '../../engine/clock.js';
 import type { SmsGateway } from '../../engine/hotline/sms.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,17 +32,34 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
+/**
+ * Where every test node's clock starts unless a test says otherwise: Monday
+ * 2 November 2026, 09:00 in Vietnam. Fixed, so that working-day deadlines,
+ * "this week" and the calendar data (2025–2027) do not depend on the day the
+ * suite runs; in the past, so that a child process on the real clock (pakn
+ * jobs drain) finds what this clock made due.
+ */
+export const TEST_START = '2026-11-02T02:00:00.000Z';
+
 export interface TestSystem extends System {
+  /** The node's clock: tests move time with it (advance, set) instead of sleeping. */
+  clock: ManualClock;
   http: ReturnType<typeof supertest>;
   /** A Bearer header for a new principal with these roles. */
   as(roles: string | string[], agency?: string | null, name?: string): Promise<{ Authorization: string; id: string }>;
 }
 
-/** A whole node on the given database: the real runtime, the real Koa app called through supertest; `clock` drives its time (a ManualClock). */
-export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: Clock } = {}): Promise<TestSystem> {
-  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), ...options });
+/**
+ * A whole node on the given database: the real runtime, the real Koa app
+ * called through supertest, on a ManualClock (at TEST_START unless given;
+ * pass one clock to two nodes to share time).
+ */
+export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: ManualClock } = {}): Promise<TestSystem> {
+  const clock = options.clock ?? new ManualClock(TEST_START);
+  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), sms: options.sms, clock });
   const http = supertest(createApp(system).callback());
   return Object.assign(system, {
+    clock,
     http,
     async as(roles: string | string[], agency: string | null = null, name = 'test principal') {
       const list = Array.isArray(roles) ? roles : [roles];

@@ -19,12 +19,13 @@ describe('Scenario: the 2025 administrative reform, done by catalogue data alone
   after(() => t.close());
 
   it('Given a case filed in June 2025 under Long Thành district, when the reform takes effect, then new cases must use the commune units and route to their focal points, while the open case keeps its district and finishes there', async () => {
-    h.s.clock = () => new Date('2025-06-20T03:00:00Z');
+    // Filed a week before the reform; its 7 working days run to 2025-07-07, so the district still holds it on 2025-07-02.
+    h.s.clock.set('2025-06-26T03:00:00Z');
     const before = await h.intake({ title: 'Chậm cấp giấy khai sinh', ...birthRegistration, unit: 'H-LONG-THANH' });
     await h.task(before.code, 'handle', 'VP-H-LONG-THANH');
     expect((await h.case(before.code)).variables).to.include({ level: 2, unit: 'H-LONG-THANH' });
 
-    h.s.clock = () => new Date('2025-07-02T03:00:00Z');
+    h.s.clock.set('2025-07-02T03:00:00Z');
     const refused = await h.s.http.post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Khai sinh', ...birthRegistration, unit: 'H-LONG-THANH' } });
     expect(refused.status).to.equal(422);
     expect(refused.body.errors).to.have.length(1);
