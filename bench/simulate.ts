@@ -19,6 +19,7 @@ import { createApp } from '../api/app.js';
 import { loadConfig } from '../api/config.js';
 import { createLogger } from '../api/logger.js';
 import { createSystem, deployProcesses } from '../api/system.js';
+import { listInbox } from '../db/inbox.js';
 import { systemClock } from '../engine/clock.js';
 import { vietnamDate, vietnamDayStart, vietnamWall } from '../engine/vietnam-time.js';
 
@@ -90,7 +91,8 @@ const counts: Record<string, number> = {};
 const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
 
 async function workTheInboxes() {
-  const open = await system.db('tasks').join('cases', 'cases.id', 'tasks.case_id').select('tasks.id', 'tasks.element_id', 'tasks.candidate_groups', 'cases.code', 'cases.variables');
+  // Every open task with its case (the inbox of a role that oversees all), as one list.
+  const open = await listInbox(system.db, { groups: null, assignee: '', now: system.clock.now(), limit: 1_000_000 });
   for (const t of open) {
     const group = t.candidate_groups[0];
     const k = group === 'operator' ? keys.operator : group === 'coordinator' ? keys.coordinator : group === 'reviewer' ? keys.reviewer : await keyFor(group);
