@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { createApp } from '../../api/app.js';
 import type { System } from '../../api/system.js';
+import type { Clock } from '../../engine/clock.js';
 import { freshDb, type TestDb } from './db.js';
 import { Hotline } from './scenario.js';
 
@@ -18,11 +19,15 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
+/** The clock of the system a browser looks at (set by servePages, read by openPage). */
+const systemClocks = new WeakMap<Browser, Clock>();
+
 /** A system served on a loopback port and a browser to look at it; `close` ends both. */
 export async function servePages(system: System): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
   const server: Server = createApp(system).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const browser = await launchBrowser();
+  systemClocks.set(browser, system.clock);
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     browser,
@@ -36,6 +41,10 @@ export async function servePages(system: System): Promise<{ base: string; browse
 /** Open a page authenticated with `key` (in the URL fragment, as users do) and wait until it says it is ready. */
 export async function openPage(browser: Browser, url: string, authorization: string, viewport = { width: 1600, height: 1000 }) {
   const page = await browser.newPage({ viewport });
+  // The page's Date is the served node's clock (a test's ManualClock), not the
+  // machine's: "this week" and "overdue" in the browser agree with the server.
+  const clock = systemClocks.get(browser);
+  if (clock) await page.clock.setFixedTime(clock.now());
   await page.goto(`${url}#key=${encodeURIComponent(authorization.slice('Bearer '.length))}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   return page;
