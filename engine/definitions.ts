@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import {
   activeDefinitionId,
@@ -127,7 +128,7 @@ export class DefinitionStore {
         type: 'definition.deployed',
         payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: staged && !first },
         actor,
-      });
+      }, this.clock);
       // The first version of a key is always active: a staged first deploy would leave nothing to run.
       const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor);
       return { id, kind, key, version, name: processName, created: true, active, warnings };
@@ -152,11 +153,11 @@ export class DefinitionStore {
     });
   }
 
-  private async activateIn(trx: Db, key: string, id: number, version: number, actor: Actor): Promise<true> {
+  private async activateIn(trx: Knex.Transaction, key: string, id: number, version: number, actor: Actor): Promise<true> {
     const current = await activeDefinitionId(trx, key);
     if (current === id) return true;
     await setActiveDefinition(trx, { key, definitionId: id, activatedBy: actor.id, activatedAt: this.clock.now() });
-    await appendSystemEvent(trx as any, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current ?? null }, actor });
+    await appendSystemEvent(trx, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current ?? null }, actor }, this.clock);
     return true;
   }
 

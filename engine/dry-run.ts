@@ -114,6 +114,7 @@ export class DryRun {
   private async replay(c: { code: string; version: number }, context: SourceContext, events: EventRow[], candidateDecisions?: ParsedDmn): Promise<CaseReplay> {
     const recorded = pathOf(events);
     const session = new EngineSession(`dry-run:${c.code}`, context, {
+      clock: this.clock,
       functions: this.functions,
       decide: (ref, variables, map) => {
         if (!this.decisions) return Promise.reject(new Error('No decision store is configured'));
