@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Db } from '../../db/connect.js';
 import { catalogueEntries, replaceCatalogue } from '../../db/catalogue.js';
 import { systemClock, type Clock } from '../clock.js';
+import { vietnamDate } from '../vietnam-time.js';
 import { UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
 
@@ -19,9 +20,7 @@ export interface CatalogueEntry {
   [key: string]: unknown;
 }
 
-/** The Vietnam civil date of an instant (UTC+7, no DST), as YYYY-MM-DD. */
-import { vietnamDate } from '../vietnam-time.js';
-
+// Re-exported: callers of the catalogue ask which entries are in force on a Vietnam date.
 export { vietnamDate };
 
 export function inForce(e: Pick<CatalogueEntry, 'validFrom' | 'validTo'>, day: string): boolean {
