@@ -2,7 +2,8 @@
  * The contract between the generic workflow engine and the hotline: every
  * name the hotline's code reads from a diagram or from case variables,
  * declared once. Validation checks a diagram of the hotline's process
- * against it at deploy (engine/hotline/index.ts → hotlineChecks), so an
+ * against it at deploy (api/system.ts passes READ_ELEMENTS to the
+ * DefinitionStore as `readElements`; rule read-element-missing), so an
  * analyst who renames something the code reads is refused with what is
  * missing instead of breaking reports or SMS ratings in production.
  */
