@@ -12,7 +12,7 @@ import { TASK_ROLES } from '../engine/hotline/policy.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
-import { READ_ELEMENTS } from '../engine/hotline/contract.js';
+import { READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);

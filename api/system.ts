@@ -10,7 +10,7 @@ import { UnprocessableError } from '../engine/errors.js';
 import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/hotline/calendar.js';
 import { Catalogue, candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/hotline/catalogue.js';
-import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS } from '../engine/hotline/contract.js';
+import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { DecisionStore } from '../engine/decisions.js';
 import { FormRegistry } from '../engine/forms.js';
@@ -71,6 +71,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     candidateGroups: (at) => (catalogue.isEmpty() ? undefined : candidateGroupNames(TASK_ROLES, catalogue.list('agencies'), vietnamDate(at))),
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
+    taskProperties: TASK_PROPERTIES,
     clock,
   });
   const metrics = new Metrics(db, clock);

@@ -60,6 +60,8 @@ export class DefinitionStore {
       candidateGroups?: (at: Date) => ValidateOptions['candidateGroups'];
       /** Element ids other code reads, by process key (the hotline's contract): a version without one is refused. */
       readElements?: ValidateOptions['readElements'];
+      /** camunda:property values every user task declares (the hotline's publicStatus). */
+      taskProperties?: ValidateOptions['taskProperties'];
       /** When a version was activated. */
       clock?: Clock;
     } = {},
@@ -81,6 +83,7 @@ export class DefinitionStore {
       decisions: this.options.decisionIds ? await this.options.decisionIds() : undefined,
       functions: this.options.functions,
       readElements: this.options.readElements,
+      taskProperties: this.options.taskProperties,
       candidateGroups: this.options.candidateGroups?.(this.clock.now()),
     });
     const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/connect.js';
-import { claimDueJobs, failJob, releaseJob, type JobRow } from '../db/jobs.js';
+import type { Knex } from 'knex';
+import { armedTimerJobs, claimDueJobs, deleteJobs, failJob, insertTimerJobs, releaseJob, type JobRow } from '../db/jobs.js';
+import type { EngineSession } from './session.js';
 import { systemClock, type Clock } from './clock.js';
 
 export type { JobRow };
@@ -24,6 +26,26 @@ export interface JobExecutorOptions {
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
+
+/**
+ * Timers become jobs here, in the command's transaction: the case's pending
+ * timer jobs are replaced with the timers the engine has armed (same
+ * execution id: kept with its due time; gone from the engine: deleted; new:
+ * inserted, due at the timer's expiry). The JobExecutor below claims them
+ * when due and the runtime's fireTimer command fires them.
+ */
+export async function projectTimers(trx: Knex.Transaction, caseId: string, session: EngineSession): Promise<void> {
+  const armed = session.armedTimers();
+  const existing = await armedTimerJobs(trx, caseId);
+  const armedIds = new Set(armed.map((t) => t.executionId));
+  await deleteJobs(trx, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));
+  const known = new Set(existing.map((j) => j.execution_id));
+  await insertTimerJobs(
+    trx,
+    caseId,
+    armed.filter((t) => !known.has(t.executionId)),
+  );
+}
 
 /**
  * Claims due jobs with FOR UPDATE SKIP LOCKED and runs them. Any number of

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { deleteTasks, insertTask, tasksOfCase } from '../db/tasks.js';
-import { armedTimerJobs, deleteJobs, insertTimerJobs } from '../db/jobs.js';
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import { UnprocessableError } from './errors.js';
 import type { EngineSession } from './session.js';
@@ -49,24 +48,4 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
       payload: { taskId, candidateGroups, assignee, due: due?.toISOString() ?? null, formKey },
     });
   }
-}
-
-/**
- * Timers become jobs here: the case's pending timer jobs are replaced with
- * the timers the engine has armed (same execution id: kept with its due time;
- * gone from the engine: deleted; new: inserted, due at the timer's expiry).
- * The job executor (engine/jobs.ts) claims them when due and the runtime's
- * fireTimer command fires them.
- */
-export async function projectTimers(trx: Knex.Transaction, caseId: string, session: EngineSession): Promise<void> {
-  const armed = session.armedTimers();
-  const existing = await armedTimerJobs(trx, caseId);
-  const armedIds = new Set(armed.map((t) => t.executionId));
-  await deleteJobs(trx, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));
-  const known = new Set(existing.map((j) => j.execution_id));
-  await insertTimerJobs(
-    trx,
-    caseId,
-    armed.filter((t) => !known.has(t.executionId)),
-  );
 }

@@ -14,7 +14,8 @@ import { appendEvents, appendSystemEvent } from './history.js';
 import { migrateCase, migrateCases, type BatchMigrationResult, type MigrationInput, type MigrationResult } from './case-migration.js';
 import type { ActivityMapping } from './migration.js';
 import { writeOutbox, type RenderMessage } from './outbox.js';
-import { projectTasks, projectTimers, USER_TASK } from './projection.js';
+import { projectTimers } from './jobs.js';
+import { projectTasks, USER_TASK } from './projection.js';
 import { EngineSession, type WaitingActivity } from './session.js';
 
 export type { CaseRow, TaskRow, MigrationResult, BatchMigrationResult };

@@ -62,9 +62,6 @@ const SUPPORTED_EVENT_DEFINITIONS = new Set([
 const ISO_DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?W)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$/;
 const ISO_CYCLE = /^R\d*\/(.+)$/;
 
-/** What a user task may tell the public lookup (engine/hotline/public-status.ts); waiting-citizen and closed are derived. */
-const TASK_PUBLIC_STATUSES = ['received', 'handling', 'reviewing', 'answered'];
-
 /** Camunda attributes that may hold a FEEL expression or a literal. */
 const FEEL_ATTRIBUTES = ['candidateGroups', 'assignee', 'dueDate'];
 
@@ -85,12 +82,29 @@ export interface ValidateOptions {
    */
   readElements?: Record<string, Record<string, string>>;
   /**
+   * camunda:property values every user task must declare (a plug-in's
+   * contract, e.g. the hotline's publicStatus): name → the allowed values,
+   * what a missing one means (a warning) and what a wrong one is (an error).
+   * Rules: <kebab-name> for a wrong value, <kebab-name>-missing.
+   */
+  taskProperties?: Record<string, TaskPropertyRule>;
+  /**
    * Who may be a literal candidate group: roles and the catalogue's agency
    * codes; `retired` maps an agency no longer in force to a note. Omitted
    * (no catalogue loaded) → not checked.
    */
   candidateGroups?: { known: string[]; retired?: Record<string, string> };
 }
+
+export interface TaskPropertyRule {
+  values: readonly string[];
+  /** Completes "User task X does not say …", e.g. "what a citizen looking up the case sees while it waits here". */
+  missing: string;
+  /** Completes "camunda:property P "v" on X …", e.g. "is not a status citizens know". */
+  invalid: string;
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
   const problems: Problem[] = [];
@@ -197,11 +211,14 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     }
 
     if (type === 'bpmn:UserTask') {
-      const status = extensionProperties(el).publicStatus;
-      if (status === undefined) {
-        add(id, 'public-status-missing', `User task "${el.name ?? id}" does not say what a citizen looking up the case sees while it waits here: add camunda:property publicStatus = ${TASK_PUBLIC_STATUSES.join(', ')}.`, 'warning');
-      } else if (!TASK_PUBLIC_STATUSES.includes(status)) {
-        add(id, 'public-status', `camunda:property publicStatus "${status}" on "${el.name ?? id}" is not a status citizens know: use ${TASK_PUBLIC_STATUSES.join(', ')}.`);
+      const props = extensionProperties(el);
+      for (const [name, rule] of Object.entries(options.taskProperties ?? {})) {
+        const value = props[name];
+        if (value === undefined) {
+          add(id, `${kebab(name)}-missing`, `User task "${el.name ?? id}" does not say ${rule.missing}: add camunda:property ${name} = ${rule.values.join(', ')}.`, 'warning');
+        } else if (!rule.values.includes(value)) {
+          add(id, kebab(name), `camunda:property ${name} "${value}" on "${el.name ?? id}" ${rule.invalid}: use ${rule.values.join(', ')}.`);
+        }
       }
     }
     if (type === 'bpmn:UserTask' && !el.candidateGroups?.trim() && !el.assignee?.trim()) {

@@ -1,3 +1,4 @@
+import { rolesFor } from '../../engine/hotline/policy.js';
 import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/hotline/catalogue.js';
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
@@ -11,7 +12,7 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Catalogue entries (agencies, units, fields, procedures) with validity dates',
       description: 'With ?on=YYYY-MM-DD only the entries in force that day; ?on=today for today in Asia/Ho_Chi_Minh.',
       tags: ['Catalogue'],
-      access: ['operator', 'agency', 'coordinator', 'reviewer', 'auditor', 'analyst', 'admin'],
+      access: rolesFor('readCatalogue'),
       query: { type: 'object', additionalProperties: false, properties: { on: { type: 'string', pattern: '^(today|\\d{4}-\\d{2}-\\d{2})$' } } },
       responses: { 200: { description: 'Entries', schema: { type: 'array', items: { type: 'object' } } } },
       handler: (ctx) => {

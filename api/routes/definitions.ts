@@ -1,5 +1,6 @@
 import { InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
+import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
 import { ActivateBody, DeployJsonBody, DryRunBody, MigrateBatchBody } from '../schemas.js';
@@ -36,7 +37,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'Validates, then stores a new version and makes it the one new cases start on. activate=false (JSON field, or ?activate=false with an XML body) stages it instead. Identical XML returns the existing version (200, created=false) and, unless staged, switches back to it: a rollback. 422 lists every problem by element.',
       tags: ['Definitions'],
-      access: ['analyst'],
+      access: rolesFor('deployDefinition'),
       body: DeployJsonBody,
       rawBody: XML_TYPES,
       responses: {
@@ -55,7 +56,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/definitions/validate',
       summary: 'Validate a BPMN diagram without deploying it',
       tags: ['Definitions'],
-      access: ['analyst'],
+      access: rolesFor('validateDefinition'),
       body: DeployJsonBody,
       rawBody: XML_TYPES,
       responses: {
@@ -74,7 +75,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/definitions',
       summary: 'Deployed definitions, every version',
       tags: ['Definitions'],
-      access: ['analyst', 'auditor'],
+      access: rolesFor('readDefinitions'),
       responses: { 200: { description: 'Definitions', schema: { type: 'array', items: { $ref: '#/components/schemas/Definition' } } } },
       handler: async (ctx) => {
         ctx.body = (await deps.definitions.list()).map((d) => ({
@@ -98,7 +99,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Switch the version new cases start on (switch on a staged deploy, or roll back)',
       description: 'Running cases keep the version they started on. For a DMN file, routing done from now on uses the chosen version.',
       tags: ['Definitions'],
-      access: ['analyst'],
+      access: rolesFor('activateDefinition'),
       body: ActivateBody,
       responses: { 200: { description: 'Now active', schema: { $ref: '#/components/schemas/Definition' } } },
       handler: async (ctx) => {
@@ -113,7 +114,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'The candidate (BPMN of process {key}, or a DMN file whose key is {key}) is validated, then the recorded history of the last `last` finished cases (or of `cases`) is replayed against it in memory: the same start data, task outcomes, messages and timers in the same order. Each case is reported as same, diverged (with the first step where the path or the assigned agency differs) or failed. Nothing is written. Expressions reading the clock are evaluated at replay time.',
       tags: ['Definitions'],
-      access: ['analyst'],
+      access: rolesFor('dryRun'),
       body: DryRunBody,
       responses: { 200: { description: 'One entry per replayed case', schema: { $ref: '#/components/schemas/DryRunReport' } } },
       handler: async (ctx) => {
@@ -128,7 +129,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       description:
         'Each case moves in its own transaction with the same activity mapping, oldest first, up to `limit` per call (`remaining` says how many are left). A case whose waiting elements have no counterpart is refused with its problems and left as it was; the others move. `check: true` only reports.',
       tags: ['Definitions'],
-      access: ['analyst'],
+      access: rolesFor('migrateCases'),
       body: MigrateBatchBody,
       responses: { 200: { description: 'What happened to each case', schema: { $ref: '#/components/schemas/BatchMigration' } } },
       handler: async (ctx) => {
@@ -151,7 +152,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/definitions/:key/versions/:version',
       summary: 'One version of a definition; append .xml for the diagram itself',
       tags: ['Definitions'],
-      access: ['analyst', 'auditor'],
+      access: rolesFor('readDefinitions'),
       responses: {
         200: { description: 'The version (JSON), or its BPMN XML when the path ends in .xml', schema: { $ref: '#/components/schemas/Definition' } },
       },

@@ -51,3 +51,16 @@ export const OUTCOME_FIELDS = ['outcome', 'decision', 'reviewDecision', 'finding
 
 /** The outcome a transfer completes a handling step with, and its fields. */
 export const TRANSFER = { outcome: 'transfer', toAgency: 'toAgency', reason: 'transferReason' } as const;
+
+/**
+ * What each user task tells the public lookup while a case waits there
+ * (engine/hotline/public-status.ts; waiting-citizen and closed are derived).
+ * Validation warns when a task lacks it and refuses a value citizens do not know.
+ */
+export const TASK_PROPERTIES = {
+  publicStatus: {
+    values: ['received', 'handling', 'reviewing', 'answered'],
+    missing: 'what a citizen looking up the case sees while it waits here',
+    invalid: 'is not a status citizens know',
+  },
+} as const;
