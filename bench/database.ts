@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import knexFactory from 'knex';
+import { createDatabase, dropDatabase } from '../db/connect.js';
 import { createLogger } from '../api/logger.js';
 import { createSystem, type System } from '../api/system.js';
 
@@ -18,15 +18,8 @@ export async function benchSystem(databaseUrl: string | undefined): Promise<{ sy
   let url = databaseUrl;
   if (databaseUrl) {
     const name = `pakn_bench_${randomBytes(4).toString('hex')}`;
-    const admin = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 1 } });
-    await admin.raw(`create database ${name}`);
-    const u = new URL(databaseUrl);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    dropDb = async () => {
-      await admin.raw(`drop database if exists ${name} with (force)`);
-      await admin.destroy();
-    };
+    url = await createDatabase(databaseUrl, name);
+    dropDb = () => dropDatabase(databaseUrl, name);
   }
   const system = await createSystem(
     { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },

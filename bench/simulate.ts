@@ -11,6 +11,8 @@
  * would have. Uses the configured database (DATABASE_URL or PAKN_DATA_DIR);
  * never run it against production.
  */
+import { casesWaitingAtTimers } from '../db/jobs.js';
+import { RATING_MESSAGE, RATING_WAIT_ELEMENT } from '../engine/hotline/contract.js';
 import FakeTimers from '@sinonjs/fake-timers';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -112,11 +114,11 @@ async function workTheInboxes() {
     count(res.status === 200 ? `${t.element_id}:${String(body.outcome ?? body.decision ?? body.reviewDecision ?? body.finding ?? 'done')}` : `error:${res.status}`);
   }
   // Citizens rate answers and send information that was asked for.
-  const waiting = await system.db('jobs').join('cases', 'cases.id', 'jobs.case_id').where({ 'jobs.type': 'timer', 'jobs.status': 'pending' }).whereIn('jobs.element_id', ['noRating', 'infoTimeout']).select('cases.code', 'jobs.element_id');
+  const waiting = await casesWaitingAtTimers(system.db, [RATING_WAIT_ELEMENT, 'infoTimeout']);
   for (const w of waiting) {
     if (random() < 0.5) continue;
     // 409: the case moved on since the list was read (its rating window just closed): nothing to do.
-    if (w.element_id === 'noRating') count((await call('POST', `/v1/cases/${w.code}/messages/citizen-rating`, keys.operator, { satisfied: random() < 0.8 })).status === 200 ? 'rated' : 'rating-too-late');
+    if (w.element_id === RATING_WAIT_ELEMENT) count((await call('POST', `/v1/cases/${w.code}/messages/${RATING_MESSAGE}`, keys.operator, { satisfied: random() < 0.8 })).status === 200 ? 'rated' : 'rating-too-late');
     else count((await call('POST', `/v1/cases/${w.code}/messages/citizen-info`, keys.operator, { citizenInfo: 'Công dân bổ sung địa chỉ' })).status === 200 ? 'info-supplied' : 'info-too-late');
   }
 }

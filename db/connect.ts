@@ -82,3 +82,31 @@ function processAlive(pid: number): boolean {
     return err?.code === 'EPERM';
   }
 }
+
+/**
+ * A new, empty database beside the one `serverUrl` names (PostgreSQL only),
+ * optionally copied from a migrated template; returns its URL. For
+ * benchmarks and tests, which each want a database of their own.
+ */
+export async function createDatabase(serverUrl: string, name: string, opts: { template?: string } = {}): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name) || (opts.template && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.template))) throw new Error(`Not a safe database name: ${name}`);
+  await withServer(serverUrl, (db) => db.raw(`create database ${name}${opts.template ? ` template ${opts.template}` : ''}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drop a database made by createDatabase, closing its other sessions first. */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`Not a safe database name: ${name}`);
+  await withServer(serverUrl, (db) => db.raw(`drop database if exists ${name} with (force)`));
+}
+
+async function withServer<T>(serverUrl: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}

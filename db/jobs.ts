@@ -125,3 +125,12 @@ export async function timerJob(db: Db | Knex.Transaction, id: string | number, o
 export async function renameTimerElement(trx: Knex.Transaction, caseId: string, from: string, to: string): Promise<void> {
   await trx('jobs').where({ case_id: caseId, element_id: from, status: 'pending' }).update({ element_id: to });
 }
+
+/** Cases whose timer at one of `elementIds` is armed (the simulator's citizens answer those). */
+export async function casesWaitingAtTimers(db: Db, elementIds: string[]): Promise<Array<{ code: string; element_id: string }>> {
+  return db('jobs')
+    .join('cases', 'cases.id', 'jobs.case_id')
+    .where({ 'jobs.type': 'timer', 'jobs.status': 'pending' })
+    .whereIn('jobs.element_id', elementIds)
+    .select('cases.code', 'jobs.element_id');
+}
