@@ -16,7 +16,7 @@ import type { ActivityMapping } from './migration.js';
 import { writeOutbox, type RenderMessage } from './outbox.js';
 import { projectTimers } from './jobs.js';
 import { projectTasks, USER_TASK } from './projection.js';
-import { EngineSession, type WaitingActivity } from './session.js';
+import { EngineSession, type PendingEvent, type WaitingActivity } from './session.js';
 
 export type { CaseRow, TaskRow, MigrationResult, BatchMigrationResult };
 
@@ -67,6 +67,18 @@ export interface RuntimeOptions {
   renderMessage?: RenderMessage;
   /** Variables holding personal data: marked in variables.changed events so views can mask them. */
   personalVariables?: readonly string[];
+  /**
+   * Called in every command's transaction just before its history is written,
+   * with the events the command recorded (task.created, task.completed …):
+   * a plug-in writes what follows from them (e.g. webhook outbox rows) so it
+   * commits or rolls back with the command.
+   */
+  onSave?: (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date) => Promise<void>;
+  /**
+   * Asked on the locked, current task row before a task command acts on it
+   * (e.g. that the row agrees with the case's history); throws to refuse.
+   */
+  checkTaskRow?: (trx: Knex.Transaction, task: TaskRow) => Promise<void>;
   /** Called after each command; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
@@ -318,6 +330,7 @@ export class Runtime {
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     const status = session.ended ? 'completed' : 'running';
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
+    await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now);
     await appendEvents(trx, row.id, session.events, this.clock);
     const version = row.version + 1;
     await updateCase(trx, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
@@ -328,6 +341,7 @@ export class Runtime {
   private async currentTask(trx: Knex.Transaction, taskId: string): Promise<TaskRow> {
     const current = await findTask(trx, taskId);
     if (!current) throw new ConflictError(`Task ${taskId} is no longer open.`);
+    await this.options.checkTaskRow?.(trx, current);
     return current;
   }
 
