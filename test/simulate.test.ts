@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from '../db/connect.js';
+import { systemClock } from '../engine/clock.js';
 import { isoWeekOf } from '../engine/hotline/reports.js';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
 import { ROOT, testSystem } from './helpers/system.js';
@@ -41,7 +42,9 @@ describe('Traffic generator: npm run simulate', function () {
       expect(cases).to.be.greaterThan(20);
       const events = await db('case_events').whereIn('type', ['task.completed', 'sms.queued', 'timer.fired']).select('type');
       expect(events.some((e) => e.type === 'sms.queued')).to.equal(true);
-      const weeks = [isoWeekOf(new Date(Date.now() - 7 * 86_400_000)).label, isoWeekOf(new Date()).label];
+      // The simulator is a child process on the real clock: its week ends today.
+      const today = systemClock.now();
+      const weeks = [isoWeekOf(new Date(today.getTime() - 7 * 86_400_000)).label, isoWeekOf(today).label];
       let received = 0;
       for (const week of weeks) {
         const res = await s.http.get(`/v1/reports/weekly?week=${week}`).set(await s.as('coordinator', 'VP-UBND'));
