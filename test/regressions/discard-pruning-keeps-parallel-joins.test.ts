@@ -47,7 +47,8 @@ describe('Regression: pruned discards still reach parallel joins', () => {
       const kase = await h.intake({ title: 'Phản ánh không đúng thẩm quyền', field: 'DAT-DAI', citizenPhone: '0912345678' });
       await h.act(kase.code, 'handle', 'SNNMT', { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền' });
       const row = await t.db('cases').where({ code: kase.code }).first('definition_id', 'engine_state');
-      const s = new EngineSession('test', await h.s.definitions.context(row.definition_id), { functions: {}, decide: async () => null });
+      // Recovered on the node's clock, as the runtime would: no timer of the case falls due by the machine's date.
+      const s = new EngineSession('test', await h.s.definitions.context(row.definition_id), { functions: {}, decide: async () => null, clock: h.s.clock });
       await s.recover(row.engine_state);
       // Unpruned, the escalation paths not taken (overdue, reopen, limit) pile up here as discards waiting for "coordinate".
       expect(s.waiting().map((w) => w.id)).to.deep.equal(['coordinate']);
