@@ -42,7 +42,7 @@ export class Hotline {
   async case(code: string, as: Key = this.keys.coordinator) {
     const res = await this.s.http.get(`/v1/cases/${code}`).set(as);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    return res.body as { id: string; code: string; status: string; tasks: any[]; variables: Record<string, any>; process: { key: string; version: number } };
+    return res.body as { id: string; code: string; status: string; version: number; tasks: any[]; variables: Record<string, any>; process: { key: string; version: number } };
   }
 
   /** The one open task of the case, checked to be the expected step for the expected group. */
