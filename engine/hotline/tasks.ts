@@ -17,15 +17,24 @@ export function checkIntake(catalogue: Catalogue) {
 }
 
 /**
- * A task's output: codes in the catalogue and in force, and a transfer may
- * not go to the agency that holds the step (it would only restart its own
- * deadline). The transfer limit itself is in the diagram (transferCount).
+ * A task's output: codes in the catalogue and in force; a transfer or a
+ * reassignment only to an agency that handles complaints, and not to the
+ * agency that holds the step (it would only restart its own deadline). The transfer limit itself is in the diagram (transferCount).
  */
 export function checkTaskOutput(catalogue: Catalogue) {
   return (task: TaskRow, output: Record<string, unknown>, at: Date): void => {
     catalogue.checkCodes(output, at);
     const to = output[TRANSFER.toAgency];
-    if (output.outcome === TRANSFER.outcome && typeof to === 'string' && task.candidate_groups.includes(to)) {
+    if (typeof to !== 'string') return;
+    // Only level 1 (sector departments) and level 2 (local focal points) answer
+    // complaints; the hotline and the coordinator's office (level null) do not.
+    const entry = catalogue.get('agencies', to);
+    if (entry && (entry.level === null || entry.level === undefined)) {
+      throw new UnprocessableError(`${to} does not handle complaints.`, [
+        { path: `/${TRANSFER.toAgency}`, message: `"${to}" does not handle complaints: transfer to a department or a local focal point (catalogue level 1 or 2)` },
+      ]);
+    }
+    if (output.outcome === TRANSFER.outcome && task.candidate_groups.includes(to)) {
       throw new UnprocessableError('A case cannot be transferred to the agency that holds it.', [{ path: `/${TRANSFER.toAgency}`, message: 'is the agency handling this step' }]);
     }
   };
