@@ -103,7 +103,7 @@ async function workTheInboxes() {
     else if (t.element_id === 'handle') {
       const r = random();
       if (r < 0.3) body = { outcome: 'answer', answer: 'Cơ quan đã kiểm tra, xử lý và trả lời công dân theo quy định.' };
-      else if (r < 0.34) body = { outcome: 'transfer', toAgency: pick(AGENCIES.filter((a) => a !== group)), transferReason: 'Nội dung thuộc thẩm quyền cơ quan khác' };
+      else if (r < 0.34) body = { outcome: 'transfer', toAgency: pick(AGENCIES.filter((a) => a !== group && a !== 'VP-UBND')), transferReason: 'Nội dung thuộc thẩm quyền cơ quan khác' };
       else if (r < 0.36) body = { outcome: 'notCompetent', returnReason: 'Không thuộc thẩm quyền giải quyết' };
       else if (r < 0.38) body = { outcome: 'moreInfo', question: 'Đề nghị cung cấp địa chỉ cụ thể' };
     } else if (t.element_id === 'coordinate') body = random() < 0.7 ? { decision: 'reassign', toAgency: pick(AGENCIES.filter((a) => a !== 'VP-UBND')) } : { decision: 'answer', answer: 'VP UBND tỉnh chỉ đạo và trả lời công dân.' };
