@@ -2,14 +2,17 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
 import { activityCounts, caseHistory, streamEvents, type EventRow } from '../../db/history.js';
-import { NotFoundError } from '../../engine/errors.js';
+import type { CheckpointRow } from '../../engine/checkpoints.js';
+import { ConflictError, NotFoundError } from '../../engine/errors.js';
 import { verifyChains } from '../../engine/history.js';
 import { actorOf, type Principal } from '../auth.js';
-import { isExceptionalPiiRead, maskDeep, maySeeCase, rolesFor } from '../../engine/hotline/policy.js';
+import { holdsCase, isExceptionalPiiRead, maskDeep, maySeeCase, rolesFor, type CaseFacts } from '../../engine/hotline/policy.js';
+import { tasksOfCase } from '../../db/tasks.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { CaseDiagramSchema, CaseHistorySchema } from '../schemas.js';
 
-function eventView(e: EventRow, p: Principal) {
+function eventView(e: EventRow, p: Principal, facts: CaseFacts = {}) {
   return {
     caseCode: e.code,
     seq: e.seq,
@@ -20,10 +23,47 @@ function eventView(e: EventRow, p: Principal) {
     actor: { id: e.actor_id, roles: e.actor_roles, agency: e.actor_agency },
     requestId: e.request_id,
     at: new Date(e.at).toISOString(),
-    payload: maskDeep(e.payload, p),
+    payload: maskDeep(e.payload, p, facts),
     hash: e.hash,
   };
 }
+
+/** A checkpoint as the API shows and exports it: what was signed, the signature, the key to check it with. */
+function checkpointView(c: CheckpointRow) {
+  return {
+    id: c.id,
+    asOf: new Date(c.as_of).toISOString(),
+    createdAt: new Date(c.created_at).toISOString(),
+    createdBy: c.created_by,
+    reason: c.reason,
+    cases: c.cases,
+    events: Number(c.events),
+    statement: c.statement,
+    signature: c.signature,
+    keyId: c.key_id,
+    publicKey: c.public_key,
+  };
+}
+
+const CHECKPOINT_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    asOf: { type: 'string', format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+    createdBy: { type: 'string' },
+    reason: { enum: ['scheduled', 'on-demand', 'month-start'] },
+    cases: { type: 'integer' },
+    events: { type: 'integer' },
+    statement: { type: 'object', description: 'exactly what was signed (its RFC 8785 canonical JSON)' },
+    signature: { type: 'string', description: 'Ed25519, base64' },
+    keyId: { type: 'string' },
+    publicKey: { type: 'string', description: 'PEM (SPKI); pin the key you trust out of band' },
+    holds: { type: 'boolean' },
+    problem: { type: ['string', 'null'] },
+    heads: { type: 'array', items: { type: 'object', properties: { caseId: { type: 'string' }, seq: { type: 'integer' }, hash: { type: 'string' }, at: { type: 'string' } } } },
+  },
+} as const;
 
 const CSV_COLUMNS = ['caseCode', 'seq', 'at', 'type', 'elementId', 'elementName', 'actorId', 'actorAgency', 'actorRoles', 'requestId', 'payload', 'hash'];
 
@@ -43,15 +83,16 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       description: 'Agencies only for cases they hold or held. Personal data masked unless the role needs it; an auditor holding the pii grant sees it, and that read is itself recorded in the history.',
       tags: ['History'],
       access: rolesFor('readCaseHistory'),
-      responses: { 200: { description: 'The timeline', schema: { type: 'object', properties: { code: { type: 'string' }, events: { type: 'array', items: { type: 'object' } } } } } },
+      responses: { 200: { description: 'The timeline', schema: CaseHistorySchema } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const kase = await visibleCase(ctx.params.code, p);
         const events = await caseHistory(deps.db, kase.id);
+        const facts = { holdsNow: holdsCase(p, await tasksOfCase(deps.db, kase.id)) };
         if (isExceptionalPiiRead(p)) {
           await deps.runtime.recordCaseEvent({ caseId: kase.id, type: 'pii.read', actor: actorOf(p, ctx.state.requestId), payload: { what: 'case history', path: ctx.path } });
         }
-        ctx.body = { code: kase.code, status: kase.status, process: { key: kase.process_key, version: kase.process_version }, events: events.map((e) => eventView(e, p)) };
+        ctx.body = { code: kase.code, status: kase.status, process: { key: kase.process_key, version: kase.process_version }, events: events.map((e) => eventView(e, p, facts)) };
       },
     },
     {
@@ -61,7 +102,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       description: 'For the case page: BPMN XML of the exact version the case runs on, element visit counts (loops show as more than 1), elements waiting now.',
       tags: ['History'],
       access: rolesFor('readCaseHistory'),
-      responses: { 200: { description: 'Diagram and path', schema: { type: 'object', properties: { xml: { type: 'string' }, visits: { type: 'object' }, active: { type: 'array' }, taken: { type: 'array' } } } } },
+      responses: { 200: { description: 'Diagram and path', schema: CaseDiagramSchema } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const kase = await visibleCase(ctx.params.code, p);
@@ -82,12 +123,49 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/history/verify',
-      summary: 'Recompute the hash chains; report the first broken link',
-      description: 'Every event’s hash covers the previous hash and the event’s canonical JSON; the database refuses UPDATE and DELETE on events. ?case=CODE checks one case.',
+      summary: 'Recompute the hash chains, compare them with the newest signed checkpoint and the open task rows; report every problem',
+      description:
+        'Every event’s hash covers the previous hash and the event’s canonical JSON; the database refuses UPDATE, DELETE and TRUNCATE on events. ' +
+        'Each chain is read to its end and every problem is reported with its case and position, by kind: inserted, changed, deleted (the tail too: against the checkpoint), ' +
+        'missing-case (a case the checkpoint counted has no events), checkpoint (a checkpoint whose signature or heads do not hold), task-row (an open task row that disagrees with its history). ' +
+        'A chain whose first months were archived is verified from the signed checkpoint that recorded the event before its first live one. ?case=CODE checks one case.',
       tags: ['History'],
       access: rolesFor('verifyHistory'),
       query: { type: 'object', additionalProperties: false, properties: { case: { type: 'string', maxLength: 64 } } },
-      responses: { 200: { description: 'The verification report', schema: { type: 'object', properties: { ok: { type: 'boolean' }, casesChecked: { type: 'integer' }, eventsChecked: { type: 'integer' }, firstBroken: { type: ['object', 'null'] } } } } },
+      responses: {
+        200: {
+          description: 'The verification report',
+          schema: {
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean' },
+              casesChecked: { type: 'integer' },
+              eventsChecked: { type: 'integer' },
+              tasksChecked: { type: 'integer' },
+              checkpoint: { type: ['object', 'null'], description: 'the checkpoint compared with: id, asOf, keyId, reason, createdAt' },
+              checkpointNote: { type: ['string', 'null'] },
+              archived: { type: 'object', properties: { chains: { type: 'integer' }, missingCases: { type: 'integer' }, liveFrom: { type: ['string', 'null'] } } },
+              counts: { type: 'object', additionalProperties: { type: 'integer' } },
+              problems: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    kind: { enum: ['inserted', 'changed', 'deleted', 'missing-case', 'checkpoint', 'task-row'] },
+                    caseCode: { type: ['string', 'null'] },
+                    caseId: { type: ['string', 'null'] },
+                    seq: { type: ['integer', 'null'] },
+                    reason: { type: 'string' },
+                    checkpointId: { type: 'string' },
+                    taskId: { type: 'string' },
+                  },
+                },
+              },
+              firstBroken: { type: ['object', 'null'] },
+            },
+          },
+        },
+      },
       handler: async (ctx) => {
         let caseId: string | undefined;
         if (ctx.state.query?.case) {
@@ -95,7 +173,59 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
           if (!kase) throw new NotFoundError(`Case ${ctx.state.query.case} does not exist.`);
           caseId = kase.id;
         }
-        ctx.body = await verifyChains(deps.db, { caseId });
+        ctx.body = await verifyChains(deps.db, { caseId, checkpoints: deps.checkpoints });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/history/checkpoints',
+      summary: 'Signed checkpoints of the history, newest first',
+      description: 'Each states, as of a time, every case’s head hash and event count and the system chain’s head, signed with the node’s Ed25519 key (never stored in the database). ?before=ID pages.',
+      tags: ['History'],
+      access: rolesFor('verifyHistory'),
+      query: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 200 }, before: { type: 'string', pattern: '^[0-9]{1,18}$' } } },
+      responses: { 200: { description: 'Checkpoints (without their case heads)', schema: { type: 'object', properties: { checkpoints: { type: 'array', items: CHECKPOINT_SCHEMA } } } } },
+      handler: async (ctx) => {
+        const q = ctx.state.query ?? {};
+        const rows = deps.checkpoints ? await deps.checkpoints.list(q.limit ?? 50, q.before) : [];
+        ctx.body = { checkpoints: rows.map(checkpointView) };
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/history/checkpoints',
+      summary: 'Sign a checkpoint now (on demand)',
+      description: 'Covers every event stamped more than a minute ago (a command still committing is left to the next). 409 when the node has no signing key (PAKN_CHECKPOINT_KEY_FILE).',
+      tags: ['History'],
+      access: rolesFor('verifyHistory'),
+      body: { type: 'object', additionalProperties: false, properties: {} },
+      responses: { 201: { description: 'The new checkpoint', schema: CHECKPOINT_SCHEMA }, 409: { description: 'No signing key is configured on this node' } },
+      handler: async (ctx) => {
+        if (!deps.checkpoints) throw new ConflictError('No checkpoint signing key is configured (PAKN_CHECKPOINT_KEY_FILE): checkpoints cannot be made on this node.');
+        const row = await deps.checkpoints.create({ by: actorOf(ctx.state.principal!, ctx.state.requestId).id, reason: 'on-demand' });
+        ctx.status = 201;
+        ctx.body = checkpointView(row);
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/history/checkpoints/:id',
+      summary: 'One checkpoint, exported whole: statement, signature, public key and every case head',
+      description:
+        'Keep it outside the system: anyone can check it with the public key (the statement’s canonical JSON is what the Ed25519 signature covers; the digest is sha256 over "caseId seq hash\\n" per case in id order). ' +
+        '`holds` says whether it verifies with this node’s configured key and its stored heads give the signed digest.',
+      tags: ['History'],
+      access: rolesFor('verifyHistory'),
+      responses: { 200: { description: 'The checkpoint and its case heads', schema: CHECKPOINT_SCHEMA } },
+      handler: async (ctx) => {
+        if (!/^[0-9]{1,18}$/.test(ctx.params.id) || !deps.checkpoints) throw new NotFoundError(`Checkpoint ${ctx.params.id} does not exist.`);
+        const { row, heads, problem } = await deps.checkpoints.export(ctx.params.id);
+        ctx.body = {
+          ...checkpointView(row),
+          holds: problem === null,
+          problem,
+          heads: heads.map((h) => ({ caseId: h.case_id, seq: h.seq, hash: h.hash, at: new Date(h.at).toISOString() })),
+        };
       },
     },
     {
@@ -118,7 +248,10 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
         },
       },
       responses: {
-        200: { description: 'One event per line (application/x-ndjson) or CSV rows (text/csv)', contentType: 'application/x-ndjson', schema: { type: 'string' } },
+        200: {
+          description: 'One event per line (application/x-ndjson, each line an Event) or CSV rows with a BOM (text/csv)',
+          content: { 'application/x-ndjson': { $ref: '#/components/schemas/Event' }, 'text/csv': { type: 'string' } },
+        },
       },
       handler: async (ctx) => {
         const p = ctx.state.principal!;

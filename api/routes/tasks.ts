@@ -7,7 +7,7 @@ import { inboxGroups, maskVariables, mayActNow, rolesFor, taskAccess, type Calle
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { CommentBody, CompleteTaskBody, TaskListQuery, TransferBody } from '../schemas.js';
+import { CommentBody, CommentSchema, CompleteTaskBody, CompletionSchema, TaskDetailSchema, TaskListQuery, TaskPageSchema, TransferBody } from '../schemas.js';
 import { taskView } from './cases.js';
 
 function encodeCursor(row: { due_at: Date | null; id: string }): string {
@@ -85,12 +85,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Tasks'],
       access: rolesFor('tasks'),
       query: TaskListQuery,
-      responses: {
-        200: {
-          description: 'A page of tasks',
-          schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Task' } }, nextCursor: { type: ['string', 'null'] } } },
-        },
-      },
+      responses: { 200: { description: 'A page of tasks', schema: TaskPageSchema } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const q = ctx.state.query as { limit?: number; cursor?: string; dueBefore?: string; overdue?: boolean; q?: string; state?: 'open' | 'claimed'; field?: string; unit?: string };
@@ -122,7 +117,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       description: "The citizen's personal data is masked unless the caller's role needs it.",
       tags: ['Tasks'],
       access: rolesFor('tasks'),
-      responses: { 200: { description: 'The task', schema: { $ref: '#/components/schemas/Task' } } },
+      responses: { 200: { description: 'The task', schema: TaskDetailSchema }, 409: { description: 'The task is no longer open' } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
@@ -133,7 +128,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
           mayAct: mayActNow(p, task),
           form: form ?? null,
           allowedOutcomes: allowedOutcomes(form),
-          case: { code: kase.code, status: kase.status, variables: maskVariables(kase.variables ?? {}, p) },
+          case: { code: kase.code, status: kase.status, variables: maskVariables(kase.variables ?? {}, p, { holdsNow: taskAccess(p, task) === 'act' }) },
           comments: (await caseComments(deps.db, task.case_id)).map((c) => ({
             author: c.actor_id,
             agency: c.actor_agency,
@@ -164,7 +159,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Tasks'],
       access: rolesFor('tasks'),
       body: CompleteTaskBody,
-      responses: { 200: { description: 'Completed', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
+      responses: { 200: { description: 'Completed; where the case went', schema: CompletionSchema } },
       handler: async (ctx) => {
         await complete(ctx, await loadVisible(ctx.params.id, ctx.state.principal!), ctx.state.body);
       },
@@ -177,7 +172,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Tasks'],
       access: rolesFor('tasks'),
       body: TransferBody,
-      responses: { 200: { description: 'Transferred', schema: { type: 'object', properties: { caseCode: { type: 'string' }, caseStatus: { type: 'string' }, caseVersion: { type: 'integer' } } } } },
+      responses: { 200: { description: 'Transferred; where the case went', schema: CompletionSchema } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
@@ -195,7 +190,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Tasks'],
       access: rolesFor('tasks'),
       body: CommentBody,
-      responses: { 201: { description: 'Comment recorded', schema: { type: 'object' } } },
+      responses: { 201: { description: 'Comment recorded', schema: CommentSchema } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);

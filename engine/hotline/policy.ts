@@ -59,6 +59,10 @@ export const ACCESS = {
   readMetrics: ['admin', 'auditor'],
   whoAmI: [...STAFF, 'gateway'],
   smsGateway: ['gateway'],
+  // Agencies' systems: webhooks and the event feed (scoped like the inbox: inboxGroups)
+  subscribe: ['agency', 'admin'],
+  readEvents: STAFF,
+  searchCases: ['operator', 'coordinator', 'reviewer', 'auditor', 'agency'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof ACCESS;
@@ -176,13 +180,27 @@ export async function maySeeCase(caller: Caller, heldBy: (agency: string) => Pro
 
 /**
  * Roles whose work needs the citizen's contact data: operators take the call,
- * agencies and the coordinator answer the citizen, reviewers check the answer.
- * Auditors and analysts see it only with the explicit `pii` grant.
+ * the coordinator answers escalated cases, reviewers check the answer.
+ * Auditors and analysts see it only with the explicit `pii` grant. An
+ * agency sees it only while it holds the case (one of its open tasks):
+ * after a transfer the previous agency still reads the case, masked.
  */
-const PII_ROLES = new Set(['operator', 'agency', 'coordinator', 'reviewer', 'pii']);
+const PII_ROLES = new Set(['operator', 'coordinator', 'reviewer', 'pii']);
 
-export function maySeePii(caller: Caller): boolean {
-  return caller.roles.some((r) => PII_ROLES.has(r));
+/** What the caller's agency has to do with the case now. */
+export interface CaseFacts {
+  /** The caller may act on one of the case's open tasks (holdsCase). */
+  holdsNow?: boolean;
+}
+
+/** Whether the caller may act on one of these open tasks: its agency holds the case now. */
+export function holdsCase(caller: Caller, openTasks: readonly TaskFacts[]): boolean {
+  return openTasks.some((t) => taskAccess(caller, t) === 'act');
+}
+
+export function maySeePii(caller: Caller, facts: CaseFacts = {}): boolean {
+  if (caller.roles.some((r) => PII_ROLES.has(r))) return true;
+  return caller.roles.includes('agency') && facts.holdsNow === true;
 }
 
 /** An auditor holding the explicit pii grant reads data others see masked: such reads are recorded in history. */
@@ -197,16 +215,16 @@ export function maskValue(name: string, value: unknown): unknown {
   return value ? `${value.slice(0, 1)}***` : value;
 }
 
-export function maskVariables(vars: Record<string, unknown>, caller: Caller): Record<string, unknown> {
-  if (maySeePii(caller)) return vars;
+export function maskVariables(vars: Record<string, unknown>, caller: Caller, facts: CaseFacts = {}): Record<string, unknown> {
+  if (maySeePii(caller, facts)) return vars;
   const out: Record<string, unknown> = { ...vars };
   for (const k of PERSONAL_VARIABLES) if (k in out) out[k] = maskValue(k, out[k]);
   return out;
 }
 
 /** Mask personal data wherever it sits in an event payload (intake variables, form outputs, messages). */
-export function maskDeep(value: unknown, caller: Caller): unknown {
-  if (maySeePii(caller)) return value;
+export function maskDeep(value: unknown, caller: Caller, facts: CaseFacts = {}): unknown {
+  if (maySeePii(caller, facts)) return value;
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
@@ -222,6 +240,28 @@ export function maskDeep(value: unknown, caller: Caller): unknown {
     return v;
   };
   return walk(value);
+}
+
+/**
+ * Case search: which agencies' cases the caller may find (null: any) and
+ * whether by phone number. An agency finds only cases it holds or held, and
+ * never by phone: a number would tell it of the citizen's other complaints.
+ */
+export function caseSearchScope(caller: Caller): { heldBy: string | null; byPhone: boolean } {
+  if (seesAllCases(caller)) return { heldBy: null, byPhone: true };
+  return { heldBy: caller.agency ?? '', byPhone: false };
+}
+
+/** Webhook subscriptions: an agency key subscribes to its own agency's events; an admin to any (null: every event). */
+export function subscriptionAgency(caller: Caller, requested: string | null | undefined): string | null {
+  if (caller.roles.includes('admin')) return requested ?? null;
+  if (requested && requested !== caller.agency) throw new ForbiddenError(`Your key subscribes to the events of ${caller.agency}, not ${requested}.`);
+  return caller.agency;
+}
+
+/** A subscription is managed by the key that made it, by keys of the same agency, and by admins. */
+export function mayManageSubscription(caller: Caller, sub: { created_by: string; agency: string | null }): boolean {
+  return caller.roles.includes('admin') || sub.created_by === caller.id || (sub.agency !== null && sub.agency === caller.agency);
 }
 
 /** The system actors (timers, the demo seed) are not callers a policy decides about. */
