@@ -28,8 +28,18 @@ export async function lockCase(trx: Knex.Transaction, id: string): Promise<CaseR
   return trx('cases').where({ id }).forUpdate().first();
 }
 
+/**
+ * Case codes are upper case (hotline codes like PA2612-7K3QX, the engine's
+ * default codes too) and are read out on the phone and typed by hand: every
+ * lookup by code matches whatever the letter case (the unique index on code
+ * still serves it).
+ */
+export function normalCode(code: string): string {
+  return code.toUpperCase();
+}
+
 export async function caseIdByCode(db: Db | Knex.Transaction, code: string): Promise<string | undefined> {
-  const row = await db('cases').where({ code }).first('id');
+  const row = await db('cases').where({ code: normalCode(code) }).first('id');
   return row?.id;
 }
 
@@ -85,7 +95,7 @@ export async function migrationCandidates(
 export async function findCaseByCode(db: Db, code: string) {
   return db('cases as c')
     .join('definitions as d', 'd.id', 'c.definition_id')
-    .where('c.code', code)
+    .where('c.code', normalCode(code))
     .first('c.id', 'c.code', 'c.status', 'c.variables', 'c.version', 'c.created_by', 'c.created_at', 'c.updated_at', 'c.ended_at', 'd.key as process_key', 'd.version as process_version');
 }
 
@@ -138,14 +148,14 @@ export async function finishedCases(db: Db, f: { processKey?: string; codes?: st
 
 /** A case's status and process by code (why a chosen case was not replayed). */
 export async function caseStatusByCode(db: Db, code: string): Promise<{ status: string; key: string } | undefined> {
-  return db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', code).first('c.status', 'd.key');
+  return db('cases as c').join('definitions as d', 'd.id', 'c.definition_id').where('c.code', normalCode(code)).first('c.status', 'd.key');
 }
 
 // --- lookups for public, Open311 and SMS routes
 
 /** A case by code as the citizen lookup needs it (status, variables, process version), or undefined. */
 export async function caseForLookup(db: Db, code: string): Promise<{ id: string; code: string; status: string; definition_id: number; variables: Record<string, any>; created_at: Date; ended_at: Date | null } | undefined> {
-  return db('cases').where({ code }).first('id', 'code', 'status', 'definition_id', 'variables', 'created_at', 'ended_at');
+  return db('cases').where({ code: normalCode(code) }).first('id', 'code', 'status', 'definition_id', 'variables', 'created_at', 'ended_at');
 }
 
 /**
@@ -185,14 +195,86 @@ export interface CaseSummary {
   updated_at: Date;
 }
 
-/** Cases by codes and/or received in [from, to]; optionally of one field (variable field) and open or completed; newest first. */
-export async function caseSummaries(db: Db, f: { codes?: string[]; from?: Date; to?: Date; field?: string; completed?: boolean; limit: number }): Promise<CaseSummary[]> {
+/** Cases by codes and/or received in [from, to]; optionally of one field or of several (null: no field yet) and open or completed; newest first. */
+export async function caseSummaries(db: Db, f: { codes?: string[]; from?: Date; to?: Date; field?: string; fields?: Array<string | null>; completed?: boolean; limit: number }): Promise<CaseSummary[]> {
   const query = db('cases').orderBy('created_at', 'desc').limit(f.limit).select('code', 'status', 'variables', 'created_at', 'updated_at');
   if (f.codes) query.whereIn('code', f.codes);
   if (f.from) query.where('created_at', '>=', f.from);
   if (f.to) query.where('created_at', '<=', f.to);
   if (f.field) query.whereRaw(`variables->>'field' = ?`, [f.field]);
+  if (f.fields) {
+    const fields = f.fields;
+    query.where((w) => {
+      for (const field of fields) {
+        if (field === null) w.orWhereRaw(`variables->>'field' is null`);
+        else w.orWhereRaw(`variables->>'field' = ?`, [field]);
+      }
+    });
+  }
   if (f.completed === true) query.where({ status: 'completed' });
   if (f.completed === false) query.whereNot({ status: 'completed' });
   return query;
+}
+
+// --- case search (GET /v1/cases)
+
+export interface CaseSearch {
+  /** Digits of the citizen's phone number (+84 written 0). */
+  phone?: string;
+  /** Words that must all appear in the title or description, matched without diacritics or case (cases.search_text). */
+  words?: string[];
+  status?: string;
+  /** Cases this agency holds or held (a task of the case was ever for it). */
+  heldBy?: string[];
+  field?: string;
+  unit?: string;
+  channel?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Keyset: the last (created_at, id) of the previous page. */
+  cursor?: { at: string; id: string };
+}
+
+export interface CaseSearchRow {
+  id: string;
+  code: string;
+  status: string;
+  variables: Record<string, any>;
+  created_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+}
+
+/**
+ * Cases matching every filter given, newest first, keyset-paginated on
+ * (created_at, id). Words go through pakn_fold, the function that fills
+ * search_text, so "den duong" finds "Đèn đường"; on PostgreSQL with pg_trgm a
+ * trigram index serves the LIKE, on PGlite it scans the folded column.
+ */
+export async function searchCases(db: Db, f: CaseSearch): Promise<CaseSearchRow[]> {
+  const q = db('cases as c')
+    .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }])
+    .limit(f.limit)
+    .select('c.id', 'c.code', 'c.status', 'c.variables', 'c.created_at', 'c.updated_at', 'c.ended_at');
+  if (f.phone) q.where('c.phone_digits', f.phone);
+  for (const w of f.words ?? []) q.whereRaw(`c.search_text like '%' || pakn_fold(?) || '%' escape '\\'`, [w.replace(/[\\%_]/g, (m) => `\\${m}`)]);
+  if (f.status) q.where('c.status', f.status);
+  for (const agency of f.heldBy ?? []) {
+    q.whereExists((sub) =>
+      sub
+        .select(db.raw('1'))
+        .from('case_events as e')
+        .whereRaw('e.case_id = c.id')
+        .where('e.type', 'task.created')
+        .whereRaw(`e.payload->'candidateGroups' @> ?::jsonb`, [JSON.stringify([agency])]),
+    );
+  }
+  if (f.field) q.whereRaw(`c.variables->>'field' = ?`, [f.field]);
+  if (f.unit) q.whereRaw(`c.variables->>'unit' = ?`, [f.unit]);
+  if (f.channel) q.whereRaw(`c.variables->>'channel' = ?`, [f.channel]);
+  if (f.from) q.where('c.created_at', '>=', f.from);
+  if (f.to) q.where('c.created_at', '<', f.to);
+  if (f.cursor) q.whereRaw('(c.created_at, c.id) < (?::timestamptz, ?::uuid)', [f.cursor.at, f.cursor.id]);
+  return q;
 }

@@ -358,8 +358,9 @@ export class Runtime {
   }
 }
 
+/** Codes are upper case so lookups can match them whatever the case typed (db/cases.ts normalCode). */
 function defaultCaseCode(): string {
-  return crypto.randomUUID();
+  return crypto.randomUUID().toUpperCase();
 }
 
 /** old → new for every variable the command changed, personal data marked. */
