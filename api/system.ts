@@ -9,7 +9,7 @@ import { DryRun } from '../engine/dry-run.js';
 import { UnprocessableError } from '../engine/errors.js';
 import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/hotline/calendar.js';
-import { Catalogue, candidateGroupNames, readCatalogueFiles, vietnamDate } from '../engine/hotline/catalogue.js';
+import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, readCatalogueFiles, vietnamDate } from '../engine/hotline/catalogue.js';
 import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { DecisionStore } from '../engine/decisions.js';
@@ -25,6 +25,7 @@ import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { StartCaseBody } from './schemas.js';
 
 /** Intake starts the hotline's process when a request names no other. */
 export const DEFAULT_PROCESS = HOTLINE_PROCESS;
@@ -72,6 +73,9 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
     taskProperties: TASK_PROPERTIES,
+    // What intake may start the hotline's process with (its schema, and the catalogue codes it checks): names a diagram reads are checked against it.
+    intakeVariables: { [HOTLINE_PROCESS]: [...Object.keys((StartCaseBody.properties as any).variables.properties), ...Object.keys(DEFAULT_CODE_FIELDS)] },
+    formFields: forms.fieldsByForm(),
     clock,
   });
   const metrics = new Metrics(db, clock);

@@ -128,3 +128,15 @@ export async function activeDecisionIds(db: Db): Promise<string[]> {
   );
   return rows.rows.map((r: { id: string }) => r.id);
 }
+
+/** The output names of every decision in every active decision file: decision id → outputs (what a business-rule task sets). */
+export async function activeDecisionOutputs(db: Db): Promise<Record<string, string[]>> {
+  const rows = await db('definitions').where({ kind: 'dmn' }).whereIn('id', db('active_definitions').select('definition_id')).select('context');
+  const out: Record<string, string[]> = {};
+  for (const row of rows) {
+    for (const d of ((json(row.context) as { decisions?: Array<{ id: string; outputs?: Array<{ name?: string | null }> }> }).decisions ?? [])) {
+      out[d.id] = [...new Set([...(out[d.id] ?? []), ...(d.outputs ?? []).map((o) => o.name ?? '').filter(Boolean)])];
+    }
+  }
+  return out;
+}

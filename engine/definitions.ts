@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import {
+  activeDecisionOutputs,
   activeDefinitionId,
   activeProcess,
   definitionById,
@@ -62,6 +63,10 @@ export class DefinitionStore {
       readElements?: ValidateOptions['readElements'];
       /** camunda:property values every user task declares (the hotline's publicStatus). */
       taskProperties?: ValidateOptions['taskProperties'];
+      /** The start data of each process the deployment starts (the hotline's intake schema), by key: names there are checked strictly. */
+      intakeVariables?: ValidateOptions['intakeVariables'];
+      /** The fields each installed form sets (FormRegistry.fieldsByForm). */
+      formFields?: ValidateOptions['formFields'];
       /** When a version was activated. */
       clock?: Clock;
     } = {},
@@ -85,6 +90,9 @@ export class DefinitionStore {
       readElements: this.options.readElements,
       taskProperties: this.options.taskProperties,
       candidateGroups: this.options.candidateGroups?.(this.clock.now()),
+      intakeVariables: this.options.intakeVariables,
+      formFields: this.options.formFields,
+      decisionOutputs: await activeDecisionOutputs(this.db),
     });
     const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');
     return {

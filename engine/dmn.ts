@@ -5,7 +5,7 @@ import {
   FeelDate, FeelDateTime, FeelDuration, FeelTime,
 } from 'feelin';
 import { UnprocessableError } from './errors.js';
-import { parseProblem, type Problem } from './validate.js';
+import { markupDeclaration, parseProblem, type Problem } from './validate.js';
 
 /**
  * DMN 1.3 decision tables, evaluated with FEEL only. A parsed table is plain
@@ -153,6 +153,11 @@ export async function validateDmn(xml: string): Promise<{ problems: Problem[]; p
 
   if (typeof xml !== 'string' || !xml.trim()) {
     add(null, 'parse', 'The decision file is empty: send the DMN 1.3 XML saved from the modeler.');
+    return { problems };
+  }
+  const declaration = markupDeclaration(xml);
+  if (declaration) {
+    add(null, 'doctype', `The file declares ${declaration}: a decision file may not carry a DOCTYPE or ENTITY declarations. Remove that line and save the file from the modeler again.`);
     return { problems };
   }
   let root: DmnDefinitions;

@@ -183,3 +183,73 @@ export function taskAssignment(behaviour: { candidateGroups?: string; assignee?:
     due: resolveDueDate(behaviour.dueDate, variables, now, functions),
   };
 }
+
+/**
+ * The names an expression reads from its context (case variables): every
+ * variable reference except function names, path members (`a.b` reads `a`),
+ * names the expression binds itself (for/some/every iteration variables,
+ * function parameters, context keys) and names inside a filter (`l[x > 1]`
+ * reads the items' members, not variables). What deploy-time validation
+ * checks against the names known at that point of the flow.
+ */
+export function freeVariables(expression: string, functions: string[] = []): string[] {
+  const names: string[] = [];
+  const bound = new Set<string>();
+  const tree = parseExpression(expression, parseContext(functions), undefined);
+  tree.iterate({
+    enter(ref) {
+      const name = ref.type.name;
+      if (name === 'Name' || name === 'ParameterName') bound.add(expression.slice(ref.from, ref.to).trim());
+      if (name === 'FilterExpression') {
+        // The list itself is read; the filter condition is about its items.
+        const list = ref.node.firstChild;
+        if (list?.type.name === 'VariableName') names.push(expression.slice(list.from, list.to));
+        else if (list) names.push(...freeVariables(expression.slice(list.from, list.to), functions));
+        return false;
+      }
+      if (name === 'FunctionInvocation') {
+        const callee = ref.node.firstChild;
+        const args = callee?.nextSibling?.nextSibling;
+        if (callee?.type.name === 'VariableName' && args) {
+          for (let arg = args.firstChild; arg; arg = arg.nextSibling) names.push(...freeVariables(expression.slice(arg.from, arg.to), functions));
+          return false;
+        }
+      }
+      if (name === 'VariableName') {
+        names.push(expression.slice(ref.from, ref.to).replace(/\s+/g, ' ').trim());
+        return false;
+      }
+      return undefined;
+    },
+  });
+  return [...new Set(names)].filter((n) => n && !bound.has(n) && n !== 'item');
+}
+
+/**
+ * What an expression yields, when its form says so without evaluating it
+ * (a comparison is a boolean, a quoted text a string): enough to refuse a
+ * timer written as a comparison or a condition written as a number.
+ * 'unknown' whenever it depends on variables or functions.
+ */
+export function feelResultKind(expression: string, functions: string[] = []): 'boolean' | 'number' | 'string' | 'temporal' | 'null' | 'unknown' {
+  const top = parseExpression(expression, parseContext(functions), undefined).topNode.firstChild;
+  switch (top?.type.name) {
+    case 'Comparison':
+    case 'Conjunction':
+    case 'Disjunction':
+    case 'BooleanLiteral':
+    case 'QuantifiedExpression':
+    case 'InstanceOfExpression':
+      return 'boolean';
+    case 'NumericLiteral':
+      return 'number';
+    case 'StringLiteral':
+      return 'string';
+    case 'DateTimeLiteral':
+      return 'temporal';
+    case 'null':
+      return 'null';
+    default:
+      return 'unknown';
+  }
+}

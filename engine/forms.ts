@@ -53,6 +53,13 @@ export class FormRegistry {
     return this.schemas.get(key);
   }
 
+  /** The variables each form sets (its top-level properties), by key: what validation knows a step writes. */
+  fieldsByForm(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [key, schema] of this.schemas) out[key] = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+    return out;
+  }
+
   /**
    * A BPMN message's payload must match processes/forms/message-<name>.schema.json:
    * its fields become case variables, so an undeclared field is refused.

@@ -31,6 +31,16 @@ export interface WaitingActivity {
   api: any;
 }
 
+/**
+ * Variables the engine itself provides to a case's expressions, declared
+ * once for deploy-time validation (name → what it holds). Today none: every
+ * variable comes from the start data, a form, a message, a decision or an
+ * output parameter, and the clock is read with FEEL's now()/today(). A
+ * variable the engine starts setting is added here, or validation refuses
+ * diagrams reading it.
+ */
+export const ENGINE_VARIABLES: Readonly<Record<string, string>> = {};
+
 /** Names bpmn-elements writes into process variables itself; cases may not use them. */
 export const ENGINE_RESERVED_VARIABLES = ['fields', 'content', 'properties'];
 

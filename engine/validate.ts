@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { capitalizedNames, feelSyntaxError, isFeel, unknownFunctions } from './feel.js';
+import { capitalizedNames, feelResultKind, feelSyntaxError, freeVariables, isFeel, unknownFunctions } from './feel.js';
 import { extensionProperties, parseBpmn } from './bpmn.js';
+import { ENGINE_VARIABLES } from './session.js';
 
 // bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
 const require = createRequire(import.meta.url);
@@ -94,6 +95,18 @@ export interface ValidateOptions {
    * (no catalogue loaded) → not checked.
    */
   candidateGroups?: { known: string[]; retired?: Record<string, string> };
+  /**
+   * The variables a case of a process starts with, by process key (the
+   * hotline: its intake schema). A process listed here is checked strictly:
+   * every name an expression reads must be set before that point of the
+   * flow, or be one of these. Unlisted processes (started with any data) get
+   * a warning only for a name that looks like a misspelt known one.
+   */
+  intakeVariables?: Record<string, readonly string[]>;
+  /** The fields each installed form sets (formKey → field names; a message's form is message-<name>). */
+  formFields?: Record<string, readonly string[]>;
+  /** The outputs each deployed decision sets (decision id → output names). */
+  decisionOutputs?: Record<string, readonly string[]>;
 }
 
 export interface TaskPropertyRule {
@@ -106,6 +119,12 @@ export interface TaskPropertyRule {
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** `DOCTYPE name` or `ENTITY name` when the XML declares one (outside comments), else null. */
+export function markupDeclaration(xml: string): string | null {
+  const m = /<!(DOCTYPE|ENTITY)\s+([^\s>[]*)/i.exec(xml.replace(/<!--[\s\S]*?-->/g, ''));
+  return m ? `${m[1].toUpperCase()} ${m[2]}`.trim() : null;
+}
+
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
   const problems: Problem[] = [];
   const add = (elementId: string | null, rule: string, message: string, severity: Problem['severity'] = 'error') =>
@@ -113,6 +132,11 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
 
   if (typeof xml !== 'string' || !xml.trim()) {
     add(null, 'parse', 'The diagram is empty: send the BPMN 2.0 XML as the request body.');
+    return { problems };
+  }
+  const declaration = markupDeclaration(xml);
+  if (declaration) {
+    add(null, 'doctype', `The file declares ${declaration}: a diagram may not carry a DOCTYPE or ENTITY declarations (they can expand to huge or external content). Remove the <!${declaration.split(' ')[0]} …> line and export the diagram again.`);
     return { problems };
   }
   let moddle: ValidationResult['moddle'];
@@ -338,6 +362,11 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     for (const el of p.flowElements ?? []) visit(el);
     checkReachable(p);
   }
+  for (const p of executable) {
+    checkStructure(p, add);
+    checkNames(p, options, add);
+  }
+  refuseJuelAnywhere(root, problems, add);
   // bpmnlint's recommended modelling rules (labels, implicit splits, missing DI…): advice, not refusals —
   // they are about how a diagram reads; what the engine cannot run is refused by the rules above.
   try {
@@ -368,4 +397,329 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     }
   }
   return { problems, moddle, processId: main?.id, processName: main?.name };
+}
+
+type Add = (elementId: string | null, rule: string, message: string, severity?: Problem['severity']) => void;
+
+const isNode = (el: any) => el?.$type && !/SequenceFlow|DataObject|DataStore/.test(el.$type);
+const labelOf = (el: any) => `"${el.name ?? el.id}"`;
+const definitionsOf = (el: any): string[] => (el.eventDefinitions ?? []).map((d: any) => d.$type);
+
+/** Elements where a case waits for someone or something: a command (or a timer) moves it on. */
+function isWaitState(el: any): boolean {
+  if (/UserTask|ReceiveTask|ManualTask|EventBasedGateway/.test(el.$type)) return true;
+  if (el.$type === 'bpmn:IntermediateCatchEvent') return definitionsOf(el).some((d) => /Message|Timer|Signal/.test(d));
+  if (el.$type === 'bpmn:SubProcess') return (el.flowElements ?? []).some(isWaitState);
+  return false;
+}
+
+/** The nodes a token can go to from `el` in its container: its outgoing flows, its boundary events, a link throw's catch. */
+function successors(el: any, container: any): any[] {
+  const elements: any[] = container.flowElements ?? [];
+  const next = elements.filter((f) => f.$type === 'bpmn:SequenceFlow' && f.sourceRef?.id === el.id).map((f) => f.targetRef);
+  next.push(...elements.filter((b) => b.$type === 'bpmn:BoundaryEvent' && b.attachedToRef?.id === el.id));
+  const link = (el.eventDefinitions ?? []).find((d: any) => d.$type === 'bpmn:LinkEventDefinition');
+  if (link && el.$type === 'bpmn:IntermediateThrowEvent') {
+    next.push(...elements.filter((c) => c.$type === 'bpmn:IntermediateCatchEvent' && (c.eventDefinitions ?? []).some((d: any) => d.$type === 'bpmn:LinkEventDefinition' && d.name === link.name)));
+  }
+  return next.filter(Boolean);
+}
+
+/**
+ * The shape every process must have to run: a none start event; from each
+ * start an end event can be reached; every element can be reached from a
+ * start; and no case can end before it waits somewhere (a process that ends
+ * at once closes every complaint at intake).
+ */
+function checkStructure(process: any, add: Add): void {
+  const check = (container: any, isProcess: boolean) => {
+    const elements: any[] = (container.flowElements ?? []).filter((e: any) => !(e.$type === 'bpmn:SubProcess' && e.triggeredByEvent));
+    const starts = elements.filter((e) => e.$type === 'bpmn:StartEvent');
+    const noneStarts = starts.filter((e) => !(e.eventDefinitions ?? []).length);
+    const where = isProcess ? `process "${container.name ?? container.id}"` : `sub-process ${labelOf(container)}`;
+    if (!noneStarts.length) {
+      add(container.id, 'start-event-missing', `The ${where} has no plain start event (one without a trigger): cases start there. Add one, connected to the first step.`);
+    }
+    const reached = new Set<string>();
+    const walk = (from: any[]) => {
+      const queue = [...from];
+      while (queue.length) {
+        const el = queue.shift();
+        if (!el || reached.has(el.id)) continue;
+        reached.add(el.id);
+        queue.push(...successors(el, container));
+      }
+    };
+    walk(starts);
+    for (const start of starts) {
+      const seen = new Set<string>();
+      const queue = [start];
+      let ends = false;
+      while (queue.length && !ends) {
+        const el = queue.shift();
+        if (seen.has(el.id)) continue;
+        seen.add(el.id);
+        if (el.$type === 'bpmn:EndEvent') ends = true;
+        queue.push(...successors(el, container));
+      }
+      if (!ends) add(start.id, 'no-end-event', `From start event ${labelOf(start)} no path reaches an end event: connect the last step to an end event (a case must be able to finish, and an element without an arrow out ends it unseen).`);
+    }
+    for (const el of elements) {
+      if (!isNode(el) || reached.has(el.id) || el.isForCompensation) continue;
+      // Without any incoming arrow: already reported by no-incoming-flow.
+      const hasIncoming = elements.some((f) => f.$type === 'bpmn:SequenceFlow' && f.targetRef?.id === el.id);
+      if (!hasIncoming) continue;
+      add(el.id, 'unreachable', `${labelOf(el)} cannot be reached from any start event: no case would ever get there. Connect it to the flow, or delete it.`);
+    }
+    if (isProcess) {
+      for (const start of noneStarts) {
+        const seen = new Set<string>();
+        const queue = [start];
+        while (queue.length) {
+          const el = queue.shift();
+          if (seen.has(el.id) || isWaitState(el)) continue;
+          seen.add(el.id);
+          const next = successors(el, container);
+          if (el.$type === 'bpmn:EndEvent' || !next.length) {
+            add(start.id, 'ends-without-waiting', `A case started at ${labelOf(start)} can end at ${labelOf(el)} before it waits at any step (user task, message or timer): every complaint taken in that way would be closed at once. Put a user task (or a message or timer event) on that path.`);
+            break;
+          }
+          queue.push(...next);
+        }
+      }
+    }
+    for (const el of elements) if (el.$type === 'bpmn:SubProcess') check(el, false);
+  };
+  check(process, true);
+}
+
+/** Closest known name within two edits (one for short names), for "did you mean". */
+function suggestion(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= (name.length <= 4 ? 1 : 2) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const here = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = here;
+    }
+  }
+  return row[b.length];
+}
+
+interface Known {
+  names: Set<string>;
+  /** A step before here may set any variable (a task without a form): unknown names cannot be told apart. */
+  open: boolean;
+}
+
+/**
+ * Every FEEL expression reads only names known at its point of the flow:
+ * the start data, fields of forms submitted by earlier steps, outputs of
+ * earlier decisions, earlier output parameters, the engine's own variables.
+ * "Earlier" is any path from a start event (a name set on one branch is
+ * known after the join: a condition can test it for null).
+ */
+function checkNames(process: any, options: ValidateOptions, add: Add): void {
+  const functions = options.functions ?? [];
+  const intake = options.intakeVariables?.[process.id];
+  const strict = Boolean(intake);
+  const base = new Set<string>([...(intake ?? []), ...Object.keys(ENGINE_VARIABLES)]);
+  const all: any[] = [];
+  const parentOf = new Map<string, any>();
+  const collect = (container: any) => {
+    for (const el of container.flowElements ?? []) {
+      parentOf.set(el.id, container);
+      if (isNode(el)) all.push(el);
+      if (el.$type === 'bpmn:SubProcess') collect(el);
+    }
+  };
+  collect(process);
+  const flows = (container: any): any[] => (container.flowElements ?? []).filter((f: any) => f.$type === 'bpmn:SequenceFlow');
+
+  const messageFields = (el: any): readonly string[] | null => {
+    const defs = [...(el.eventDefinitions ?? []), ...(el.messageRef ? [{ $type: 'bpmn:MessageEventDefinition', messageRef: el.messageRef }] : [])];
+    const message = defs.find((d: any) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
+    if (!message) return [];
+    return options.formFields?.[`message-${message.name ?? message.id}`] ?? null;
+  };
+  /** What an element sets when it completes (null: anything), output parameters apart. */
+  const sets = (el: any): readonly string[] | null => {
+    if (el.$type === 'bpmn:UserTask') return el.formKey ? (options.formFields?.[el.formKey] ?? null) : null;
+    if (el.$type === 'bpmn:ManualTask') return null;
+    if (el.$type === 'bpmn:BusinessRuleTask') return el.resultVariable ? [el.resultVariable] : (options.decisionOutputs?.[el.decisionRef] ?? null);
+    if (/ReceiveTask|IntermediateCatchEvent|BoundaryEvent/.test(el.$type)) return messageFields(el);
+    return [];
+  };
+  const outputs = (el: any): string[] => {
+    const out: string[] = [];
+    for (const ext of el.extensionElements?.values ?? []) if (ext.$type === 'camunda:InputOutput') for (const p of ext.outputParameters ?? []) if (p.name) out.push(p.name);
+    return out;
+  };
+  const gen = new Map<string, Known>();
+  for (const el of all) {
+    const s = sets(el);
+    gen.set(el.id, { names: new Set([...(s ?? []), ...outputs(el)]), open: s === null });
+  }
+  const inOf = new Map<string, Known>();
+  const outOf = new Map<string, Known>();
+  const empty = (): Known => ({ names: new Set(), open: false });
+  const merge = (into: Known, from: Known | undefined) => {
+    if (!from) return;
+    for (const n of from.names) into.names.add(n);
+    into.open ||= from.open;
+  };
+  const inputOf = (el: any): Known => {
+    const container = parentOf.get(el.id);
+    const k = empty();
+    if (el.$type === 'bpmn:BoundaryEvent') {
+      merge(k, inOf.get(el.attachedToRef?.id));
+      return k;
+    }
+    if (el.$type === 'bpmn:StartEvent') {
+      if (container === process) for (const n of base) k.names.add(n);
+      else if (container.triggeredByEvent) for (const other of all) merge(k, outOf.get(other.id));
+      else merge(k, inOf.get(container.id));
+      return k;
+    }
+    for (const f of flows(container)) if (f.targetRef?.id === el.id) merge(k, outOf.get(f.sourceRef?.id));
+    const link = (el.eventDefinitions ?? []).find((d: any) => d.$type === 'bpmn:LinkEventDefinition');
+    if (link && el.$type === 'bpmn:IntermediateCatchEvent') {
+      for (const t of container.flowElements ?? []) {
+        if (t.$type === 'bpmn:IntermediateThrowEvent' && (t.eventDefinitions ?? []).some((d: any) => d.$type === 'bpmn:LinkEventDefinition' && d.name === link.name)) merge(k, outOf.get(t.id));
+      }
+    }
+    return k;
+  };
+  const size = (k: Known | undefined) => (k ? k.names.size + (k.open ? 1 : 0) : -1);
+  for (let changed = true, rounds = 0; changed && rounds < 1000; rounds++) {
+    changed = false;
+    for (const el of all) {
+      const k = inputOf(el);
+      const out: Known = { names: new Set(k.names), open: k.open };
+      merge(out, gen.get(el.id));
+      // A sub-process hands on what its steps set.
+      if (el.$type === 'bpmn:SubProcess') for (const inner of all) if (parentOf.get(inner.id) === el) merge(out, outOf.get(inner.id));
+      if (size(k) !== size(inOf.get(el.id)) || size(out) !== size(outOf.get(el.id))) changed = true;
+      inOf.set(el.id, k);
+      outOf.set(el.id, out);
+    }
+  }
+
+  const everything = new Set<string>(base);
+  for (const k of gen.values()) for (const n of k.names) everything.add(n);
+  const check = (el: any, what: string, expression: string, known: Known | undefined, extra: Iterable<string> = []) => {
+    if (!isFeel(expression) && !what.startsWith('The condition')) return;
+    const source = expression.trimStart().replace(/^=/, '');
+    if (feelSyntaxError(source, functions)) return; // reported as feel-syntax
+    const names = new Set([...(known?.names ?? []), ...extra]);
+    for (const name of freeVariables(source, functions)) {
+      if (names.has(name) || functions.includes(name)) continue;
+      if (/^[A-Z][A-Z0-9_]+$/.test(name)) continue; // an unquoted code: warned about as unquoted-text
+      const near = suggestion(name, names.size ? names : everything) ?? suggestion(name, everything);
+      const hint = near ? ` Did you mean "${near}"?` : '';
+      if (strict && !known?.open) {
+        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which is not known at this point of the process: it is not in the start data, not a field of a form submitted before, not an output of an earlier decision or output parameter, and not provided by the engine.${hint} Expression: ${expression}`);
+      } else if (near) {
+        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which no step before sets.${hint} Expression: ${expression}`, 'warning');
+      }
+    }
+  };
+  const checkKind = (el: any, what: string, expression: string, wanted: 'temporal' | 'boolean') => {
+    const source = expression.trimStart().replace(/^=/, '');
+    if (!source.trim() || feelSyntaxError(source, functions)) return;
+    const kind = feelResultKind(source, functions);
+    const wrong = wanted === 'boolean' ? ['number', 'string', 'temporal', 'null'].includes(kind) : ['boolean', 'number', 'null'].includes(kind);
+    if (wrong) add(el.id, 'feel-type', `${what} yields ${kind === 'null' ? 'null' : `a ${kind === 'temporal' ? 'date or time' : kind}`}, but must yield ${wanted === 'boolean' ? 'true or false' : 'a date, a date-time or a duration'}: ${expression}`);
+  };
+
+  for (const el of all) {
+    const here = inOf.get(el.id);
+    const name = labelOf(el);
+    for (const attr of ['candidateGroups', 'assignee', 'dueDate']) {
+      if (typeof el[attr] === 'string') check(el, `camunda:${attr} on ${name}`, el[attr], here);
+    }
+    for (const def of el.eventDefinitions ?? []) {
+      if (def.$type !== 'bpmn:TimerEventDefinition') continue;
+      for (const kind of ['timeDuration', 'timeDate', 'timeCycle']) {
+        const body = def[kind]?.body;
+        if (typeof body !== 'string' || !isFeel(body)) continue;
+        check(el, `The ${kind} of timer ${name}`, body, here);
+        checkKind(el, `The ${kind} of timer ${name}`, body, 'temporal');
+      }
+    }
+    const loop = el.loopCharacteristics;
+    if (loop) {
+      if (typeof loop.collection === 'string') check(el, `The multi-instance collection of ${name}`, loop.collection, here);
+      for (const part of ['loopCardinality', 'completionCondition']) {
+        if (typeof loop[part]?.body === 'string') check(el, `The multi-instance ${part} of ${name}`, loop[part].body, here);
+      }
+    }
+    const before: string[] = [...(gen.get(el.id)?.names ?? [])];
+    for (const ext of el.extensionElements?.values ?? []) {
+      if (ext.$type !== 'camunda:InputOutput') continue;
+      for (const p of ext.inputParameters ?? []) if (typeof p.value === 'string') check(el, `Input parameter "${p.name}" on ${name}`, p.value, here);
+      const seen: string[] = [];
+      for (const p of ext.outputParameters ?? []) {
+        if (typeof p.value === 'string') check(el, `Output parameter "${p.name}" on ${name}`, p.value, here, [...before.filter((n) => !outputs(el).includes(n)), ...seen]);
+        seen.push(p.name);
+      }
+    }
+  }
+  for (const f of all.flatMap((el) => flows(el)).concat(flows(process))) {
+    const body = f.conditionExpression?.body;
+    if (typeof body !== 'string' || !/^feel$/i.test(f.conditionExpression.language ?? '')) continue;
+    check(f, `The condition on ${labelOf(f)}`, body, outOf.get(f.sourceRef?.id));
+    checkKind(f, `The condition on ${labelOf(f)}`, body, 'boolean');
+  }
+}
+
+/** Attributes that may hold `${environment.services.NAME}` (the engine's service form), and free text. */
+const SERVICE_IMPLEMENTATION = /^\$\{environment\.services\.([A-Za-z_][\w-]*)\}$/;
+const FREE_TEXT = new Set(['documentation', 'text', 'name']);
+
+/**
+ * `${…}` / `#{…}` (JUEL, Camunda 7's expression language) anywhere in a
+ * diagram — a multi-instance collection, a message name, a form field — is
+ * never evaluated safely here: the engine would fail every case reaching it.
+ * One walk over the whole tree, after the element rules (which already
+ * refuse it with a more specific message in the attributes they know).
+ */
+function refuseJuelAnywhere(root: any, problems: Problem[], add: Add): void {
+  const reported = new Set(problems.filter((p) => p.rule === 'not-feel' || p.rule === 'condition-not-feel').map((p) => p.elementId));
+  const seen = new Set<any>();
+  const walk = (node: any, owner: any) => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    const element = node.id && node.$type && !/Definitions$/.test(node.$type) ? node : owner;
+    const props: Array<{ name: string; isReference?: boolean }> = node.$descriptor?.properties ?? [];
+    const entries: Array<[string, unknown]> = [...props.filter((p) => !p.isReference).map((p) => [p.name, node[p.name]] as [string, unknown]), ...Object.entries(node.$attrs ?? {})];
+    for (const [prop, value] of entries) {
+      if (typeof value === 'string') {
+        if (!/[$#]\{/.test(value) || FREE_TEXT.has(prop)) continue;
+        if (prop === 'implementation' && SERVICE_IMPLEMENTATION.test(value)) continue;
+        const id = element?.id ?? null;
+        if (reported.has(id)) continue;
+        reported.add(id);
+        add(id, 'not-feel', `${prop === 'body' ? 'An expression' : `The attribute ${prop}`} on ${element ? labelOf(element) : 'the diagram'} uses a \${…} expression, which is never evaluated here (every case reaching it would fail). Write FEEL starting with "=" instead, e.g. "=items": ${value}`);
+      } else if (Array.isArray(value)) {
+        for (const v of value) walk(v, element);
+      } else if (value && typeof value === 'object') {
+        walk(value, element);
+      }
+    }
+  };
+  walk(root, null);
 }

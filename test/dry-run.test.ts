@@ -123,8 +123,19 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(only.divergence.message).to.contain('"Duyệt nội dung trả lời" (review, for coordinator)');
   });
 
-  it('Given a deadline expression that names a variable no case has, then the replays fail at that step and say which expression; running and unknown cases are listed as skipped', async () => {
+  it('Given a deadline expression that names a variable no step sets, then the candidate is refused naming it, with the name meant', async () => {
     const typo = DIAGRAM.replace(/(id="review"[^>]*camunda:dueDate="=add working days\(now\(\), )reviewDays/, '$1reviewDay');
+    expect(typo).not.to.equal(DIAGRAM);
+    const res = await dryRun('complaint-handling', { xml: typo });
+    expect(res.status).to.equal(422);
+    const problem = res.body.problems.find((p: any) => p.rule === 'feel-unknown-name');
+    expect(problem).to.include({ elementId: 'review', severity: 'error' });
+    expect(problem.message).to.contain('"reviewDay"').and.to.contain('Did you mean "reviewDays"?');
+  });
+
+  it('Given a deadline expression reading a variable only another branch sets, then the replays fail at that step and say which expression; running and unknown cases are listed as skipped', async () => {
+    // infoTimedOut is set only when a citizen does not answer in time: known to the process, absent from these cases.
+    const typo = DIAGRAM.replace(/(id="review"[^>]*camunda:dueDate="=add working days\(now\(\), )reviewDays/, '$1infoTimedOut');
     expect(typo).not.to.equal(DIAGRAM);
     const running = (await h.intake({ ...CITIZEN, title: 'Đang xử lý', field: 'DAT-DAI' })).code;
     const res = await dryRun('complaint-handling', { xml: typo, cases: [codes.land, running, 'PA0000-ZZZZZ'] });
@@ -132,7 +143,7 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(res.body).to.include({ replayed: 1, failed: 1 });
     const [land] = res.body.cases;
     expect(land.outcome).to.equal('failed');
-    expect(land.divergence.message).to.contain('add working days(now(), reviewDay)');
+    expect(land.divergence.message).to.contain('add working days(now(), infoTimedOut)');
     expect(land.divergence.recorded.elementId).to.equal(land.recordedPath[land.divergence.step]);
     expect(res.body.skipped).to.deep.equal([
       { code: running, reason: 'The case is running: only finished cases have a recorded ending to compare with.' },
