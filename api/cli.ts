@@ -77,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
-      const db = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      // Migrations run as the owner role when one is configured (the application's role may not change the schema).
+      const db = connect({ databaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
       try {
         await migrateLatest(db);
         console.log('Database schema is current.');

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { signingKey } from '../engine/checkpoints.js';
+
 /**
  * The only module that reads the environment. Everything is validated at
  * boot; a bad value stops the process with a message that says what to fix.
@@ -19,6 +22,12 @@ export interface Config {
   /** HTTP SMS provider; unset → messages go to the log. */
   smsUrl?: string;
   smsToken?: string;
+  /** The owner role's connection, for migrations (PostgreSQL); unset → migrations run on databaseUrl. */
+  migrationDatabaseUrl?: string;
+  /** Ed25519 private key (PEM) that signs history checkpoints, read from PAKN_CHECKPOINT_KEY_FILE; never stored in the database. */
+  checkpointKeyPem?: string;
+  /** Minutes between signed checkpoints (0: only on demand); default 60. */
+  checkpointIntervalMinutes?: number;
 }
 
 export class ConfigError extends Error {}
@@ -41,6 +50,32 @@ function smsUrl(raw: string | undefined): string | undefined {
   if (!url) return undefined;
   if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`PAKN_SMS_URL must be an http(s) URL of the SMS provider; got "${url}".`);
   return url;
+}
+
+function postgresUrl(name: string, raw: string | undefined): string | undefined {
+  const url = raw?.trim() || undefined;
+  if (url && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError(`${name} must be a postgres:// or postgresql:// URL (or unset for the embedded database); got "${url.replace(/:[^:@/]*@/, ':***@')}".`);
+  }
+  return url;
+}
+
+/** The checkpoint key file's PEM, checked to be an Ed25519 private key now rather than at the first checkpoint. */
+function checkpointKey(raw: string | undefined): string | undefined {
+  const file = raw?.trim();
+  if (!file) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err: any) {
+    throw new ConfigError(`PAKN_CHECKPOINT_KEY_FILE cannot be read (${err?.code ?? err}): "${file}". Create one with: openssl genpkey -algorithm ed25519 -out ${file}`);
+  }
+  try {
+    signingKey(pem);
+  } catch (err: any) {
+    throw new ConfigError(`PAKN_CHECKPOINT_KEY_FILE "${file}" is not an Ed25519 private key in PEM (${err?.message ?? err}). Create one with: openssl genpkey -algorithm ed25519 -out ${file}`);
+  }
+  return pem;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -67,5 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: bool('PAKN_TRUST_PROXY', env.PAKN_TRUST_PROXY, false),
     smsUrl: smsUrl(env.PAKN_SMS_URL),
     smsToken: env.PAKN_SMS_TOKEN?.trim() || undefined,
+    migrationDatabaseUrl: postgresUrl('PAKN_MIGRATION_DATABASE_URL', env.PAKN_MIGRATION_DATABASE_URL),
+    checkpointKeyPem: checkpointKey(env.PAKN_CHECKPOINT_KEY_FILE),
+    checkpointIntervalMinutes: int('PAKN_CHECKPOINT_INTERVAL_MINUTES', env.PAKN_CHECKPOINT_INTERVAL_MINUTES, 60, 0, 44_640),
   };
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import type { Checkpoints } from '../engine/checkpoints.js';
 import type { Clock } from '../engine/clock.js';
 import type { Catalogue } from '../engine/hotline/catalogue.js';
 import type { WorkingCalendar } from '../engine/hotline/calendar.js';
@@ -15,6 +16,8 @@ export interface AppDeps {
   db: Db;
   definitions: DefinitionStore;
   runtime: Runtime;
+  /** Signed checkpoints of the history (engine/checkpoints.ts); without a configured key they cannot be made or checked. */
+  checkpoints?: Checkpoints;
   /** Replays finished cases against a candidate diagram or decision file. */
   dryRun: DryRun;
   forms: FormRegistry;

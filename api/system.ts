@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, lockDataDir, type Db } from '../db/connect.js';
 import { hasActiveProcess } from '../db/definitions.js';
-import { ensureEventPartitions, migrateLatest } from '../db/migrate.js';
+import { ensureEventPartitions, migrateLatest, migrationsCurrent } from '../db/migrate.js';
+import { CHECKPOINT_JOB, checkpointJob, Checkpoints, scheduleCheckpoints, signingKey } from '../engine/checkpoints.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { DryRun } from '../engine/dry-run.js';
@@ -14,6 +15,7 @@ import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } f
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { DecisionStore } from '../engine/decisions.js';
 import { FormRegistry } from '../engine/forms.js';
+import { checkTaskRowAgainstHistory } from '../engine/history.js';
 import { JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
 import { newCaseCode } from '../engine/hotline/case-code.js';
@@ -53,7 +55,18 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   if (!options.db && !config.databaseUrl && config.dataDir !== 'memory' && options.lock !== false) release = lockDataDir(config.dataDir);
   const db = options.db ?? connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await migrateLatest(db);
+    if (config.migrationDatabaseUrl) {
+      // Two roles: the owner migrates (and grants), the application's role may not (it owns nothing).
+      const owner = connect({ databaseUrl: config.migrationDatabaseUrl, poolMax: 1 });
+      try {
+        await migrateLatest(owner);
+      } finally {
+        await owner.destroy();
+      }
+      if (!(await migrationsCurrent(db))) throw new Error('PAKN_MIGRATION_DATABASE_URL and DATABASE_URL name different databases: the application\'s database has pending migrations.');
+    } else {
+      await migrateLatest(db);
+    }
     await ensureEventPartitions(db);
   } catch (err) {
     release();
@@ -90,6 +103,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     personalVariables: PERSONAL_VARIABLES,
     checkStart: checkIntake(catalogue),
     checkOutput: checkTaskOutput(catalogue),
+    // A task row changed outside the application (say, another agency's group written into it) is not acted on.
+    checkTaskRow: checkTaskRowAgainstHistory,
     renderMessage: renderOutgoing(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')), (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
@@ -102,10 +117,14 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     (config.smsUrl
       ? new HttpSmsGateway(config.smsUrl, config.smsToken)
       : new LogSmsGateway((m) => log.info({ phone: m.to, idempotencyKey: m.idempotencyKey, text: m.text }, 'sms delivered to the log (no PAKN_SMS_URL configured)')));
+  const checkpoints = new Checkpoints(db, clock, config.checkpointKeyPem ? signingKey(config.checkpointKeyPem) : undefined);
+  const checkpointMinutes = config.checkpointIntervalMinutes ?? 60;
   const jobHandlers: Record<string, JobHandler> = {
     timer: (job) => runtime.fireTimer(job.id),
+    [CHECKPOINT_JOB]: checkpointJob(db, checkpoints, clock, checkpointMinutes * 60_000),
     ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg)),
   };
+  if (checkpoints.key && checkpointMinutes > 0) await scheduleCheckpoints(db, clock);
   const executor = new JobExecutor(db, {
     pollMs: config.jobPollMs,
     handlers: jobHandlers,
@@ -123,6 +142,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     trustProxy: config.trustProxy,
     runtime,
+    checkpoints,
     dryRun: new DryRun(db, definitions, decisions, functions, clock),
     forms,
     keys,

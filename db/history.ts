@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import type { TaskRow } from './tasks.js';
 
 export interface EventFilter {
   from?: Date;
@@ -69,18 +70,36 @@ export async function caseHistory(db: Db, caseId: string): Promise<EventRow[]> {
 /** A stored event with its chain links, as verify reads it. */
 export type ChainedRow = StoredEvent & { prev_hash: string | null; hash: string | null };
 
-/** The head of a chain (a case's, or the system chain's when caseId is null): its last seq and hash. */
+/**
+ * The head of a chain (a case's, or the system chain's when caseId is null):
+ * its last seq and hash. history_heads keeps it, so a chain whose earlier
+ * months were archived continues where it stopped; a chain written before
+ * that table existed falls back to its last stored event.
+ */
 export async function chainHead(trx: Knex.Transaction, caseId: string | null): Promise<{ seq: number; hash: string | null } | undefined> {
+  const kept = await trx('history_heads').where({ chain: caseId ?? SYSTEM_CHAIN }).first('seq', 'hash');
+  if (kept) return kept;
   const q = trx('case_events').orderBy('seq', 'desc');
   if (caseId === null) q.whereNull('case_id');
   else q.where({ case_id: caseId });
   return q.first('seq', 'hash');
 }
 
-/** Events are only ever inserted: the database refuses UPDATE and DELETE on case_events. */
+/** history_heads' key for the system chain (a case's chain is keyed by its id). */
+const SYSTEM_CHAIN = 'system';
+
+/**
+ * Events are only ever inserted: the database refuses UPDATE, DELETE and
+ * TRUNCATE on case_events. The rows continue one chain; its head moves to the last.
+ */
 export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow>): Promise<void> {
   if (!rows.length) return;
   await trx('case_events').insert(rows.map((r) => ({ ...r, payload: JSON.stringify(r.payload) })));
+  const last = rows[rows.length - 1];
+  await trx('history_heads')
+    .insert({ chain: last.case_id ?? SYSTEM_CHAIN, seq: last.seq, hash: last.hash })
+    .onConflict('chain')
+    .merge(['seq', 'hash']);
 }
 
 /** The system chain has no case row to lock: an advisory lock serialises its writers instead. */
@@ -115,4 +134,40 @@ export async function activityCounts(db: Db, caseId: string): Promise<Array<{ el
     .select('element_id', 'type')
     .count('* as n');
   return rows.map((r: any) => ({ element_id: r.element_id, type: r.type, n: Number(r.n) }));
+}
+
+/** A chain's events that say what became of a task: its row must agree with them (engine/history.ts). */
+export async function taskEvents(db: Db | Knex.Transaction, caseIds: string[]): Promise<ChainedRow[]> {
+  if (!caseIds.length) return [];
+  return db('case_events')
+    .whereIn('case_id', caseIds)
+    .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed'])
+    .orderBy([{ column: 'case_id' }, { column: 'seq' }])
+    .select('*');
+}
+
+/** Open task rows in keyset batches on (case_id, id), with their case's code: what verify compares with the history. */
+export async function taskRowsBatch(db: Db, f: { caseId?: string; after: { caseId: string; id: string } | null; batch: number }): Promise<Array<TaskRow & { code: string }>> {
+  const q = db('tasks as t').join('cases as c', 'c.id', 't.case_id').select('t.*', 'c.code').orderBy([{ column: 't.case_id' }, { column: 't.id' }]).limit(f.batch);
+  if (f.caseId) q.where('t.case_id', f.caseId);
+  if (f.after) {
+    const a = f.after;
+    q.where((w) => w.where('t.case_id', '>', a.caseId).orWhere((x) => x.where('t.case_id', a.caseId).where('t.id', '>', a.id)));
+  }
+  return q;
+}
+
+/**
+ * Where the live history begins: the month (YYYY-MM, Vietnam time) of the
+ * oldest monthly partition still attached (older months were archived), or
+ * null when none is attached.
+ */
+export async function oldestEventMonth(db: Db | Knex.Transaction): Promise<string | null> {
+  const { rows } = await db.raw(
+    `select min(c.relname) as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'case_events'::regclass and c.relname ~ '^case_events_y[0-9]{4}m[0-9]{2}$'`,
+  );
+  const name: string | null = rows[0]?.name ?? null;
+  const m = name ? /y(\d{4})m(\d{2})$/.exec(name) : null;
+  return m ? `${m[1]}-${m[2]}` : null;
 }

@@ -134,3 +134,19 @@ export async function casesWaitingAtTimers(db: Db, elementIds: string[]): Promis
     .whereIn('jobs.element_id', elementIds)
     .select('cases.code', 'jobs.element_id');
 }
+
+// --- periodic jobs (one pending row per type, rescheduled by its handler: the history checkpoint)
+
+/** Make sure one job of `type` is pending (nodes starting together serialise on an advisory lock). */
+export async function ensurePeriodicJob(db: Db, type: string, dueAt: Date): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`jobs:periodic:${type}`]);
+    const pending = await trx('jobs').where({ type, status: 'pending' }).first('id');
+    if (!pending) await trx('jobs').insert({ type, due_at: dueAt, payload: JSON.stringify({}) });
+  });
+}
+
+/** A periodic job ran: it waits for its next run, its lease and attempts cleared. */
+export async function reschedulePeriodicJob(db: Db, id: string, dueAt: Date, at: Date): Promise<void> {
+  await db('jobs').where({ id }).update({ status: 'pending', due_at: dueAt, attempts: 0, locked_until: null, locked_by: null, last_error: null, updated_at: at });
+}

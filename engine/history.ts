@@ -3,8 +3,12 @@ import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { caseCodeById } from '../db/cases.js';
-import { chainBatch, chainHead, insertEvents, lockSystemChain, systemChain, type ChainedRow, type StoredEvent } from '../db/history.js';
+import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, systemChain, taskEvents, taskRowsBatch, type ChainedRow, type StoredEvent } from '../db/history.js';
+import type { TaskRow } from '../db/tasks.js';
+import type { Checkpoints } from './checkpoints.js';
 import { systemClock, type Clock } from './clock.js';
+import { ConflictError } from './errors.js';
+import { vietnamDayStart } from './vietnam-time.js';
 import type { PendingEvent } from './session.js';
 
 /** The fields an event's hash covers, in the form they are stored and read back. */
@@ -81,64 +85,280 @@ export async function appendSystemEvent(trx: Knex.Transaction, event: PendingEve
   await insertEvents(trx, [linked(toRow(null, (last?.seq ?? 0) + 1, event, clock.now()), last?.hash ?? null)]);
 }
 
+/** What verify can find wrong, by kind. */
+export type ProblemKind = 'inserted' | 'changed' | 'deleted' | 'missing-case' | 'checkpoint' | 'task-row';
+
+export interface HistoryProblem {
+  kind: ProblemKind;
+  /** null: the system chain (or a checkpoint). */
+  caseId: string | null;
+  caseCode: string | null;
+  /** The position in the chain (seq) the problem is at, when it has one. */
+  seq: number | null;
+  reason: string;
+  checkpointId?: string;
+  taskId?: string;
+}
+
 export interface VerifyReport {
   ok: boolean;
   casesChecked: number;
   eventsChecked: number;
-  firstBroken: null | { caseId: string | null; caseCode: string | null; seq: number; reason: string };
+  tasksChecked: number;
+  /** The checkpoint the chains were compared with (the newest that holds), or null, with why. */
+  checkpoint: null | { id: string; asOf: string; keyId: string; reason: string; createdAt: string };
+  checkpointNote: string | null;
+  /** Chains whose earlier events were archived, verified from the checkpoint that anchors them; and the oldest month still attached. */
+  archived: { chains: number; missingCases: number; liveFrom: string | null };
+  counts: Record<ProblemKind, number>;
+  /** Every problem (the first MAX_PROBLEMS), in chain order: a chain is read to its end whatever it holds. */
+  problems: HistoryProblem[];
+  /** The first problem, as earlier versions reported it. */
+  firstBroken: null | { caseId: string | null; caseCode: string | null; seq: number | null; reason: string };
+}
+
+const MAX_PROBLEMS = 500;
+
+/** Collects problems (capped) and counts them all. */
+class Findings {
+  readonly problems: HistoryProblem[] = [];
+  readonly counts: Record<ProblemKind, number> = { inserted: 0, changed: 0, deleted: 0, 'missing-case': 0, checkpoint: 0, 'task-row': 0 };
+  add(p: HistoryProblem): void {
+    this.counts[p.kind]++;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+  }
+}
+
+/** One chain read event by event: links, content, and what the checkpoint signed about it. */
+class ChainCheck {
+  private prev: string | null = null;
+  private expected = 1;
+  private last = 0;
+  events = 0;
+
+  constructor(
+    private readonly caseId: string | null,
+    private readonly found: Findings,
+    private readonly cp: { id: string; asOf: Date; head: { seq: number; hash: string | null } | null } | null,
+    private readonly checkpoints: Checkpoints | undefined,
+    private readonly archivedChain: () => void,
+  ) {}
+
+  private problem(kind: ProblemKind, seq: number | null, reason: string, checkpointId?: string): void {
+    this.found.add({ kind, caseId: this.caseId, caseCode: null, seq, reason, ...(checkpointId ? { checkpointId } : {}) });
+  }
+
+  async row(r: ChainedRow): Promise<void> {
+    this.events++;
+    const prevHash = r.prev_hash ?? null;
+    if (this.events === 1 && r.seq > 1) {
+      // The chain's start is not here: archived (a signed checkpoint recorded the event just before it) or deleted.
+      const anchor = await this.checkpoints?.anchor(this.caseId, r.seq - 1, prevHash);
+      if (anchor) this.archivedChain();
+      else this.problem('deleted', 1, `events 1 to ${r.seq - 1} are missing and no signed checkpoint anchors event ${r.seq - 1} (archived months are anchored by the checkpoint at the start of the next month): they were deleted`);
+      this.prev = prevHash;
+      this.expected = r.seq;
+    }
+    if (r.seq < this.expected) {
+      this.problem('inserted', r.seq, `a second event ${r.seq} (${r.type}) stands beside the one the chain links: it was inserted`);
+      return;
+    }
+    if (r.seq > this.expected) {
+      this.problem('deleted', this.expected, `event${r.seq - this.expected > 1 ? `s ${this.expected} to ${r.seq - 1} are` : ` ${this.expected} is`} missing (next stored is ${r.seq}): deleted`);
+    } else if (prevHash !== this.prev) {
+      this.problem('changed', r.seq, 'its link to the previous event does not match: an event before it was changed or removed');
+    }
+    if (r.hash !== eventHash(prevHash, r)) this.problem('changed', r.seq, 'its content does not match its hash: the event was changed after it was written');
+    else if (this.cp?.head && r.seq === this.cp.head.seq && r.hash !== this.cp.head.hash) {
+      this.problem('changed', r.seq, `it is not the event checkpoint ${this.cp.id} signed at this position: the chain was rewritten`, this.cp.id);
+    } else if (this.cp && r.seq > (this.cp.head?.seq ?? 0) && new Date(r.at) < this.cp.asOf) {
+      this.problem(
+        'inserted',
+        r.seq,
+        `it is dated ${new Date(r.at).toISOString()}, before checkpoint ${this.cp.id} (${this.cp.asOf.toISOString()}), which counted ${this.cp.head?.seq ?? 0} events here: it was inserted afterwards`,
+        this.cp.id,
+      );
+    }
+    this.prev = r.hash;
+    this.expected = r.seq + 1;
+    this.last = r.seq;
+  }
+
+  /** The chain ended: nothing the checkpoint counted may be gone from its end. */
+  end(): void {
+    const head = this.cp?.head;
+    if (head && this.events > 0 && this.last < head.seq) {
+      this.problem('deleted', this.last + 1, `the last ${head.seq - this.last} event(s) (${this.last + 1} to ${head.seq}) are gone: checkpoint ${this.cp!.id} counted ${head.seq}`, this.cp!.id);
+    }
+  }
 }
 
 /**
- * Recompute every chain (or one case's), reading in keyset batches so a
- * year of history never sits in memory. Reports the first broken link.
+ * Recompute every chain (or one case's), reading in keyset batches so a year
+ * of history never sits in memory, and compare it with the newest checkpoint
+ * that holds: per chain, inserted, changed and deleted events (the tail
+ * too), and cases the checkpoint knew that are gone. A chain is read to its
+ * end whatever it holds; every problem is reported with its case and position.
+ * Then each open task row is compared with what its case's history says.
  */
-export async function verifyChains(db: Db, options: { caseId?: string; batch?: number } = {}): Promise<VerifyReport> {
+export async function verifyChains(db: Db, options: { caseId?: string; batch?: number; checkpoints?: Checkpoints } = {}): Promise<VerifyReport> {
   const batch = options.batch ?? 2000;
-  const system = options.caseId ? null : await verifySystemChain(db);
-  if (system && !system.ok) return system;
-  let after: { caseId: string; seq: number } | null = null;
-  let currentCase: string | null = null;
-  let prev: string | null = null;
-  let expectedSeq = 1;
+  const found = new Findings();
+  const { trusted, problems: cpProblems } = options.checkpoints ? await options.checkpoints.latestTrusted(options.caseId) : { trusted: null, problems: [] };
+  for (const p of cpProblems) found.add({ kind: 'checkpoint', caseId: null, caseCode: null, seq: null, reason: `checkpoint ${p.id}: ${p.reason}`, checkpointId: p.id });
+  const cpAsOf = trusted ? new Date(trusted.row.as_of) : null;
+  const liveFrom = await oldestEventMonth(db);
+  const liveStart = liveStartOf(liveFrom);
+  let archivedChains = 0;
+  let archivedCases = 0;
+  const chainFor = (caseId: string | null) => {
+    const head = !trusted ? null : caseId === null ? (trusted.row.system_seq ? { seq: trusted.row.system_seq, hash: trusted.row.system_hash } : null) : (trusted.heads.get(caseId) ?? null);
+    return new ChainCheck(caseId, found, trusted ? { id: trusted.row.id, asOf: cpAsOf!, head } : null, options.checkpoints, () => archivedChains++);
+  };
+
   let events = 0;
-  let cases = 0;
+  if (!options.caseId) {
+    const system = chainFor(null);
+    for (const r of await systemChain(db)) await system.row(r);
+    system.end();
+    events += system.events;
+    if (trusted?.row.system_seq && !system.events) {
+      if (liveStart && trusted.row.system_at && new Date(trusted.row.system_at) < liveStart) archivedCases++;
+      else found.add({ kind: 'missing-case', caseId: null, caseCode: null, seq: trusted.row.system_seq, reason: `the system chain is gone: checkpoint ${trusted.row.id} counted ${trusted.row.system_seq} events` });
+    }
+  }
+  const seen = new Set<string>();
+  let after: { caseId: string; seq: number } | null = null;
+  let chain: ChainCheck | null = null;
   for (;;) {
     const rows = await chainBatch(db, { caseId: options.caseId, after, batch });
-    if (!rows.length) break;
     for (const r of rows) {
-      if (r.case_id !== currentCase) {
-        currentCase = r.case_id;
-        prev = null;
-        expectedSeq = 1;
-        cases++;
+      if (!chain || !seen.has(r.case_id!)) {
+        chain?.end();
+        seen.add(r.case_id!);
+        chain = chainFor(r.case_id);
       }
+      await chain.row(r);
       events++;
-      const broken = (reason: string) => ({ caseId: r.case_id, seq: r.seq, reason });
-      let problem: ReturnType<typeof broken> | null = null;
-      if (r.seq !== expectedSeq) problem = broken(`event ${expectedSeq} is missing (next stored is ${r.seq})`);
-      else if ((r.prev_hash ?? null) !== prev) problem = broken('its link to the previous event does not match: an event before it was changed or removed');
-      else if (r.hash !== eventHash(prev, r)) problem = broken('its content does not match its hash: the event was changed after it was written');
-      if (problem) {
-        return { ok: false, casesChecked: cases, eventsChecked: events, firstBroken: { ...problem, caseCode: (await caseCodeById(db, r.case_id!)) ?? null } };
-      }
-      prev = r.hash;
-      expectedSeq++;
     }
+    if (rows.length < batch) break;
     const last = rows[rows.length - 1];
     after = { caseId: last.case_id!, seq: last.seq };
   }
-  return { ok: true, casesChecked: cases, eventsChecked: events + (system?.eventsChecked ?? 0), firstBroken: null };
+  chain?.end();
+
+  // Cases the checkpoint knew with no event left: archived (their head lies before the oldest attached month) or deleted.
+  for (const [caseId, head] of trusted?.heads ?? []) {
+    if (seen.has(caseId)) continue;
+    if (liveStart && new Date(head.at) < liveStart) archivedCases++;
+    else found.add({ kind: 'missing-case', caseId, caseCode: null, seq: head.seq, reason: `the case has no events any more: checkpoint ${trusted!.row.id} counted ${head.seq} (the history was deleted or truncated)`, checkpointId: trusted!.row.id });
+  }
+
+  const tasksChecked = await verifyTaskRows(db, found, options.caseId, batch, liveStart);
+
+  // Name the cases (a missing case may still have its row).
+  const ids = [...new Set(found.problems.map((p) => p.caseId).filter((id): id is string => id !== null))];
+  const codes = new Map<string, string | null>();
+  for (const id of ids) codes.set(id, (await caseCodeById(db, id)) ?? null);
+  for (const p of found.problems) if (p.caseId && !p.caseCode) p.caseCode = codes.get(p.caseId) ?? null;
+
+  const first = found.problems[0];
+  return {
+    ok: found.problems.length === 0,
+    casesChecked: seen.size,
+    eventsChecked: events,
+    tasksChecked,
+    checkpoint: trusted ? { id: trusted.row.id, asOf: cpAsOf!.toISOString(), keyId: trusted.row.key_id, reason: trusted.row.reason, createdAt: new Date(trusted.row.created_at).toISOString() } : null,
+    checkpointNote: trusted
+      ? null
+      : !options.checkpoints?.key
+        ? 'No checkpoint signing key is configured: chains are checked for internal consistency only; a deleted tail or a truncated history cannot be detected.'
+        : 'No signed checkpoint that holds yet: chains are checked for internal consistency only.',
+    archived: { chains: archivedChains, missingCases: archivedCases, liveFrom },
+    counts: found.counts,
+    problems: found.problems,
+    firstBroken: first ? { caseId: first.caseId, caseCode: first.caseCode, seq: first.seq, reason: first.reason } : null,
+  };
 }
 
-/** The system chain (deployments) is short: one pass, same rules as a case chain. */
-async function verifySystemChain(db: Db): Promise<VerifyReport> {
-  const rows = await systemChain(db);
-  let prev: string | null = null;
-  for (const [i, r] of rows.entries()) {
-    const reason =
-      r.seq !== i + 1 ? `system event ${i + 1} is missing` : (r.prev_hash ?? null) !== prev ? 'its link to the previous system event does not match' : r.hash !== eventHash(prev, r) ? 'its content does not match its hash' : null;
-    if (reason) return { ok: false, casesChecked: 0, eventsChecked: i + 1, firstBroken: { caseId: null, caseCode: null, seq: r.seq, reason: `${r.type}: ${reason}` } };
-    prev = r.hash;
+/** When the live history begins (the oldest attached month's first instant), or null. */
+async function liveStart(db: Db | Knex.Transaction): Promise<Date | null> {
+  return liveStartOf(await oldestEventMonth(db));
+}
+
+function liveStartOf(month: string | null): Date | null {
+  return month ? vietnamDayStart(`${month}-01`) : null;
+}
+
+// ------------------------------------------------------------ task rows against the history
+
+/** What a task row says that the history also says (engine/projection.ts records task.created with the same values). */
+type TaskFacts = Pick<TaskRow, 'id' | 'case_id' | 'candidate_groups' | 'assignee' | 'due_at' | 'created_at'>;
+
+/**
+ * Why this task row disagrees with its case's history, or null: the history
+ * must have created it (task.created), not completed it, and give the same
+ * candidate groups and due date as task.created, and the assignee that
+ * task.created, task.claimed and task.unclaimed leave. `events` are the
+ * case's task events in seq order.
+ */
+export function taskRowDisagreement(row: TaskFacts, events: ChainedRow[], liveFrom: Date | null): string | null {
+  const mine = events.filter((e) => (e.payload as any)?.taskId === row.id);
+  const created = mine.find((e) => e.type === 'task.created');
+  if (!created) {
+    // Created in a month since archived: its history is in the archive, not here (archive only months whose cases are closed).
+    if (liveFrom && new Date(row.created_at) < liveFrom) return null;
+    return 'the history never created this task (no task.created event names it)';
   }
-  return { ok: true, casesChecked: 0, eventsChecked: rows.length, firstBroken: null };
+  const completed = mine.find((e) => e.type === 'task.completed');
+  if (completed) return `the history says this task was completed (event ${completed.seq})`;
+  const p = created.payload as { candidateGroups?: string[]; assignee?: string | null; due?: string | null };
+  const differences: string[] = [];
+  const groups = (g: readonly string[] | null | undefined) => JSON.stringify([...(g ?? [])].sort());
+  if (groups(row.candidate_groups) !== groups(p.candidateGroups)) {
+    differences.push(`candidate groups are ${groups(row.candidate_groups)} in the row but ${groups(p.candidateGroups)} in the history (event ${created.seq})`);
+  }
+  let assignee: string | null = p.assignee ?? null;
+  let assigneeSeq = created.seq;
+  for (const e of mine) {
+    if (e.type === 'task.claimed') assignee = e.actor_id;
+    else if (e.type === 'task.unclaimed') assignee = null;
+    else continue;
+    assigneeSeq = e.seq;
+  }
+  if ((row.assignee ?? null) !== assignee) differences.push(`the assignee is ${JSON.stringify(row.assignee ?? null)} in the row but ${JSON.stringify(assignee)} in the history (event ${assigneeSeq})`);
+  const due = row.due_at ? new Date(row.due_at).toISOString() : null;
+  if (due !== (p.due ?? null)) differences.push(`the due date is ${JSON.stringify(due)} in the row but ${JSON.stringify(p.due ?? null)} in the history (event ${created.seq})`);
+  return differences.length ? differences.join('; ') : null;
+}
+
+/**
+ * The runtime's checkTaskRow: a command about to act on a task whose row
+ * disagrees with the history refuses (the row was changed outside the
+ * application — e.g. another agency's group written into it).
+ */
+export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow): Promise<void> {
+  const events = await taskEvents(trx, [task.case_id]);
+  const created = events.some((e) => e.type === 'task.created' && (e.payload as any)?.taskId === task.id);
+  const problem = taskRowDisagreement(task, events, created ? null : await liveStart(trx));
+  if (problem) throw new ConflictError(`Task ${task.id} was not acted on: its row disagrees with the case's history — ${problem}. Ask an auditor to run GET /v1/history/verify.`);
+}
+
+/** Every open task row (or one case's) compared with its history; returns how many were checked. */
+async function verifyTaskRows(db: Db, found: Findings, caseId: string | undefined, batch: number, liveFrom: Date | null): Promise<number> {
+  let checked = 0;
+  let after: { caseId: string; id: string } | null = null;
+  for (;;) {
+    const rows = await taskRowsBatch(db, { caseId, after, batch });
+    const events = await taskEvents(db, [...new Set(rows.map((r) => r.case_id))]);
+    const byCase = new Map<string, ChainedRow[]>();
+    for (const e of events) byCase.set(e.case_id!, [...(byCase.get(e.case_id!) ?? []), e]);
+    for (const r of rows) {
+      checked++;
+      const problem = taskRowDisagreement(r, byCase.get(r.case_id) ?? [], liveFrom);
+      if (problem) found.add({ kind: 'task-row', caseId: r.case_id, caseCode: r.code, seq: null, taskId: r.id, reason: `task ${r.id} (${r.name ?? r.element_id}): ${problem}` });
+    }
+    if (rows.length < batch) return checked;
+    after = { caseId: rows[rows.length - 1].case_id, id: rows[rows.length - 1].id };
+  }
 }

@@ -8,6 +8,8 @@ export const DATABASE_URL = process.env.DATABASE_URL;
 export const ON_POSTGRES = Boolean(DATABASE_URL);
 
 const TEMPLATE = `pakn_test_template_${process.pid}`;
+/** A login role that is only a member of pakn_app: connects as the application does in production. */
+const APP_LOGIN = 'pakn_test_app';
 let templateReady: Promise<void> | null = null;
 
 function urlFor(database: string): string {
@@ -35,6 +37,12 @@ function ensureTemplate(): Promise<void> {
     const t = connect({ databaseUrl: urlFor(TEMPLATE), poolMax: 1 });
     await migrateLatest(t);
     await t.destroy();
+    // The application's login role (a member of pakn_app, which the migrations create and grant): see TestDb.application.
+    await admin((db) =>
+      db.raw(`do $$ begin
+        if not exists (select 1 from pg_roles where rolname = '${APP_LOGIN}') then create role ${APP_LOGIN} login in role pakn_app; end if;
+      exception when duplicate_object or unique_violation then null; end $$`),
+    );
   })();
   return templateReady;
 }
@@ -45,6 +53,8 @@ export interface TestDb {
   url?: string;
   /** A second, independent connection pool on the same database (a second node). */
   another(): Db;
+  /** PostgreSQL only: a connection as the application's role (pakn_app: no owner, INSERT/SELECT on history); null on PGlite (one role). */
+  application(): Db | null;
   close(): Promise<void>;
 }
 
@@ -56,7 +66,7 @@ export async function freshDb(): Promise<TestDb> {
   if (!ON_POSTGRES) {
     const db = connect({ dataDir: 'memory' });
     await migrateLatest(db);
-    return { db, another: () => db, close: () => db.destroy() };
+    return { db, another: () => db, application: () => null, close: () => db.destroy() };
   }
   await ensureTemplate();
   const name = `pakn_test_${randomBytes(6).toString('hex')}`;
@@ -71,6 +81,14 @@ export async function freshDb(): Promise<TestDb> {
       const other = connect({ databaseUrl: url });
       others.push(other);
       return other;
+    },
+    application: () => {
+      const appUrl = new URL(url);
+      appUrl.username = APP_LOGIN;
+      appUrl.password = '';
+      const app = connect({ databaseUrl: appUrl.toString() });
+      others.push(app);
+      return app;
     },
     close: async () => {
       await Promise.all([db, ...others].map((d) => d.destroy()));
