@@ -17,6 +17,8 @@ import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+import { eventRoutes } from './routes/events.js';
 import { VERSION } from './version.js';
 
 
@@ -38,6 +40,8 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...smsRoutes(deps),
     ...open311Routes(deps),
     ...reportRoutes(deps),
+    ...subscriptionRoutes(deps),
+    ...eventRoutes(deps),
   );
   return specs;
 }

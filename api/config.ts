@@ -22,6 +22,8 @@ export interface Config {
   /** HTTP SMS provider; unset → messages go to the log. */
   smsUrl?: string;
   smsToken?: string;
+  /** URL prefixes webhook subscriptions may point at (PAKN_WEBHOOK_TARGETS); default any https:// URL. */
+  webhookTargets?: string[];
   /** The owner role's connection, for migrations (PostgreSQL); unset → migrations run on databaseUrl. */
   migrationDatabaseUrl?: string;
   /** Ed25519 private key (PEM) that signs history checkpoints, read from PAKN_CHECKPOINT_KEY_FILE; never stored in the database. */
@@ -78,6 +80,13 @@ function checkpointKey(raw: string | undefined): string | undefined {
   return pem;
 }
 
+function webhookTargets(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = list.find((t) => !/^https?:\/\/[^\s]*$/.test(t));
+  if (bad) throw new ConfigError(`PAKN_WEBHOOK_TARGETS must be a comma-separated list of URL prefixes starting with https:// or http:// (e.g. https://dms.snnmt.dongnai.gov.vn/); got "${bad}".`);
+  return list.length ? list : ['https://'];
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -102,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: bool('PAKN_TRUST_PROXY', env.PAKN_TRUST_PROXY, false),
     smsUrl: smsUrl(env.PAKN_SMS_URL),
     smsToken: env.PAKN_SMS_TOKEN?.trim() || undefined,
+    webhookTargets: webhookTargets(env.PAKN_WEBHOOK_TARGETS),
     migrationDatabaseUrl: postgresUrl('PAKN_MIGRATION_DATABASE_URL', env.PAKN_MIGRATION_DATABASE_URL),
     checkpointKeyPem: checkpointKey(env.PAKN_CHECKPOINT_KEY_FILE),
     checkpointIntervalMinutes: int('PAKN_CHECKPOINT_INTERVAL_MINUTES', env.PAKN_CHECKPOINT_INTERVAL_MINUTES, 60, 0, 44_640),

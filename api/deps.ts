@@ -34,6 +34,8 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** Writes per API key per minute (0: no limit). */
   writeRateLimitPerMinute: number;
+  /** URL prefixes webhook subscriptions may point at (PAKN_WEBHOOK_TARGETS). */
+  webhookTargets?: readonly string[];
   /** Definition key used when POST /v1/cases names no process. */
   defaultProcess: string;
 }

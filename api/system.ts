@@ -13,6 +13,7 @@ import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar }
 import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, readCatalogueFiles, vietnamDate } from '../engine/hotline/catalogue.js';
 import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
+import { onCommandSaved } from '../engine/hotline/webhooks.js';
 import { DecisionStore } from '../engine/decisions.js';
 import { FormRegistry } from '../engine/forms.js';
 import { checkTaskRowAgainstHistory } from '../engine/history.js';
@@ -105,6 +106,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     checkOutput: checkTaskOutput(catalogue),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
     checkTaskRow: checkTaskRowAgainstHistory,
+    // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction.
+    onSave: onCommandSaved(),
     renderMessage: renderOutgoing(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')), (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
@@ -122,7 +125,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const jobHandlers: Record<string, JobHandler> = {
     timer: (job) => runtime.fireTimer(job.id),
     [CHECKPOINT_JOB]: checkpointJob(db, checkpoints, clock, checkpointMinutes * 60_000),
-    ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg)),
+    ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg), config.webhookTargets ?? ['https://']),
   };
   if (checkpoints.key && checkpointMinutes > 0) await scheduleCheckpoints(db, clock);
   const executor = new JobExecutor(db, {
@@ -140,6 +143,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     metrics,
     clock,
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+    webhookTargets: config.webhookTargets ?? ['https://'],
     trustProxy: config.trustProxy,
     runtime,
     checkpoints,

@@ -105,7 +105,7 @@ export async function insertTimerJobs(trx: Knex.Transaction, caseId: string, tim
 /** Outbox rows, due now; returns their ids in order. */
 export async function insertOutboxJobs(
   trx: Knex.Transaction,
-  jobs: Array<{ type: string; case_id: string; element_id: string; due_at: Date; payload: Record<string, unknown> }>,
+  jobs: Array<{ type: string; case_id: string | null; element_id: string | null; due_at: Date; payload: Record<string, unknown>; max_attempts?: number }>,
 ): Promise<string[]> {
   if (!jobs.length) return [];
   const rows = await trx('jobs')

@@ -7,6 +7,7 @@ import * as idempotency from './migrations/20261128020000_idempotency.js';
 import * as partitionEvents from './migrations/20261128030000_partition_events.js';
 import * as activeDefinitions from './migrations/20261128040000_active_definitions.js';
 import * as reportIndexes from './migrations/20261128050000_report_indexes.js';
+import * as webhooksSearch from './migrations/20261206200000_webhooks_search.js';
 import * as historyTamperEvidence from './migrations/20261206210000_history_tamper_evidence.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
@@ -19,6 +20,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261128030000_partition_events': partitionEvents,
   '20261128040000_active_definitions': activeDefinitions,
   '20261128050000_report_indexes': reportIndexes,
+  '20261206200000_webhooks_search': webhooksSearch,
   '20261206210000_history_tamper_evidence': historyTamperEvidence,
 };
 

@@ -199,6 +199,27 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: `/v1/keys/${(await h.s.as('operator', null, 'to revoke')).id.replace('key:', '')}` }),
       expect: { admin: 204, noKey: 401, revokedKey: 401, rest: 403 },
     },
+    {
+      route: 'POST /v1/subscriptions',
+      prepare: async () => ({ path: '/v1/subscriptions', body: { url: 'https://dms.invalid/hook', events: ['case.transferred'] } }),
+      expect: { agencyA: 201, agencyB: 201, admin: 201, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'GET /v1/subscriptions/{id}/deliveries',
+      prepare: async () => ({ path: `/v1/subscriptions/${(await h.s.http.post('/v1/subscriptions').set(keys.agencyA!).send({ url: 'https://dms.invalid/hook', events: ['case.transferred'] })).body.id}/deliveries` }),
+      expect: { agencyA: 200, admin: 200, agencyB: 404, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'DELETE /v1/subscriptions/{id}',
+      prepare: async () => ({ path: `/v1/subscriptions/${(await h.s.http.post('/v1/subscriptions').set(keys.agencyA!).send({ url: 'https://dms.invalid/hook', events: ['case.transferred'] })).body.id}` }),
+      expect: { agencyA: 204, admin: 204, agencyB: 404, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    { route: 'GET /v1/events', prepare: async () => ({ path: '/v1/events' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    {
+      route: 'GET /v1/cases',
+      prepare: async () => ({ path: `/v1/cases?q=${encodeURIComponent('khai thác cát')}` }),
+      expect: { analyst: 403, admin: 403, noKey: 401, revokedKey: 401, rest: 200 },
+    },
   ];
 
   it('Given the matrix, then it covers every route the API registers', async () => {

@@ -1,12 +1,13 @@
-import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
+import { caseHeldBy, findCaseByCode, searchCases, type CaseSearchRow } from '../../db/cases.js';
 import { tasksOfCase } from '../../db/tasks.js';
-import { ConflictError, InputError, NotFoundError } from '../../engine/errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempotency.js';
 import { actorOf, type Principal } from '../auth.js';
-import { isExceptionalPiiRead, maskVariables, maySeeCase, rolesFor } from '../../engine/hotline/policy.js';
+import { caseSearchScope, holdsCase, isExceptionalPiiRead, maskVariables, maySeeCase, maySeePii, rolesFor, type CaseFacts } from '../../engine/hotline/policy.js';
+import { vietnamDayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
-import type { RouteSpec } from '../http.js';
-import { MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
+import type { JsonSchema, RouteSpec } from '../http.js';
+import { CHANNELS, MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
 
 export function taskView(t: any, now: Date, code?: string, variables?: Record<string, unknown>) {
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -56,8 +57,112 @@ export async function loadCaseView(deps: AppDeps, code: string, principal: Princ
   };
 }
 
+const dateOrTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time' };
+
+const CaseSearchQuery: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    phone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', description: "The citizen's phone number, in any usual writing (0912 000 111, +84912000111); not for agency keys" },
+    q: { type: 'string', minLength: 1, maxLength: 200, description: 'Words of the title or description, with or without diacritics (den duong finds Đèn đường); every word must appear' },
+    status: { enum: ['running', 'completed'] },
+    agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64, description: 'Cases this agency holds or held' },
+    field: { type: 'string', maxLength: 64 },
+    unit: { type: 'string', maxLength: 64 },
+    channel: { enum: CHANNELS },
+    from: { ...dateOrTime, description: 'Received at or after (YYYY-MM-DD: from the start of that day, Vietnam time)' },
+    to: { ...dateOrTime, description: 'Received before (YYYY-MM-DD: up to the end of that day, Vietnam time)' },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', maxLength: 500 },
+  },
+};
+
+function searchTime(value: string | undefined, end: boolean, path: string): Date | undefined {
+  if (!value) return undefined;
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(vietnamDayStart(value).getTime() + (end ? 86_400_000 : 0)) : new Date(value);
+  if (Number.isNaN(at.getTime())) throw new InputError(`${path} is not a date.`, [{ path: `/${path}`, message: 'must be YYYY-MM-DD or an ISO 8601 time' }]);
+  return at;
+}
+
+function decodeSearchCursor(cursor: string): { at: string; id: string } {
+  try {
+    const { a, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof a === 'string' && !Number.isNaN(Date.parse(a)) && typeof i === 'string' && /^[0-9a-f-]{36}$/.test(i)) return { at: a, id: i };
+  } catch {
+    /* fall through */
+  }
+  throw new InputError('The cursor is not one this API returned.', [{ path: '/cursor', message: 'use nextCursor from the previous page' }]);
+}
+
+/** A search hit: what identifies the case on the phone, the citizen's contact as the caller's role may see it. */
+function caseHit(row: CaseSearchRow, caller: Parameters<typeof maskVariables>[1], facts: CaseFacts) {
+  const v = row.variables ?? {};
+  const text = (x: unknown) => (typeof x === 'string' ? x : null);
+  const citizen = maskVariables({ citizenName: v.citizenName ?? null, citizenPhone: v.citizenPhone ?? null }, caller, facts);
+  return {
+    code: row.code,
+    status: row.status,
+    title: text(v.title),
+    channel: text(v.channel),
+    field: text(v.field),
+    unit: text(v.unit),
+    agency: text(v.agency),
+    citizenName: citizen.citizenName,
+    citizenPhone: citizen.citizenPhone,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+  };
+}
+
 export function caseRoutes(deps: AppDeps): RouteSpec[] {
   return [
+    {
+      method: 'get',
+      path: '/v1/cases',
+      summary: 'Find cases: by phone number, words of the complaint, status, agency, field, unit, channel, dates',
+      description:
+        "Newest first, keyset-paginated (limit ≤ 200, cursor = nextCursor). `q` matches every word in the title or description, with or without diacritics. Agency keys find only the cases their agency holds or held, and may not search by phone. The citizen's name and phone are masked for roles that do not need them (auditors without the pii grant).",
+      tags: ['Cases'],
+      access: rolesFor('searchCases'),
+      query: CaseSearchQuery,
+      responses: {
+        200: { description: 'A page of cases', schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } } } },
+      },
+      handler: async (ctx) => {
+        const principal = ctx.state.principal!;
+        const q = ctx.state.query as { phone?: string; q?: string; status?: string; agency?: string; field?: string; unit?: string; channel?: string; from?: string; to?: string; limit?: number; cursor?: string };
+        const scope = caseSearchScope(principal);
+        if (q.phone && !scope.byPhone) throw new ForbiddenError('Agency keys cannot search by phone number (query parameter phone): ask the hotline operators.');
+        const phone = q.phone?.replace(/\D/g, '').replace(/^84/, '0');
+        if (q.phone && (phone?.length ?? 0) < 6) throw new InputError('phone has too few digits.', [{ path: '/phone', message: 'must have at least 6 digits' }]);
+        const words = q.q?.split(/\s+/).filter(Boolean).slice(0, 10);
+        const limit = q.limit ?? 50;
+        const rows = await searchCases(deps.db, {
+          phone,
+          words,
+          status: q.status,
+          heldBy: [...(scope.heldBy !== null ? [scope.heldBy] : []), ...(q.agency ? [q.agency] : [])],
+          field: q.field,
+          unit: q.unit,
+          channel: q.channel,
+          from: searchTime(q.from, false, 'from'),
+          to: searchTime(q.to, true, 'to'),
+          limit: limit + 1,
+          cursor: q.cursor ? decodeSearchCursor(q.cursor) : undefined,
+        });
+        const page = rows.slice(0, limit);
+        if (isExceptionalPiiRead(principal)) {
+          for (const row of page) await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal, ctx.state.requestId), payload: { what: 'search' } });
+        }
+        const last = page[page.length - 1];
+        ctx.body = {
+          // An agency sees the citizen's contact only on the cases it holds now (as on the case page).
+          items: await Promise.all(page.map(async (r) => caseHit(r, principal, maySeePii(principal) ? {} : { holdsNow: holdsCase(principal, await tasksOfCase(deps.db, r.id)) }))),
+          nextCursor: rows.length > limit ? Buffer.from(JSON.stringify({ a: new Date(last.created_at).toISOString(), i: last.id })).toString('base64url') : null,
+        };
+      },
+    },
     {
       method: 'post',
       path: '/v1/cases',

@@ -6,23 +6,25 @@ import { NotFoundError } from '../errors.js';
 import type { JobHandler } from '../jobs.js';
 import type { Runtime } from '../runtime.js';
 import type { SmsGateway } from './sms.js';
+import { webhookHandlers } from './webhooks.js';
 
 /** Reference sent with every attempt of one message, so the provider sends it once. */
 export function smsReference(jobId: string | number): string {
   return `pakn-sms-${jobId}`;
 }
 
-
 export type DeliveryLog = (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void;
 
 /**
- * The outbox's job handlers: `sms` through the gateway, `notification` to the
- * log only (no gateway for those yet). Each marks its job when it is done.
+ * The outbox's job handlers: `sms` through the gateway; `notification` (the
+ * diagram's agency reminders), `task-deadline` and `webhook` as events for
+ * agencies' systems, delivered to their subscriptions (webhooks.ts) to the
+ * URLs `webhookTargets` allows. Each marks its job when it is done.
  */
-export function deliveryHandlers(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog): { sms: JobHandler; notification: JobHandler } {
+export function deliveryHandlers(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog, webhookTargets: readonly string[]): Record<'sms' | 'notification' | 'webhook' | 'task-deadline', JobHandler> {
   return {
     sms: (job) => deliverSms(db, gateway, clock, log, job),
-    notification: (job) => deliverWithoutGateway(db, clock, log, job),
+    ...webhookHandlers(db, clock, webhookTargets, log),
   };
 }
 
@@ -41,16 +43,6 @@ async function deliverSms(db: Db, gateway: SmsGateway, clock: Clock, log: Delive
   // Providers want the number alone: spaces, dots and brackets typed at intake are dropped.
   const { providerId } = await gateway.send({ to: p.to.replace(/[^\d+]/g, ''), text: p.text, idempotencyKey: smsReference(job.id) });
   await done({ gateway: gateway.name, providerId, sentAt: clock.now().toISOString() });
-}
-
-/**
- * No gateway is configured for this kind of message yet: the outbox row is
- * the message; delivery is a log line (phone masked) and the row is marked done.
- */
-async function deliverWithoutGateway(db: Db, clock: Clock, log: DeliveryLog, job: JobRow): Promise<void> {
-  const payload = job.payload ?? {};
-  log('info', `${job.type} delivered to the log (no gateway configured)`, { jobId: job.id, type: job.type, caseCode: payload.caseCode, template: payload.template, phone: payload.to });
-  await finishJob(db, job.id, { status: 'done', at: clock.now() });
 }
 
 /**

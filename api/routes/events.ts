@@ -1,0 +1,42 @@
+import { eventsAfter } from '../../db/events.js';
+import { inboxGroups, rolesFor } from '../../engine/hotline/policy.js';
+import { EVENT_TYPES, eventView } from '../../engine/hotline/webhooks.js';
+import type { AppDeps } from '../deps.js';
+import type { JsonSchema, RouteSpec } from '../http.js';
+
+const EventFeedQuery: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous answer; omitted: from the first event' },
+    type: { enum: [...EVENT_TYPES], description: 'only events of this type' },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+  },
+};
+
+export function eventRoutes(deps: AppDeps): RouteSpec[] {
+  return [
+    {
+      method: 'get',
+      path: '/v1/events',
+      summary: 'The event feed, for systems that poll instead of receiving webhooks',
+      description:
+        "The same events as the webhooks ({id, type, occurredAt, data}), oldest first, scoped like the inbox: an agency sees the events of its own tasks and cases, coordinators and auditors every event. Keep nextCursor and send it as `after` next time (it stays the same when nothing new happened); dedupe by id.",
+      tags: ['Notifications'],
+      access: rolesFor('readEvents'),
+      query: EventFeedQuery,
+      responses: {
+        200: {
+          description: 'Events after the cursor',
+          schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: 'string' } } },
+        },
+      },
+      handler: async (ctx) => {
+        const q = ctx.state.query as { after?: string; type?: string; limit?: number };
+        const after = q.after ?? '0';
+        const rows = await eventsAfter(deps.db, { after, groups: inboxGroups(ctx.state.principal!), types: q.type ? [q.type] : undefined, limit: q.limit ?? 100 });
+        ctx.body = { items: rows.map(eventView), nextCursor: rows.length ? String(rows[rows.length - 1].id) : after };
+      },
+    },
+  ];
+}

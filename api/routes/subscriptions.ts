@@ -1,0 +1,111 @@
+import { deliveriesOf, endSubscription, findSubscription, insertSubscription } from '../../db/subscriptions.js';
+import { InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
+import { mayManageSubscription, rolesFor, subscriptionAgency, type Caller } from '../../engine/hotline/policy.js';
+import { EVENT_TYPES, newSecret, targetAllowed } from '../../engine/hotline/webhooks.js';
+import type { AppDeps } from '../deps.js';
+import type { JsonSchema, RouteSpec } from '../http.js';
+
+const SubscriptionBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'events'],
+  properties: {
+    url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: "The receiver: an http(s) URL among the server's configured targets (PAKN_WEBHOOK_TARGETS)" },
+    events: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...EVENT_TYPES] } },
+    agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64, description: "Admins only: deliver one agency's events (default: every event). An agency key always gets its own agency's." },
+  },
+};
+
+const DeliveryListQuery: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous page' },
+  },
+};
+
+const Subscription: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    secret: { type: 'string', description: 'Shown once: the HMAC-SHA256 key of X-Pakn-Signature' },
+    url: { type: 'string' },
+    events: { type: 'array', items: { type: 'string' } },
+    agency: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** 404 rather than 403 for another agency's subscription: ids cannot be probed. */
+async function ownSubscription(deps: AppDeps, id: string, caller: Caller) {
+  const sub = /^[0-9a-f-]{36}$/i.test(id) ? await findSubscription(deps.db, id) : undefined;
+  if (!sub || !mayManageSubscription(caller, sub)) throw new NotFoundError(`Subscription ${id} does not exist.`);
+  return sub;
+}
+
+export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
+  const targets = deps.webhookTargets ?? ['https://'];
+  return [
+    {
+      method: 'post',
+      path: '/v1/subscriptions',
+      summary: "Subscribe a system to events (webhooks): new tasks, reminders, overdue tasks, escalations, transfers",
+      description:
+        "An agency key subscribes to its own agency's events, an admin to any. Each event is POSTed as JSON {id, type, occurredAt, data} with header X-Pakn-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>; anything but a 2xx is retried with growing delays (5 s, 10 s, 20 s … up to 1 h between attempts); receivers dedupe by id. The secret is in this answer only.",
+      tags: ['Notifications'],
+      access: rolesFor('subscribe'),
+      body: SubscriptionBody,
+      responses: { 201: { description: 'Subscribed', schema: Subscription } },
+      handler: async (ctx) => {
+        const p = ctx.state.principal!;
+        const b = ctx.state.body as { url: string; events: string[]; agency?: string };
+        if (!targetAllowed(b.url, targets)) {
+          throw new UnprocessableError(`This server delivers only to URLs starting with ${targets.join(' or ')}; ask the administrator to add yours to PAKN_WEBHOOK_TARGETS.`, [{ path: '/url', message: 'is not among the configured targets' }]);
+        }
+        const agency = subscriptionAgency(p, b.agency);
+        const sub = await insertSubscription(deps.db, { url: b.url, events: b.events, agency, secret: newSecret(), created_by: p.id, at: deps.clock.now() });
+        ctx.status = 201;
+        ctx.set('Location', `/v1/subscriptions/${sub.id}`);
+        ctx.body = { id: sub.id, secret: sub.secret, url: sub.url, events: sub.events, agency: sub.agency, createdAt: new Date(sub.created_at).toISOString() };
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/subscriptions/:id/deliveries',
+      summary: "A subscription's delivery attempts, newest first",
+      description: 'One entry per attempt: the event (id, type), attempt number, outcome (delivered, failed, refused), the HTTP status the receiver answered, the error. For the key that subscribed, keys of its agency, and admins.',
+      tags: ['Notifications'],
+      access: rolesFor('subscribe'),
+      query: DeliveryListQuery,
+      responses: { 200: { description: 'A page of attempts', schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } } } } },
+      handler: async (ctx) => {
+        const sub = await ownSubscription(deps, ctx.params.id, ctx.state.principal!);
+        const q = ctx.state.query as { limit?: number; cursor?: string };
+        const limit = q.limit ?? 50;
+        const rows = await deliveriesOf(deps.db, sub.id, { before: q.cursor, limit: limit + 1 });
+        const page = rows.slice(0, limit);
+        ctx.body = {
+          subscription: { id: sub.id, url: sub.url, events: sub.events, agency: sub.agency, endedAt: sub.ended_at ? new Date(sub.ended_at).toISOString() : null },
+          items: page.map((d) => ({ id: String(d.id), eventId: d.event_uuid, type: d.type, attempt: d.attempt, outcome: d.outcome, httpStatus: d.http_status, error: d.error, at: new Date(d.at).toISOString() })),
+          nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null,
+        };
+      },
+    },
+    {
+      method: 'delete',
+      path: '/v1/subscriptions/:id',
+      summary: 'End a subscription',
+      description: 'No delivery starts after this, retries included; the attempts made stay listed.',
+      tags: ['Notifications'],
+      access: rolesFor('subscribe'),
+      responses: { 204: { description: 'Ended' } },
+      handler: async (ctx) => {
+        if (!ctx.params.id) throw new InputError('Name the subscription.', [{ path: 'id', message: 'is required' }]);
+        const sub = await ownSubscription(deps, ctx.params.id, ctx.state.principal!);
+        await endSubscription(deps.db, sub.id, deps.clock.now());
+        ctx.status = 204;
+      },
+    },
+  ];
+}
