@@ -19,6 +19,7 @@ import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { eventRoutes } from './routes/events.js';
+import { incidentRoutes } from './routes/incidents.js';
 import { VERSION } from './version.js';
 
 
@@ -42,6 +43,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...reportRoutes(deps),
     ...subscriptionRoutes(deps),
     ...eventRoutes(deps),
+    ...incidentRoutes(deps),
   );
   return specs;
 }

@@ -49,6 +49,50 @@ export interface EngineHooks {
   decide(decisionRef: string, variables: Record<string, unknown>, mapDecisionResult: string | undefined): Promise<unknown>;
   /** The case's clock: timers are armed and found due by it, FEEL's now() reads it (default: the system clock). */
   clock?: Clock;
+  /** The runtime guard: a timer whose expression gave no date or duration is held (never fires) and reported here. */
+  heldTimer?(held: HeldTimer): void;
+}
+
+/** A timer the guard held: its expression, what it gave, why that is not a time. */
+export interface HeldTimer {
+  elementId: string;
+  executionId: string;
+  kind: TimerKind;
+  expression: string;
+  yielded: unknown;
+  message: string;
+}
+
+export type TimerKind = 'timeDate' | 'timeDuration' | 'timeCycle';
+
+/**
+ * What a held timer is armed with instead of its value: so far ahead that it
+ * never falls due, recognisable (year ≥ 9000) so that no job is written for it.
+ */
+export const HELD_TIMER_VALUE: Record<TimerKind, string> = { timeDate: '9999-12-31T00:00:00Z', timeDuration: 'P8000Y', timeCycle: 'R1/P8000Y' };
+
+export function isHeldExpiry(expireAt: Date): boolean {
+  return expireAt.getUTCFullYear() >= 9000;
+}
+
+/** Why `value` cannot arm a timer of `kind`, or null when it can. */
+export function timerValueProblem(kind: TimerKind, value: unknown): string | null {
+  if (value === null || value === undefined || value === '') return 'it gave nothing (null): a variable it reads is missing';
+  if (typeof value !== 'string') return `it gave ${JSON.stringify(value)}, a ${typeof value}, not a ${kind === 'timeDate' ? 'date' : 'duration'}`;
+  if (kind === 'timeDate' && Number.isNaN(Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value))) return `it gave "${value}", which is not a date`;
+  if (kind === 'timeDuration' && !/^P/i.test(value)) return `it gave "${value}", which is not a duration`;
+  if (kind === 'timeCycle' && !/^R/i.test(value)) return `it gave "${value}", which is not a repeating interval`;
+  return null;
+}
+
+/** The kind of the timer of `elementId` whose expression is `expression`, read from the deployed diagram. */
+function timerKindOf(context: SourceContext, elementId: string, expression: string): TimerKind | null {
+  const activity = (context as any).getActivityById?.(elementId);
+  for (const def of activity?.behaviour?.eventDefinitions ?? []) {
+    if (def.type !== 'bpmn:TimerEventDefinition') continue;
+    for (const kind of ['timeDate', 'timeDuration', 'timeCycle'] as const) if (def.behaviour?.[kind] === expression) return kind;
+  }
+  return null;
 }
 
 function variablesOf(scope: any): Record<string, unknown> {
@@ -62,12 +106,26 @@ function variablesOf(scope: any): Record<string, unknown> {
  * `${environment.services.NAME}` for registered services. Any other string
  * (an ISO duration such as `P10D`, a literal) passes through unchanged.
  */
-function safeExpressions(hooks: EngineHooks) {
+function safeExpressions(hooks: EngineHooks, source: SourceContext) {
   const servicePattern = /^\$\{environment\.services\.([A-Za-z_][\w-]*)\}$/;
   return {
     resolveExpression(expression: unknown, context: any) {
       if (typeof expression !== 'string') return expression;
-      if (isFeel(expression)) return evaluateFeel(expression, variablesOf(context), hooks.functions);
+      if (isFeel(expression)) {
+        const value = evaluateFeel(expression, variablesOf(context), hooks.functions);
+        // The runtime guard: a timer whose value is null fires at once in bpmn-elements (an old case
+        // without the variable would be escalated falsely). Hold it instead and report an incident.
+        const content = context?.content;
+        if (content?.type === 'bpmn:TimerEventDefinition' && hooks.heldTimer) {
+          const kind = timerKindOf(source, content.id, expression);
+          const problem = kind && timerValueProblem(kind, value);
+          if (kind && problem) {
+            hooks.heldTimer({ elementId: content.id, executionId: content.executionId, kind, expression, yielded: value, message: `The ${kind} of timer "${content.name ?? content.id}" (${expression}) cannot arm it: ${problem}. The timer is held and will not fire until this is fixed.` });
+            return HELD_TIMER_VALUE[kind];
+          }
+        }
+        return value;
+      }
       const service = servicePattern.exec(expression);
       if (service) return Object.hasOwn(hooks.services, service[1]) ? hooks.services[service[1]] : undefined;
       if (expression.includes('${')) throw new Error(`Expression "${expression}" is not FEEL; only =FEEL expressions are evaluated`);
@@ -239,7 +297,7 @@ export function newEngine(name: string, context: SourceContext, given: EngineHoo
     name,
     sourceContext: context,
     scripts: feelScripts(hooks.functions),
-    expressions: safeExpressions(hooks),
+    expressions: safeExpressions(hooks, context),
     timers,
     extensions: extensions(hooks),
     services: hooks.services,

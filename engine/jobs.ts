@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/connect.js';
 import type { Knex } from 'knex';
 import { armedTimerJobs, claimDueJobs, deleteJobs, failJob, insertTimerJobs, releaseJob, type JobRow } from '../db/jobs.js';
+import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incidents.js';
+import { isHeldExpiry } from './bpmn.js';
 import type { EngineSession } from './session.js';
 import { systemClock, type Clock } from './clock.js';
 
@@ -35,7 +37,20 @@ const MAX_BACKOFF_MS = 3_600_000;
  * when due and the runtime's fireTimer command fires them.
  */
 export async function projectTimers(trx: Knex.Transaction, caseId: string, session: EngineSession): Promise<void> {
-  const armed = session.armedTimers();
+  const now = session.now();
+  // The runtime guard (engine/bpmn.ts) held these timers: an incident each, and no job (a held timer never falls due).
+  for (const held of session.heldTimers) {
+    const opened = await openIncident(trx, caseId, { kind: 'timer', elementId: held.elementId, executionId: held.executionId, expression: held.expression, yielded: held.yielded, message: held.message }, now);
+    if (opened) session.record({ type: 'incident.opened', elementId: held.elementId, payload: { kind: 'timer', expression: held.expression, yielded: held.yielded ?? null, message: held.message } });
+  }
+  const all = session.armedTimers();
+  const armed = all.filter((t) => !isHeldExpiry(t.expireAt));
+  // A held timer that is no longer armed (its task completed, the case moved) holds nothing any more.
+  const stillHeld = new Set(all.filter((t) => isHeldExpiry(t.expireAt)).map((t) => t.executionId));
+  const gone = (await openIncidentsOfCase(trx, caseId)).filter((i) => i.kind === 'timer' && !stillHeld.has(i.execution_id));
+  for (const i of await resolveIncidents(trx, gone.map((g) => g.id), { at: now, by: 'system', resolution: 'the timer is no longer armed (its step ended or the case moved)' })) {
+    session.record({ type: 'incident.resolved', elementId: i.element_id, payload: { kind: 'timer', resolution: i.resolution } });
+  }
   const existing = await armedTimerJobs(trx, caseId);
   const armedIds = new Set(armed.map((t) => t.executionId));
   await deleteJobs(trx, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { deleteTasks, insertTask, tasksOfCase } from '../db/tasks.js';
+import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incidents.js';
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import { UnprocessableError } from './errors.js';
 import type { EngineSession } from './session.js';
@@ -18,6 +19,11 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
   const waitingIds = new Set(waitingTasks.map((w) => w.executionId));
   await deleteTasks(trx, existing.filter((t) => !waitingIds.has(t.execution_id)).map((t) => t.id));
   const known = new Set(existing.map((t) => t.execution_id));
+  const held = (await openIncidentsOfCase(trx, caseId)).filter((i) => i.kind === 'task');
+  // A held task that no longer waits (a boundary timer ended it, the case moved) holds nothing any more.
+  for (const i of await resolveIncidents(trx, held.filter((i) => !waitingIds.has(i.execution_id)).map((i) => i.id), { at: now, by: 'system', resolution: 'the task no longer waits (its step ended or the case moved)' })) {
+    session.record({ type: 'incident.resolved', elementId: i.element_id, payload: { kind: 'task', resolution: i.resolution } });
+  }
   for (const w of waitingTasks) {
     if (known.has(w.executionId)) continue;
     let assignment: ReturnType<typeof taskAssignment>;
@@ -28,6 +34,21 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
       throw err;
     }
     const { candidateGroups, assignee, due } = assignment;
+    const heldHere = held.find((i) => i.execution_id === w.executionId);
+    if (!candidateGroups.length && !assignee) {
+      // The runtime guard: a task for nobody would sit in no inbox. It is not created; an incident says why,
+      // and every later command on the case tries again (setting the variable resumes it).
+      const expression = String(w.behaviour.candidateGroups ?? '');
+      const message = `Task "${w.name ?? w.id}" would have no candidate group: ${expression ? `${expression} gave nothing` : 'none is set'}. The task is not created until this is fixed.`;
+      if (!heldHere && (await openIncident(trx, caseId, { kind: 'task', elementId: w.id, executionId: w.executionId, expression, yielded: null, message }, now))) {
+        session.record({ type: 'incident.opened', elementId: w.id, elementName: w.name, elementType: USER_TASK, payload: { kind: 'task', expression, yielded: null, message } });
+      }
+      continue;
+    }
+    if (heldHere) {
+      await resolveIncidents(trx, [heldHere.id], { at: now, by: 'system', resolution: 'the task has candidate groups now' });
+      session.record({ type: 'incident.resolved', elementId: w.id, elementName: w.name, elementType: USER_TASK, payload: { kind: 'task', resolution: 'the task has candidate groups now', candidateGroups } });
+    }
     const formKey = w.behaviour.formKey ?? null;
     const taskId = await insertTask(trx, {
       case_id: caseId,

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { extensionProperties, newEngine, stateWithoutSource, type EngineHandle, type EngineHooks, type SourceContext } from './bpmn.js';
+import { extensionProperties, newEngine, stateWithoutSource, type EngineHandle, type EngineHooks, type HeldTimer, type SourceContext } from './bpmn.js';
 import type { Actor } from './actor.js';
 import { SYSTEM_TIMER } from './actor.js';
+import { feelClock, systemClock, type Clock } from './clock.js';
+import type { FeelFunctions } from './feel.js';
 
 export interface PendingEvent {
   type: string;
@@ -56,19 +58,26 @@ const SETTLE_LIMIT_MS = 10_000;
 export class EngineSession {
   readonly events: PendingEvent[] = [];
   readonly outbox: OutboxMessage[] = [];
+  /** Timers the runtime guard held during this command (their expression gave no time): incidents to record. */
+  readonly heldTimers: HeldTimer[] = [];
   private readonly handle: EngineHandle;
   private readonly listener = new EventEmitter();
   private failure: Error | null = null;
   private completed = false;
   private actor: Actor = SYSTEM_TIMER;
+  private readonly clock: Clock;
+  private readonly hookFunctions: FeelFunctions;
 
   /** hooks.clock: the clock the case's timers run on (default: the system clock). */
   constructor(name: string, context: SourceContext, hooks: Omit<EngineHooks, 'services'>) {
     this.handle = newEngine(name, context, {
+      heldTimer: (held) => this.heldTimers.push(held),
       ...hooks,
       services: this.services(),
       record: (type, elementId, elementName, payload) => this.record({ type, elementId, elementName, payload }),
     });
+    this.clock = hooks.clock ?? systemClock;
+    this.hookFunctions = hooks.functions;
     this.handle.engine.on('error', (err: Error) => {
       this.failure ??= err;
     });
@@ -129,6 +138,16 @@ export class EngineSession {
 
   get engine() {
     return this.handle.engine;
+  }
+
+  /** Now, by the case's clock. */
+  now(): Date {
+    return this.clock.now();
+  }
+
+  /** The FEEL functions every expression of this case sees (the calendar's, now() and today() on the case's clock). */
+  get functions(): FeelFunctions {
+    return { ...this.hookFunctions, ...feelClock(this.clock) };
   }
 
   actAs(actor: Actor): void {

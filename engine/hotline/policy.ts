@@ -52,6 +52,9 @@ export const ACCESS = {
   activateDefinition: ['analyst'],
   dryRun: ['analyst'],
   migrateCases: ['analyst'],
+  // Runtime incidents (held timers, tasks for nobody): who follows them up and fixes the data
+  readIncidents: ['coordinator', 'analyst', 'auditor'],
+  resolveIncident: ['coordinator', 'analyst'],
   // Catalogue, reports, keys, system
   readCatalogue: STAFF,
   readReports: ['coordinator', 'reviewer', 'auditor'],

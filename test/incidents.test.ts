@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { fixture, testSystem, type TestSystem } from './helpers/system.js';
+
+const operator = { id: 'op', name: 'Tổng đài viên', roles: ['operator'], agency: null };
+
+describe('Runtime guard: an expression that gives nothing holds its timer or task as an incident', () => {
+  let t: TestDb;
+  let s: TestSystem;
+  let coordinator: { Authorization: string; id: string };
+  before(async () => {
+    t = await freshDb();
+    s = await testSystem(t.db);
+    await s.definitions.deploy(fixture('timer-boundary.bpmn'), { deployedBy: 'test' });
+    coordinator = await s.as('coordinator');
+  });
+  after(() => t.close());
+
+  it('Given an old case without the variables a timer and a task read, then the timer is held (not fired at once), the task is not created for nobody, and both are incidents visible to coordinators', async () => {
+    const started = await s.runtime.startCase({ processKey: 'timer-boundary', variables: {}, actor: operator });
+    expect(started.status).to.equal('running');
+    // Without the guard the null timer fired at once and the case sat at "escalate".
+    expect(await t.db('tasks').where({ case_id: started.caseId })).to.have.length(0);
+    expect(await t.db('jobs').where({ case_id: started.caseId, type: 'timer' })).to.have.length(0);
+    s.clock.advance(60_000);
+    expect(await s.executor.drain()).to.equal(0);
+    const events = await t.db('case_events').where({ case_id: started.caseId }).orderBy('seq');
+    expect(events.map((e) => e.type)).to.include('incident.opened');
+    expect(events.some((e) => e.type === 'timer.fired')).to.equal(false);
+
+    const res = await s.http.get(`/v1/cases/${started.code}/incidents`).set(coordinator);
+    expect(res.status).to.equal(200);
+    const byKind = Object.fromEntries(res.body.map((i: any) => [i.kind, i]));
+    expect(byKind.timer).to.include({ elementId: 'late', expression: '=timeout', yielded: null, status: 'open' });
+    expect(byKind.timer.message).to.contain('=timeout');
+    expect(byKind.task).to.include({ elementId: 'answer', expression: '=agency', status: 'open' });
+    const open = await s.http.get('/v1/incidents?status=open').set(coordinator);
+    expect(open.body.map((i: any) => i.caseCode)).to.include(started.code);
+    expect((await s.http.get('/v1/incidents').set(await s.as('agency', 'SNNMT'))).status).to.equal(403);
+  });
+
+  it('Given the incidents, when a coordinator sets the variables, then the task appears for its agency and the timer is armed from when it started; a value that still gives nothing is refused and changes nothing', async () => {
+    const started = await s.runtime.startCase({ processKey: 'timer-boundary', variables: {}, actor: operator });
+    const incidents = (await s.http.get(`/v1/cases/${started.code}/incidents`).set(coordinator)).body;
+    const task = incidents.find((i: any) => i.kind === 'task');
+    const timer = incidents.find((i: any) => i.kind === 'timer');
+
+    const before = await t.db('cases').where({ id: started.caseId }).first();
+    const still = await s.http.post(`/v1/incidents/${timer.id}/resolve`).set(coordinator).send({ variables: { timeout: 'soon' } });
+    expect(still.status).to.equal(422);
+    expect((await t.db('cases').where({ id: started.caseId }).first()).version).to.equal(before.version);
+
+    const fixedTask = await s.http.post(`/v1/incidents/${task.id}/resolve`).set(coordinator).send({ variables: { agency: 'SNNMT' }, comment: 'hồ sơ cũ thiếu cơ quan' });
+    expect(fixedTask.status, JSON.stringify(fixedTask.body)).to.equal(200);
+    expect(fixedTask.body.incident).to.include({ status: 'resolved', resolvedBy: coordinator.id });
+    const rows = await t.db('tasks').where({ case_id: started.caseId });
+    expect(rows.map((r) => [r.element_id, r.candidate_groups])).to.deep.equal([['answer', ['SNNMT']]]);
+
+    const fixedTimer = await s.http.post(`/v1/incidents/${timer.id}/resolve`).set(coordinator).send({ variables: { timeout: 'PT1H' } });
+    expect(fixedTimer.status, JSON.stringify(fixedTimer.body)).to.equal(200);
+    const [job] = await t.db('jobs').where({ case_id: started.caseId, type: 'timer', status: 'pending' });
+    expect(job.element_id).to.equal('late');
+    s.clock.advance(3_600_000);
+    await s.executor.drain();
+    expect((await t.db('tasks').where({ case_id: started.caseId })).map((r) => r.element_id)).to.include('escalate');
+    const history = (await s.http.get(`/v1/cases/${started.code}/history`).set(coordinator)).body;
+    const resolved = (history.events ?? history).filter((e: any) => e.type === 'incident.resolved');
+    expect(resolved.map((e: any) => e.actor.id)).to.include(coordinator.id);
+    expect((await s.http.get('/v1/incidents?status=open').set(coordinator)).body.map((i: any) => i.caseCode)).to.not.include(started.code);
+  });
+});
