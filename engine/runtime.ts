@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { caseIdByCode, insertCase, lockCase, updateCase, type CaseRow } from '../db/cases.js';
+import { reserveKey, storeAnswer } from '../db/idempotency.js';
 import { timerJob } from '../db/jobs.js';
 import { deleteTasksOfCase, findTask, setAssignee, type TaskRow } from '../db/tasks.js';
 import type { Actor } from './actor.js';
@@ -25,6 +26,28 @@ export interface CommandResult {
   code: string;
   status: string;
   version: number;
+}
+
+/**
+ * An Idempotency-Key for a command: reserved, acted on and answered in the
+ * command's one transaction (db/idempotency.ts), so a crash leaves neither a
+ * stuck key nor a second effect.
+ */
+export interface Once {
+  principalId: string;
+  key: string;
+  /** The request's route and the hash of its body: the same key with another body is a conflict. */
+  route: string;
+  hash: string;
+  /** The answer to store and to give every retry, computed in the command's transaction. */
+  answer(trx: Knex.Transaction, result: CommandResult): Promise<{ status: number; body: unknown }>;
+}
+
+/** What a command run with a key gives: its answer, fresh or replayed (no second effect). */
+export interface Answered {
+  status: number;
+  body: unknown;
+  replayed: boolean;
 }
 
 /** What a caller may do with a task; asked by every task command on the locked, current row. */
@@ -109,6 +132,16 @@ export class Runtime {
   }
 
   async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+    const { result } = await this.start(input);
+    return result!;
+  }
+
+  /** startCase with an Idempotency-Key: the reservation, the case and the answer commit together. */
+  async startCaseOnce(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor; once: Once }): Promise<Answered> {
+    return (await this.start(input)).answered!;
+  }
+
+  private async start(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor; once?: Once }): Promise<{ result?: CommandResult; answered?: Answered }> {
     const variables = input.variables ?? {};
     const definition = await this.definitions.latest(input.processKey);
     const context = await this.definitions.context(definition.id);
@@ -119,13 +152,16 @@ export class Runtime {
         const code = (this.options.newCaseCode ?? defaultCaseCode)(now);
         try {
           return await this.db.transaction(async (trx) => {
+            const replay = input.once && (await this.reserve(trx, input.once, now));
+            if (replay) return { answered: replay };
             const row = await insertCase(trx, { code, definition_id: definition.id, created_by: input.actor.id, at: now });
             const session = this.session(trx, row.id, context);
             try {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
               await session.start(variables);
-              return await this.save(trx, row, session);
+              const result = await this.save(trx, row, session);
+              return { result, answered: input.once && (await this.answer(trx, input.once, result)) };
             } finally {
               session.dispose();
             }
@@ -137,6 +173,20 @@ export class Runtime {
         }
       }
     });
+  }
+
+  /** Reserve the key in this transaction; a stored answer is a replay, another body or a key in flight a conflict. */
+  private async reserve(trx: Knex.Transaction, once: Once, now: Date): Promise<Answered | undefined> {
+    const claim = await reserveKey(trx, { principalId: once.principalId, key: once.key, route: once.route, hash: once.hash, at: now });
+    if (claim.kind === 'conflict') throw new ConflictError(`Idempotency-Key "${once.key}": ${claim.reason}.`);
+    if (claim.kind === 'replay') return { status: claim.status, body: claim.response, replayed: true };
+    return undefined;
+  }
+
+  private async answer(trx: Knex.Transaction, once: Once, result: CommandResult): Promise<Answered> {
+    const { status, body } = await once.answer(trx, result);
+    await storeAnswer(trx, once.principalId, once.key, status, body);
+    return { status, body, replayed: false };
   }
 
   /**
@@ -198,13 +248,15 @@ export class Runtime {
    * state but must serialize with completions (the case row is locked) and
    * leave one history event.
    */
-  async taskAction(input: { taskId: string; action: 'claim' | 'unclaim' | 'comment'; actor: Actor; payload?: Record<string, unknown> }): Promise<CommandResult & { task: TaskRow }> {
+  async taskAction(input: { taskId: string; action: 'claim' | 'unclaim' | 'comment'; actor: Actor; payload?: Record<string, unknown>; once?: Once }): Promise<CommandResult & { task: TaskRow; answered?: Answered }> {
     const task = await findTask(this.db, input.taskId);
     if (!task) throw new ConflictError(`Task ${input.taskId} is not open.`);
     return this.timed(`${input.action}Task`, () =>
       this.db.transaction(async (trx) => {
         const row = await lockCase(trx, task.case_id);
         if (!row) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
+        const replay = input.once && (await this.reserve(trx, input.once, this.clock.now()));
+        if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task, answered: replay };
         const current = await this.currentTask(trx, input.taskId);
         this.options.policy.assertMay(input.actor, current, input.action);
         let updated = current;
@@ -228,7 +280,8 @@ export class Runtime {
         );
         const version = row.version + 1;
         await updateCase(trx, row.id, { version, updated_at: this.clock.now() });
-        return { caseId: row.id, code: row.code, status: row.status, version, task: updated };
+        const result = { caseId: row.id, code: row.code, status: row.status, version };
+        return { ...result, task: updated, answered: input.once && (await this.answer(trx, input.once, result)) };
       }),
     );
   }
@@ -325,7 +378,7 @@ export class Runtime {
     const now = this.clock.now();
     const changes = variableChanges(row.variables ?? {}, variables, this.options.personalVariables ?? []);
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
-    await projectTasks(trx, row.id, session, variables, now, this.functions);
+    await projectTasks(trx, row.id, session, variables, now, session.functions);
     await projectTimers(trx, row.id, session);
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     const status = session.ended ? 'completed' : 'running';

@@ -5,6 +5,7 @@ import { ConflictError, InputError, NotFoundError, UnprocessableError } from '..
 import { OUTCOME_FIELDS, TRANSFER } from '../../engine/hotline/contract.js';
 import { inboxGroups, maskVariables, mayActNow, rolesFor, taskAccess, type Caller } from '../../engine/hotline/policy.js';
 import { actorOf } from '../auth.js';
+import { onceFor, sendAnswered } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { CommentBody, CommentSchema, CompleteTaskBody, CompletionSchema, TaskDetailSchema, TaskListQuery, TaskPageSchema, TransferBody } from '../schemas.js';
@@ -186,7 +187,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       method: 'post',
       path: '/v1/tasks/:id/comments',
       summary: 'Comment on a task (with attachment metadata)',
-      description: 'Anyone who may act on the task may comment; the comment is part of the case history.',
+      description: 'Anyone who may act on the task may comment; the comment is part of the case history. With an Idempotency-Key header a retry records nothing more and answers the first response (header Idempotent-Replayed: true); the same key with another body is 409.',
       tags: ['Tasks'],
       access: rolesFor('tasks'),
       body: CommentBody,
@@ -195,9 +196,13 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
         const { text, attachments = [] } = ctx.state.body;
-        await deps.runtime.taskAction({ taskId: task.id, action: 'comment', actor: actorOf(p, ctx.state.requestId), payload: { text, attachments } });
+        const comment = { taskId: task.id, author: p.id, text, attachments };
+        // With an Idempotency-Key a retried comment is recorded once and answered the same.
+        const once = onceFor(ctx, `POST /v1/tasks/${task.id}/comments`, async () => ({ status: 201, body: comment }));
+        const done = await deps.runtime.taskAction({ taskId: task.id, action: 'comment', actor: actorOf(p, ctx.state.requestId), payload: { text, attachments }, once });
+        if (done.answered) return sendAnswered(ctx, done.answered);
         ctx.status = 201;
-        ctx.body = { taskId: task.id, author: p.id, text, attachments };
+        ctx.body = comment;
       },
     },
   ];
