@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import { METHODS } from 'node:http';
 import { Router } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { InputError } from '../engine/errors.js';
@@ -11,7 +12,8 @@ import { historyRoutes } from './routes/history.js';
 import { uiRoutes } from './routes/ui.js';
 import { publicRoutes } from './routes/public.js';
 import { smsRoutes } from './routes/sms.js';
-import { open311Routes } from './routes/open311.js';
+import { open311Errors, open311Routes } from './routes/open311.js';
+import { responseCheck } from './response-check.js';
 import { reportRoutes } from './routes/reports.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { keyRoutes } from './routes/keys.js';
@@ -48,13 +50,25 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
   return specs;
 }
 
-export function createApp(deps: AppDeps): Koa<State> {
+export interface AppOptions {
+  /** Tests: check every answer against the served OpenAPI document (api/response-check.ts); a mismatch becomes a 500 naming the route and status. */
+  checkResponses?: boolean;
+}
+
+export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
   const app = new Koa<State>();
   // Only behind a proxy that sets X-Forwarded-For; otherwise anyone could pick their own IP for the per-IP limits.
   app.proxy = deps.trustProxy ?? false;
-  const router = new Router<State>();
-  mountRoutes(router, routeSpecs(deps), deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
-  app.use(errorMiddleware(deps.log, deps.metrics));
+  // Every method Node parses is "known", so one a path does not take answers 405 with Allow (not 501).
+  const router = new Router<State>({ methods: METHODS });
+  const specs = routeSpecs(deps);
+  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
+  if (options.checkResponses) {
+    let doc: Record<string, unknown> | undefined;
+    // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.
+    app.use(responseCheck(() => (doc ??= buildOpenApi(specs, VERSION)), (m) => console.error(`Undocumented response: ${m.operation} answered ${m.status} ${m.contentType}: ${m.reason}`)));
+  }
+  app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors]));
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml', 'form'],
@@ -64,7 +78,7 @@ export function createApp(deps: AppDeps): Koa<State> {
       encoding: 'utf-8',
       onError: (err: any, ctx: Koa.Context) => {
         if (err?.status === 413) throw err;
-        throw new InputError(`The body is not valid ${ctx.is('json') ? 'JSON' : 'XML text'}: ${err?.message ?? err}`);
+        throw new InputError(`The body is not valid ${ctx.is('json') ? 'JSON' : ctx.is('urlencoded') ? 'form data' : 'XML text'}: ${err?.message ?? err}`);
       },
     } as any),
   );

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/connect.js';
-import { activeKeyByHash, countKeys, insertKey, keyExists, listKeys, revokeKey, type KeyRow } from '../db/keys.js';
+import { activeKeyByHash, countKeys, insertKey, keyById, listKeys, lockLiveAdminKeys, revokeKey, type KeyRow } from '../db/keys.js';
 import type { Actor } from '../engine/actor.js';
 import type { Clock } from '../engine/clock.js';
-import { InputError, NotFoundError } from '../engine/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../engine/errors.js';
 import { ROLES, type Role } from '../engine/hotline/policy.js';
 
 /**
@@ -63,9 +63,23 @@ export class ApiKeys implements Authenticator {
     return listKeys(this.db);
   }
 
-  async revoke(id: string): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError(`Key ${id} does not exist.`);
-    if (!(await revokeKey(this.db, id, this.clock.now())) && !(await keyExists(this.db, id))) throw new NotFoundError(`Key ${id} does not exist.`);
+  /**
+   * Revoke a key, effective at once. Key management must stay reachable: an
+   * admin cannot revoke its own key (another admin must), and the last live
+   * admin key cannot be revoked at all (409, saying why). The live admin keys
+   * are locked first, so two admins revoking each other cannot both succeed.
+   */
+  async revoke(id: string, by?: Principal): Promise<void> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundError(`Key ${id} does not exist.`);
+    await this.db.transaction(async (trx) => {
+      const admins = await lockLiveAdminKeys(trx);
+      const key = await keyById(trx, id);
+      if (!key) throw new NotFoundError(`Key ${id} does not exist.`);
+      if (key.revoked_at) return;
+      if (by?.id === `key:${id}`) throw new ConflictError('A key cannot revoke itself: ask another admin to revoke it, so key management stays reachable.');
+      if (admins.length === 1 && admins[0] === id) throw new ConflictError('This is the last live admin key: create another admin key first, or nobody could manage keys any more.');
+      await revokeKey(trx, id, this.clock.now());
+    });
   }
 
   count(): Promise<number> {

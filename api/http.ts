@@ -3,7 +3,7 @@ import type { Router, RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv';
 import ratelimit from 'koa-ratelimit';
 import { randomUUID } from 'node:crypto';
-import { DomainError, ForbiddenError, InputError, UnauthorizedError } from '../engine/errors.js';
+import { DomainError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../engine/errors.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
 import type { Role } from '../engine/hotline/policy.js';
 import type { Authenticator, Principal } from './auth.js';
@@ -17,6 +17,7 @@ export interface State {
   principal?: Principal;
   body?: any;
   query?: any;
+  files?: UploadedFile[];
 }
 
 export type Ctx = RouterContext<State>;
@@ -38,9 +39,46 @@ export interface RouteSpec {
   body?: JsonSchema;
   /** Alternative raw body media types accepted besides JSON (e.g. application/xml). */
   rawBody?: string[];
+  /**
+   * The body may also come as an HTML form: application/x-www-form-urlencoded or
+   * multipart/form-data (files land in ctx.state.files, validated by `body` like the fields).
+   */
+  forms?: boolean;
   query?: JsonSchema;
-  responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  /** Schema of the path parameters (an object schema); a value that fails it answers 404. */
+  params?: JsonSchema;
+  /** Every status the route answers itself (errors the middleware adds for every route are added by the document builder). */
+  responses: Record<number, RouteResponse>;
+  /** Content of this route's error answers when they are not problem+json (Open311: the GeoReport error list). */
+  errorContent?: Record<string, JsonSchema>;
   handler: (ctx: Ctx) => Promise<void> | void;
+}
+
+export interface RouteResponse {
+  description: string;
+  /** The body's schema, of contentType (default application/json; problem+json for error statuses). */
+  schema?: JsonSchema;
+  contentType?: string;
+  /** Several content types, each with its schema (e.g. JSON and CSV of the same report). */
+  content?: Record<string, JsonSchema>;
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+}
+
+/** A file of a multipart body: its name, type and size (the bytes stay here; no route stores files yet). */
+export interface UploadedFile {
+  field: string;
+  name: string;
+  type: string;
+  size: number;
+}
+
+/**
+ * Paths whose errors are not problem+json: the route family's own error shape
+ * (Open311's GeoReport list), for every error under the prefix, 404 and 500 included.
+ */
+export interface ErrorFormat {
+  prefix: string;
+  render(ctx: Koa.Context, status: number, detail: string, errors: Array<{ path: string; message: string }>): void;
 }
 
 const ajv = createAjv();
@@ -48,6 +86,10 @@ const ajv = createAjv();
 export const PROBLEM_TYPE_BASE = '/problems/';
 
 export function problem(ctx: Koa.Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  problemOf(ctx, status, title, detail, extra);
+}
+
+function problemOf(ctx: Koa.Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
   ctx.status = status;
   ctx.type = 'application/problem+json';
   ctx.body = { type: `${PROBLEM_TYPE_BASE}${slug(title)}`, title, status, detail, instance: ctx.path, requestId: ctx.state.requestId, ...extra };
@@ -58,8 +100,11 @@ function slug(s: string) {
 }
 
 /** First in the chain: request id, access log, and every error as problem+json. */
-export function errorMiddleware(log: Logger, metrics?: Metrics): Koa.Middleware {
+export function errorMiddleware(log: Logger, metrics?: Metrics, formats: ErrorFormat[] = []): Koa.Middleware {
   return async (ctx, next) => {
+    const format = formats.find((f) => ctx.path.startsWith(f.prefix));
+    const problem = (c: Koa.Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) =>
+      format ? format.render(c, status, detail, (extra.errors as Array<{ path: string; message: string }> | undefined) ?? []) : problemOf(c, status, title, detail, extra);
     const incoming = ctx.get('X-Request-Id');
     ctx.state.requestId = /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', ctx.state.requestId);
@@ -69,7 +114,7 @@ export function errorMiddleware(log: Logger, metrics?: Metrics): Koa.Middleware 
       if (ctx.status === 404 && ctx.body === undefined) {
         problem(ctx, 404, 'Not found', `No resource at ${ctx.method} ${ctx.path}.`);
       } else if (ctx.status === 405 && ctx.body === undefined) {
-        problem(ctx, 405, 'Method not allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
+        problem(ctx, 405, 'Method not allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('Allow') || 'none'}.`);
       }
     } catch (err: any) {
       if (err instanceof DomainError) {
@@ -135,7 +180,12 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
   for (const spec of specs) {
     const validateBody = spec.body ? ajv.compile(spec.body) : null;
     const validateQuery = spec.query ? ajv.compile(spec.query) : null;
+    const validateParams = spec.params ? ajv.compile(spec.params) : null;
     (router as any)[spec.method](spec.path, async (ctx: Ctx) => {
+      if (validateParams && !validateParams(ctx.params)) {
+        const errors = fieldProblems(validateParams.errors);
+        throw new NotFoundError(`No resource at ${ctx.method} ${ctx.path}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`);
+      }
       if (spec.access !== 'public') {
         const principal = await authenticate(ctx, authenticators);
         const allowed = spec.access.some((r) => principal.roles.includes(r));
@@ -144,11 +194,13 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
       if (limitWrites && spec.method !== 'get') await limitWrites(ctx as any, async () => {});
       if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(ctx.query, spec.query!), 'query');
       if (spec.method !== 'get' && spec.method !== 'delete') {
-        const raw = (ctx.request as any).body;
+        let raw = (ctx.request as any).body;
+        const isForm = spec.forms && ctx.is('urlencoded', 'multipart');
+        if (isForm) raw = withoutEmpty(ctx.is('multipart') ? await readMultipart(ctx) : (raw ?? {}));
         const isRaw = spec.rawBody && ctx.is(spec.rawBody) && typeof raw === 'string';
         if (!isRaw && validateBody) {
-          if (raw === undefined || (typeof raw === 'object' && raw !== null && !ctx.is('json') && Object.keys(raw).length === 0 && ctx.request.length)) {
-            throw new InputError('Send a JSON body with Content-Type: application/json.');
+          if (!isForm && (raw === undefined || (typeof raw === 'object' && raw !== null && !ctx.is('json') && Object.keys(raw).length === 0 && ctx.request.length))) {
+            throw new InputError(spec.forms ? 'Send the fields as a form (application/x-www-form-urlencoded or multipart/form-data) or as JSON.' : 'Send a JSON body with Content-Type: application/json.');
           }
           ctx.state.body = check(validateBody, raw ?? {}, 'body');
         } else {
@@ -158,6 +210,47 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
       await spec.handler(ctx);
     });
   }
+}
+
+/** Largest multipart body read (photos included): beyond it, 413 before anything is parsed. */
+const MULTIPART_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * A multipart/form-data body: fields as strings (a repeated field as a list),
+ * files described in ctx.state.files. Parsed by the platform's own FormData
+ * (undici), after reading at most MULTIPART_LIMIT bytes.
+ */
+async function readMultipart(ctx: Ctx): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > MULTIPART_LIMIT) throw Object.assign(new Error('too large'), { status: 413, expose: true, limit: MULTIPART_LIMIT });
+    chunks.push(chunk as Buffer);
+  }
+  let form: FormData;
+  try {
+    form = await new Response(Buffer.concat(chunks), { headers: { 'content-type': ctx.get('Content-Type') } }).formData();
+  } catch (err: any) {
+    throw new InputError(`The multipart/form-data body could not be read: ${err?.message ?? err}.`);
+  }
+  const fields: Record<string, unknown> = {};
+  const files: UploadedFile[] = [];
+  for (const [name, value] of form.entries()) {
+    if (typeof value !== 'string') {
+      files.push({ field: name, name: value.name, type: value.type, size: value.size });
+      continue;
+    }
+    const prev = fields[name];
+    fields[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  ctx.state.files = files;
+  return fields;
+}
+
+/** In a form or a query, an empty optional parameter means "not given" (HTML forms send every field). */
+function withoutEmpty(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
 }
 
 async function authenticate(ctx: Ctx, authenticators: Authenticator[]): Promise<Principal> {
@@ -196,12 +289,20 @@ function check(validate: ValidateFunction, data: unknown, where: 'body' | 'query
   return data;
 }
 
-/** Query strings are text; turn declared integers and booleans into numbers and booleans first. */
+/**
+ * Query strings are text: turn declared integers and booleans into numbers and
+ * booleans; a declared list takes both `a,b` and a repeated parameter; an empty
+ * parameter is absent. A repeated scalar stays a list, which its schema refuses.
+ */
 function normalizeQuery(query: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
   const props = (schema.properties ?? {}) as Record<string, { type?: string }>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(query)) {
+  for (const [k, v] of Object.entries(withoutEmpty(query))) {
     const type = props[k]?.type;
+    if (type === 'array') {
+      out[k] = (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+      continue;
+    }
     if (typeof v === 'string' && type === 'integer' && /^-?\d+$/.test(v)) out[k] = Number(v);
     else if (typeof v === 'string' && type === 'boolean' && (v === 'true' || v === 'false')) out[k] = v === 'true';
     else out[k] = v;

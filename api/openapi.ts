@@ -1,44 +1,88 @@
-import type { JsonSchema, RouteSpec } from './http.js';
-import { BatchMigrationSchema, DryRunReportSchema, CaseSchema, DefinitionSchema, DiagramProblemSchema, MigrationSchema, ProblemSchema, TaskSchema } from './schemas.js';
+import type { JsonSchema, RouteResponse, RouteSpec } from './http.js';
+import {
+  BatchMigrationSchema,
+  CaseSchema,
+  DefinitionSchema,
+  DiagramProblemSchema,
+  DryRunReportSchema,
+  EventSchema,
+  MigrationSchema,
+  ProblemSchema,
+  TaskSchema,
+} from './schemas.js';
 
-const ERROR_RESPONSES: Record<number, string> = {
+/** Errors every route of a kind can answer, whatever its handler does (added unless the route declares them). */
+const COMMON_ERRORS: Record<number, string> = {
   400: 'Invalid request: `errors` names each field',
   401: 'No or unknown API key',
   403: 'The key lacks the role, or may see but not act',
   404: 'Not found, or not visible to the caller',
   409: 'Conflict: the state changed (task no longer open, race lost)',
+  413: 'The body is larger than the limit',
   422: 'Refused by the domain: diagram problems or form errors',
   429: 'Too many writes for this API key on this node: retry after Retry-After seconds',
+  500: 'A bug on our side: quote the request id when reporting it',
 };
+
+const PROBLEM = { $ref: '#/components/schemas/Problem' };
 
 /** Koa `/v1/cases/:code` → OpenAPI `/v1/cases/{code}`. */
 export function openApiPath(koaPath: string): string {
   return koaPath.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 }
 
-/** OpenAPI 3.1, generated from the same route specs and schemas ajv enforces. */
+/** The statuses the shared middleware answers for a route, beside what its handler answers. */
+function commonErrors(spec: RouteSpec): number[] {
+  const codes = [500];
+  const hasParams = /:[A-Za-z_]/.test(spec.path);
+  if (spec.body || spec.query || spec.params) codes.push(400);
+  if (spec.body) codes.push(413);
+  if (hasParams) codes.push(404);
+  if (spec.access !== 'public') {
+    codes.push(401, 403);
+    if (spec.method !== 'get') codes.push(409, 422, 429);
+  }
+  return codes;
+}
+
+function responseObject(status: number, r: RouteResponse, spec: RouteSpec): Record<string, unknown> {
+  const isError = status >= 400;
+  let content: Record<string, JsonSchema> | undefined = r.content;
+  if (!content && r.schema) content = { [r.contentType ?? (isError ? 'application/problem+json' : 'application/json')]: r.schema };
+  if (!content && isError) content = spec.errorContent ?? { 'application/problem+json': PROBLEM };
+  const headers = { ...(r.headers ?? {}), ...(status === 429 ? { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } } : {}), ...(status === 405 ? { Allow: { schema: { type: 'string' }, description: 'the methods the path takes' } } : {}) };
+  return {
+    description: r.description,
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(content ? { content: Object.fromEntries(Object.entries(content).map(([type, schema]) => [type, { schema }])) } : {}),
+  };
+}
+
+/** OpenAPI 3.1, generated from the same route specs and schemas ajv enforces on requests (and, in tests, on responses). */
 export function buildOpenApi(specs: RouteSpec[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) {
     const path = openApiPath(spec.path);
-    const params = [...spec.path.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const queryParams = Object.entries(((spec.query?.properties ?? {}) as Record<string, JsonSchema>)).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+    const paramSchemas = (spec.params?.properties ?? {}) as Record<string, JsonSchema>;
+    const params = [...spec.path.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchemas[m[1]] ?? { type: 'string' } }));
+    const requiredQuery = new Set((spec.query?.required ?? []) as string[]);
+    const queryParams = Object.entries((spec.query?.properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: requiredQuery.has(name),
+      ...(schema.description ? { description: schema.description } : {}),
+      ...(schema.type === 'array' ? { style: 'form', explode: true } : {}),
+      schema,
+    }));
     const responses: Record<string, unknown> = {};
-    for (const [status, r] of Object.entries(spec.responses)) {
-      responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
-    }
-    const errorCodes = spec.access === 'public' ? [400] : [400, 401, 403, 404, 409, 422, ...(spec.method === 'get' ? [] : [429])];
-    for (const code of errorCodes) {
-      if (!(code in spec.responses) && (spec.body || spec.query || code !== 400)) {
-        responses[code] = {
-          description: ERROR_RESPONSES[code],
-          ...(code === 429 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } } } : {}),
-          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-        };
-      }
-    }
+    for (const [status, r] of Object.entries(spec.responses)) responses[status] = responseObject(Number(status), r, spec);
+    for (const code of commonErrors(spec)) if (!(code in responses)) responses[code] = responseObject(code, { description: COMMON_ERRORS[code] }, spec);
     const content: Record<string, unknown> = {};
     if (spec.body) content['application/json'] = { schema: spec.body };
+    if (spec.body && spec.forms) {
+      content['application/x-www-form-urlencoded'] = { schema: spec.body };
+      content['multipart/form-data'] = { schema: spec.body };
+    }
     for (const t of spec.rawBody ?? []) content[t] = { schema: { type: 'string' } };
     (paths[path] ??= {})[spec.method] = {
       summary: spec.summary,
@@ -48,7 +92,7 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
       ...(spec.access === 'public' ? { security: [] } : { 'x-roles': spec.access }),
       parameters: [...params, ...queryParams, { $ref: '#/components/parameters/RequestId' }],
       ...(Object.keys(content).length ? { requestBody: { required: true, content } } : {}),
-      responses,
+      responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
     };
   }
   return {
@@ -56,7 +100,8 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
     info: {
       title: 'PAKN 1022 — complaint-handling workflow API',
       version,
-      description: 'Tổng đài dịch vụ công 1022: tiếp nhận, xử lý phản ánh, kiến nghị. Errors are application/problem+json.',
+      description:
+        'Tổng đài dịch vụ công 1022: tiếp nhận, xử lý phản ánh, kiến nghị. Errors are application/problem+json, except under /open311/ where they are the GeoReport v2 list of {code, description} (JSON or XML). A method a path does not take answers 405 with Allow.',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
@@ -66,7 +111,7 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
         RequestId: { name: 'X-Request-Id', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\w.-]{1,100}$' }, description: 'Your id for this request, echoed in the answer and recorded in logs and history; one is generated when absent or malformed.' },
       },
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key from `pakn keys create` or POST /v1/keys' } },
-      schemas: { Problem: ProblemSchema, DiagramProblem: DiagramProblemSchema, Case: CaseSchema, Task: TaskSchema, Definition: DefinitionSchema, Migration: MigrationSchema, BatchMigration: BatchMigrationSchema, DryRunReport: DryRunReportSchema },
+      schemas: { Problem: ProblemSchema, DiagramProblem: DiagramProblemSchema, Case: CaseSchema, Task: TaskSchema, Definition: DefinitionSchema, Migration: MigrationSchema, BatchMigration: BatchMigrationSchema, DryRunReport: DryRunReportSchema, Event: EventSchema },
     },
   };
 }

@@ -119,7 +119,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     options.sms ??
     (config.smsUrl
       ? new HttpSmsGateway(config.smsUrl, config.smsToken)
-      : new LogSmsGateway((m) => log.info({ phone: m.to, idempotencyKey: m.idempotencyKey, text: m.text }, 'sms delivered to the log (no PAKN_SMS_URL configured)')));
+      : new LogSmsGateway((m) => {
+          // The text carries the answer (and the phone is the citizen's): neither goes to the log at info.
+          log.info({ idempotencyKey: m.idempotencyKey, chars: m.text.length }, 'sms delivered to the log (no PAKN_SMS_URL configured)');
+          log.debug({ phone: m.to, text: m.text }, 'sms text (debug only)');
+        }));
   const checkpoints = new Checkpoints(db, clock, config.checkpointKeyPem ? signingKey(config.checkpointKeyPem) : undefined);
   const checkpointMinutes = config.checkpointIntervalMinutes ?? 60;
   const jobHandlers: Record<string, JobHandler> = {

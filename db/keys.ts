@@ -30,10 +30,6 @@ export async function revokeKey(db: Db, id: string, at: Date): Promise<boolean> 
   return (await db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: at })) > 0;
 }
 
-export async function keyExists(db: Db, id: string): Promise<boolean> {
-  return Boolean(await db('api_keys').where({ id }).first('id'));
-}
-
 export async function countKeys(db: Db): Promise<number> {
   const { n } = (await db('api_keys').count('* as n').first()) as { n: number };
   return Number(n);
@@ -42,4 +38,15 @@ export async function countKeys(db: Db): Promise<number> {
 /** The live key with this hash (one indexed read), or undefined when unknown or revoked. */
 export async function activeKeyByHash(db: Db, keyHash: string): Promise<Pick<KeyRow, 'id' | 'name' | 'roles' | 'agency'> | undefined> {
   return db('api_keys').where({ key_hash: keyHash }).whereNull('revoked_at').first('id', 'name', 'roles', 'agency');
+}
+
+/** The key (revoked or not), or undefined. */
+export async function keyById(db: Db, id: string): Promise<KeyRow | undefined> {
+  return db('api_keys').where({ id }).first(LISTED);
+}
+
+/** Ids of the live admin keys, locked until the transaction ends, so two admins revoking each other cannot both succeed. */
+export async function lockLiveAdminKeys(trx: Db): Promise<string[]> {
+  const rows = await trx('api_keys').whereNull('revoked_at').whereRaw(`'admin' = any(roles)`).orderBy('id').forUpdate().select('id');
+  return rows.map((r: { id: string }) => r.id);
 }

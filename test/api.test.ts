@@ -61,6 +61,30 @@ describe('HTTP API conventions', () => {
       expect(JSON.stringify(list.body)).not.to.contain(created.body.key);
     });
 
+    it('Given admin keys, an admin cannot revoke its own key, and the last live admin key cannot be revoked (409 saying why)', async () => {
+      const db = await freshDb();
+      try {
+        const node = await testSystem(db.db);
+        const first = await node.as('admin', null, 'Quản trị 1');
+        const self = await node.http.delete(`/v1/keys/${first.id.slice('key:'.length)}`).set(first);
+        expect(self.status).to.equal(409);
+        expect(self.body.detail).to.match(/cannot revoke itself/);
+        const second = await node.as('admin', null, 'Quản trị 2');
+        expect((await node.http.delete(`/v1/keys/${first.id.slice('key:'.length)}`).set(second)).status).to.equal(204);
+        // The CLI revokes without a caller: the rule that keeps key management reachable holds there too.
+        const last = second.id.slice('key:'.length);
+        let refused: any;
+        await node.keys.revoke(last).catch((err) => (refused = err));
+        expect(refused?.status).to.equal(409);
+        expect(refused.message).to.match(/last live admin key/);
+        expect((await node.http.get('/v1/keys').set(second)).status).to.equal(200);
+        const other = await node.as('operator');
+        expect((await node.http.delete(`/v1/keys/${other.id.slice('key:'.length)}`).set(second)).status).to.equal(204);
+      } finally {
+        await db.close();
+      }
+    });
+
     it('Given an agency key without an agency code, creation is refused with the field named', async () => {
       const admin = await s.as('admin');
       const res = await s.http.post('/v1/keys').set(admin).send({ name: 'Thiếu mã', roles: ['agency'] });

@@ -171,7 +171,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Cases'],
       access: rolesFor('startCase'),
       body: StartCaseBody,
-      responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } } },
+      responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } }, 404: { description: 'No deployed process with the key in `process`' } },
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
         const key = ctx.get('Idempotency-Key');

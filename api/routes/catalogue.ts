@@ -3,6 +3,7 @@ import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/h
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { CatalogueEntrySchema } from '../schemas.js';
 
 export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -14,7 +15,7 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Catalogue'],
       access: rolesFor('readCatalogue'),
       query: { type: 'object', additionalProperties: false, properties: { on: { type: 'string', pattern: '^(today|\\d{4}-\\d{2}-\\d{2})$' } } },
-      responses: { 200: { description: 'Entries', schema: { type: 'array', items: { type: 'object' } } } },
+      responses: { 200: { description: 'Entries, by code', schema: { type: 'array', items: CatalogueEntrySchema } } },
       handler: (ctx) => {
         const kind = ctx.params.kind as CatalogueKind;
         if (!(CATALOGUE_KINDS as readonly string[]).includes(kind)) throw new NotFoundError(`No catalogue "${kind}"; there are ${CATALOGUE_KINDS.join(', ')}.`);

@@ -3,7 +3,7 @@ import { actorOf } from '../auth.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
-import { ActivateBody, DeployJsonBody, DryRunBody, MigrateBatchBody } from '../schemas.js';
+import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, DeployJsonBody, DryRunBody, MigrateBatchBody, ValidationReportSchema } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
@@ -59,12 +59,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       access: rolesFor('validateDefinition'),
       body: DeployJsonBody,
       rawBody: XML_TYPES,
-      responses: {
-        200: {
-          description: 'Every problem found (empty when the diagram is deployable)',
-          schema: { type: 'object', properties: { valid: { type: 'boolean' }, problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } } } },
-        },
-      },
+      responses: { 200: { description: 'Every problem found (empty when the diagram is deployable)', schema: ValidationReportSchema } },
       handler: async (ctx) => {
         const { problems } = await deps.definitions.validate(diagramOf(ctx).xml);
         ctx.body = { valid: !problems.some((p) => p.severity === 'error'), problems };
@@ -76,7 +71,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Deployed definitions, every version',
       tags: ['Definitions'],
       access: rolesFor('readDefinitions'),
-      responses: { 200: { description: 'Definitions', schema: { type: 'array', items: { $ref: '#/components/schemas/Definition' } } } },
+      responses: { 200: { description: 'Definitions', schema: { type: 'array', items: DefinitionListItemSchema } } },
       handler: async (ctx) => {
         ctx.body = (await deps.definitions.list()).map((d) => ({
           id: d.id,
@@ -153,8 +148,10 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'One version of a definition; append .xml for the diagram itself',
       tags: ['Definitions'],
       access: rolesFor('readDefinitions'),
+      // Versions are PostgreSQL integers: a longer number names no version (404), it must not reach the database.
+      params: { type: 'object', properties: { version: { type: 'string', pattern: '^[1-9][0-9]{0,8}(\\.xml)?$', description: 'the version number, with .xml for the XML itself' } } },
       responses: {
-        200: { description: 'The version (JSON), or its BPMN XML when the path ends in .xml', schema: { $ref: '#/components/schemas/Definition' } },
+        200: { description: 'The version (JSON), or its BPMN or DMN XML when the path ends in .xml', content: { 'application/json': DefinitionVersionSchema, 'application/xml': { type: 'string' } } },
       },
       handler: async (ctx) => {
         const match = /^(\d+)(\.xml)?$/.exec(ctx.params.version);

@@ -165,6 +165,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
             },
           },
         },
+        404: { description: 'No case with the code given in ?case' },
       },
       handler: async (ctx) => {
         let caseId: string | undefined;

@@ -1,7 +1,7 @@
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { CreateKeyBody } from '../schemas.js';
+import { CreatedKeySchema, CreateKeyBody, KeySchema } from '../schemas.js';
 
 function keyView(k: any) {
   return {
@@ -24,7 +24,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Keys'],
       access: rolesFor('manageKeys'),
       body: CreateKeyBody,
-      responses: { 201: { description: 'The key; its secret is in `key` and is never shown again', schema: { type: 'object' } } },
+      responses: { 201: { description: 'The key; its secret is in `key` and is never shown again', schema: CreatedKeySchema } },
       handler: async (ctx) => {
         if (ctx.state.body.agency) deps.catalogue.checkCodes({ agency: ctx.state.body.agency }, deps.clock.now());
         const { key, row } = await deps.keys.create({ ...ctx.state.body, createdBy: ctx.state.principal!.id });
@@ -38,7 +38,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'List API keys (never their secrets)',
       tags: ['Keys'],
       access: rolesFor('manageKeys'),
-      responses: { 200: { description: 'Keys', schema: { type: 'array', items: { type: 'object' } } } },
+      responses: { 200: { description: 'Keys, oldest first', schema: { type: 'array', items: KeySchema } } },
       handler: async (ctx) => {
         ctx.body = (await deps.keys.list()).map(keyView);
       },
@@ -47,11 +47,12 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       method: 'delete',
       path: '/v1/keys/:id',
       summary: 'Revoke an API key, effective at once',
+      description: 'Revoking a revoked key changes nothing (204). 409 for the caller’s own key (another admin must revoke it) and for the last live admin key (create another first).',
       tags: ['Keys'],
       access: rolesFor('manageKeys'),
-      responses: { 204: { description: 'Revoked' } },
+      responses: { 204: { description: 'Revoked' }, 409: { description: 'Your own key, or the last live admin key: key management must stay reachable' } },
       handler: async (ctx) => {
-        await deps.keys.revoke(ctx.params.id);
+        await deps.keys.revoke(ctx.params.id, ctx.state.principal);
         ctx.status = 204;
       },
     },

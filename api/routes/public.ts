@@ -5,6 +5,7 @@ import { caseForCitizen, citizenView, publishedAnswerView } from '../../engine/h
 import { rateOnWeb } from '../../engine/hotline/rating.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { CitizenCaseSchema, PublishedAnswerSchema, RatingRecordedSchema } from '../schemas.js';
 
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
   // Per IP and per case code: guessing codes or phone digits stays slow either way.
@@ -28,7 +29,12 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
       access: 'public',
       query: phoneQuery,
       body: { type: 'object', additionalProperties: false, required: ['satisfied'], properties: { satisfied: { type: 'boolean' }, comment: { type: 'string', maxLength: 1000 } } },
-      responses: { 200: { description: 'Rating recorded', schema: { type: 'object' } } },
+      responses: {
+        200: { description: 'Rating recorded', schema: RatingRecordedSchema },
+        404: { description: 'No case matches this code and phone' },
+        409: { description: 'The case does not wait for a rating' },
+        429: { description: 'Too many lookups from this IP or of this case: retry after Retry-After seconds' },
+      },
       handler: async (ctx) => {
         await perIp(ctx as any, async () => {});
         await perCode(ctx as any, async () => {});
@@ -48,7 +54,10 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         additionalProperties: false,
         properties: { field: { type: 'string', maxLength: 64 }, unit: { type: 'string', maxLength: 64 }, q: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 100 } },
       },
-      responses: { 200: { description: 'Answers, newest first', schema: { type: 'array', items: { type: 'object' } } } },
+      responses: {
+        200: { description: 'Answers, newest first', schema: { type: 'array', items: PublishedAnswerSchema } },
+        429: { description: 'Too many lookups from this IP: retry after Retry-After seconds' },
+      },
       handler: async (ctx) => {
         await perIp(ctx as any, async () => {});
         const q = ctx.state.query ?? {};
@@ -66,10 +75,9 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
       access: 'public',
       query: phoneQuery,
       responses: {
-        200: {
-          description: 'The case as a citizen may see it',
-          schema: { type: 'object', properties: { code: { type: 'string' }, status: { type: 'string' }, statusLabel: { type: 'string' }, agency: { type: ['object', 'null'] }, due: { type: ['string', 'null'] }, answer: { type: ['string', 'null'] } } },
-        },
+        200: { description: 'The case as a citizen may see it', schema: CitizenCaseSchema },
+        404: { description: 'No case matches this code and phone (the same answer for both)' },
+        429: { description: 'Too many lookups from this IP or of this case: retry after Retry-After seconds' },
       },
       handler: async (ctx) => {
         await perIp(ctx as any, async () => {});

@@ -6,6 +6,7 @@ import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/h
 import { vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
+import { ScorecardSchema, StatsRowSchema, WeeklyReportSchema } from '../schemas.js';
 
 function wantsCsv(ctx: Ctx): boolean {
   return ctx.query.format === 'csv' || ctx.accepts('application/json', 'text/csv') === 'text/csv';
@@ -36,7 +37,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Reports'],
       access: rolesFor('readReports'),
       query: { type: 'object', additionalProperties: false, properties: { week: { type: 'string', pattern: '^\\d{4}-W\\d{2}$' }, format: { enum: ['json', 'csv'] } } },
-      responses: { 200: { description: 'The weekly report', schema: { type: 'object' } } },
+      responses: { 200: { description: 'The weekly report (JSON), or its agency rows as CSV with a BOM', content: { 'application/json': WeeklyReportSchema, 'text/csv': { type: 'string' } } } },
       handler: async (ctx) => {
         const now = deps.clock.now();
         const week = ctx.state.query?.week ?? isoWeekOf(now).label;
@@ -85,7 +86,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         additionalProperties: false,
         properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, format: { enum: ['json', 'csv'] } },
       },
-      responses: { 200: { description: 'Scorecard', schema: { type: 'object' } } },
+      responses: { 200: { description: 'Scorecard (JSON), or as CSV with a BOM', content: { 'application/json': ScorecardSchema, 'text/csv': { type: 'string' } } } },
       handler: async (ctx) => {
         const now = deps.clock.now();
         const q = ctx.state.query ?? {};
@@ -137,7 +138,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
           to: { type: 'string', format: 'date' },
         },
       },
-      responses: { 200: { description: 'Rows per period and group', schema: { type: 'array', items: { type: 'object' } } } },
+      responses: { 200: { description: 'Rows per period and group', schema: { type: 'array', items: StatsRowSchema } } },
       handler: async (ctx) => {
         const q = ctx.state.query;
         const now = deps.clock.now();

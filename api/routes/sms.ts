@@ -4,6 +4,7 @@ import { rateBySms } from '../../engine/hotline/rating.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { SmsInboundResultSchema, SmsStatusResultSchema } from '../schemas.js';
 
 export function smsRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -20,7 +21,7 @@ export function smsRoutes(deps: AppDeps): RouteSpec[] {
         required: ['from', 'text'],
         properties: { from: { type: 'string', minLength: 6, maxLength: 20 }, text: { type: 'string', maxLength: 1000 }, providerId: { type: 'string', maxLength: 200 } },
       },
-      responses: { 200: { description: 'Whether the reply rated a case', schema: { type: 'object' } } },
+      responses: { 200: { description: 'Whether the reply rated a case', schema: SmsInboundResultSchema } },
       handler: async (ctx) => {
         const { from, text } = ctx.state.body;
         ctx.body = await rateBySms(deps.db, deps.runtime, { from, text, requestId: ctx.state.requestId });
@@ -44,7 +45,7 @@ export function smsRoutes(deps: AppDeps): RouteSpec[] {
           detail: { type: 'string', maxLength: 1000 },
         },
       },
-      responses: { 200: { description: 'Recorded', schema: { type: 'object' } } },
+      responses: { 200: { description: 'Recorded', schema: SmsStatusResultSchema }, 404: { description: 'No message was sent with this reference' } },
       handler: async (ctx) => {
         const { reference, status, providerId, detail } = ctx.state.body;
         const delivery = await recordSmsStatus(deps.db, deps.runtime, deps.clock, { reference, status, providerId, detail, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });

@@ -3,6 +3,7 @@ import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { problem } from '../http.js';
+import { MeSchema, OpenApiDocumentSchema } from '../schemas.js';
 
 export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknown>, docsPage: () => string): RouteSpec[] {
   return [
@@ -24,7 +25,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       tags: ['Operations'],
       access: 'public',
       responses: {
-        200: { description: 'Ready', schema: { type: 'object' } },
+        200: { description: 'Ready', schema: { type: 'object', required: ['status'], properties: { status: { const: 'ready' } } } },
         503: { description: 'Not ready', schema: { $ref: '#/components/schemas/Problem' }, contentType: 'application/problem+json' },
       },
       handler: async (ctx) => {
@@ -45,7 +46,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       description: 'Scrape with an API key (Prometheus: authorization.credentials) of role admin or auditor.',
       tags: ['Operations'],
       access: rolesFor('readMetrics'),
-      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: { type: 'string' } } },
+      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: { type: 'string' } }, 404: { description: 'Metrics are not enabled on this node' } },
       handler: async (ctx) => {
         if (!deps.metrics) return problem(ctx, 404, 'Not found', 'Metrics are not enabled on this node.');
         ctx.type = deps.metrics.registry.contentType;
@@ -58,7 +59,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       summary: 'Who the key belongs to: id, name, roles, agency (pages use it to offer only what the key may do)',
       tags: ['Operations'],
       access: rolesFor('whoAmI'),
-      responses: { 200: { description: 'The principal', schema: { type: 'object' } } },
+      responses: { 200: { description: 'The principal', schema: MeSchema } },
       handler: (ctx) => {
         const { id, name, roles, agency } = ctx.state.principal!;
         ctx.body = { id, name, roles, agency };
@@ -70,7 +71,7 @@ export function systemRoutes(deps: AppDeps, openApi: () => Record<string, unknow
       summary: 'This API as OpenAPI 3.1',
       tags: ['Operations'],
       access: 'public',
-      responses: { 200: { description: 'OpenAPI document', schema: { type: 'object' } } },
+      responses: { 200: { description: 'OpenAPI document', schema: OpenApiDocumentSchema } },
       handler: (ctx) => {
         ctx.body = openApi();
       },

@@ -77,7 +77,7 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
       summary: 'Static assets of the pages (bpmn-js viewer, scripts, styles)',
       tags: ['UI'],
       access: 'public',
-      responses: { 200: { description: 'The file', contentType: 'application/octet-stream', schema: { type: 'string' } } },
+      responses: { 200: { description: 'The file: a script or a style sheet', content: { 'application/javascript': { type: 'string' }, 'text/css': { type: 'string' } } } },
       handler: (ctx) => {
         const asset = Object.hasOwn(ASSETS, ctx.params.file) ? ASSETS[ctx.params.file] : undefined;
         if (!asset || !existsSync(asset.file)) throw new NotFoundError(`No asset ${ctx.params.file}.`);

@@ -16,8 +16,8 @@ export class Hotline {
 
   private constructor(readonly s: TestSystem) {}
 
-  static async open(db: Db, processesDir = join(ROOT, 'processes')): Promise<Hotline> {
-    const s = await testSystem(db, { processesDir });
+  static async open(db: Db, processesDir = join(ROOT, 'processes'), options: Parameters<typeof testSystem>[2] = {}): Promise<Hotline> {
+    const s = await testSystem(db, { processesDir }, options);
     await deployProcesses(s, processesDir);
     const h = new Hotline(s);
     h.keys.operator = await s.as('operator', 'TONG-DAI-1022', 'Tổng đài viên');

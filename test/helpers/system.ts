@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import type { Db } from '../../db/connect.js';
 import { createApp } from '../../api/app.js';
 import type { Config } from '../../api/config.js';
-import { createLogger } from '../../api/logger.js';
+import { createLogger, type Logger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
 import { ManualClock } from '../../engine/clock.js';
 import type { SmsGateway } from '../../engine/hotline/sms.js';
@@ -54,10 +54,11 @@ export interface TestSystem extends System {
  * called through supertest, on a ManualClock (at TEST_START unless given;
  * pass one clock to two nodes to share time).
  */
-export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: ManualClock } = {}): Promise<TestSystem> {
+export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: ManualClock; log?: Logger } = {}): Promise<TestSystem> {
   const clock = options.clock ?? new ManualClock(TEST_START);
-  const system = await createSystem(testConfig(overrides), { db, log: createLogger(overrides.logLevel ?? 'silent'), sms: options.sms, clock });
-  const http = supertest(createApp(system).callback());
+  const system = await createSystem(testConfig(overrides), { db, log: options.log ?? createLogger(overrides.logLevel ?? 'silent'), sms: options.sms, clock });
+  // Every answer is checked against the served OpenAPI document (api/response-check.ts).
+  const http = supertest(createApp(system, { checkResponses: true }).callback());
   return Object.assign(system, {
     clock,
     http,
