@@ -59,12 +59,14 @@ describe('Durable timers and the job executor', () => {
 
       const db = ON_POSTGRES ? t!.db : connect({ dataDir });
       try {
+        // First the job: a handler that failed in the child leaves it pending with its error.
+        const pending = await db('jobs').where({ case_id: started.caseId, status: 'pending' }).select('type', 'attempts', 'last_error');
+        expect(pending, JSON.stringify(pending)).to.have.length(0);
         const tasks = await db('tasks').where({ case_id: started.caseId }).pluck('element_id');
         expect(tasks).to.deep.equal(['escalate']);
         const events = await db('case_events').where({ case_id: started.caseId }).orderBy('seq').select('type', 'element_id', 'actor_id');
         expect(events).to.deep.include({ type: 'timer.fired', element_id: 'late', actor_id: 'system:timer' });
         expect(events).to.deep.include({ type: 'activity.cancelled', element_id: 'answer', actor_id: 'system:timer' });
-        expect(await db('jobs').where({ case_id: started.caseId, status: 'pending' })).to.have.length(0);
       } finally {
         if (!ON_POSTGRES) await db.destroy();
       }
