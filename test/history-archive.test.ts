@@ -20,7 +20,9 @@ describe('Archived months: chains continue and verify from the month-start check
   const keys: Record<string, Key> = {};
   const cases: Record<string, { id: string; code: string }> = {};
 
-  before(async () => {
+  before(async function () {
+    // Deploying the shipped processes on a busy machine may take longer than a step.
+    this.timeout(120_000);
     t = await freshDb();
     // The months this test writes in (November and December 2026, the node's clock), whatever today's date is.
     await t.db.raw(`select pakn_ensure_event_partitions('2026-11-01'::date, 2)`);

@@ -54,7 +54,9 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       await fn(trx);
     });
 
-  before(async () => {
+  before(async function () {
+    // Deploying the shipped processes on a busy machine may take longer than a step.
+    this.timeout(120_000);
     t = await freshDb();
     app = t.application() ?? t.db;
     const processesDir = join(ROOT, 'processes');
@@ -129,6 +131,8 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       expect(res.body.heads).to.have.length(4);
       const valid = verifySignature(null, Buffer.from(canonicalize(res.body.statement)!), createPublicKey(res.body.publicKey), Buffer.from(res.body.signature, 'base64'));
       expect(valid).to.equal(true);
+      // The exact bytes signed are exported too, so openssl alone checks them (docs/auditor-guide.md 2.7.2).
+      expect(res.body.signedText).to.equal(canonicalize(res.body.statement));
       expect((await s.http.get('/v1/history/checkpoints/999999').set(keys.auditor)).status).to.equal(404);
       expect((await s.http.get('/v1/history/checkpoints').set(keys.operator)).status).to.equal(403);
     });
@@ -213,7 +217,7 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       expect(rows[0]).to.include({ caseCode: cases.task.code, taskId: task.id });
     });
 
-    it('Given a claimed task’s assignee cleared in SQL, unclaiming is refused and verify names the assignee the history gives', async () => {
+    it('Given a claimed task’s assignee cleared in SQL, claiming it again is refused, naming the assignee the history gives', async () => {
       const task = (await s.http.get(`/v1/cases/${cases.claimed.code}`).set(keys.auditor)).body.tasks[0];
       await app('tasks').where({ id: task.id }).update({ assignee: null });
       const res = await s.http.post(`/v1/tasks/${task.id}/claim`).set(keys['SNNMT']);

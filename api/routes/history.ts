@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
 import { activityCounts, caseHistory, streamEvents, type EventRow } from '../../db/history.js';
-import type { CheckpointRow } from '../../engine/checkpoints.js';
+import { statementBytes, type CheckpointRow } from '../../engine/checkpoints.js';
 import { ConflictError, NotFoundError } from '../../engine/errors.js';
 import { verifyChains } from '../../engine/history.js';
 import { actorOf, type Principal } from '../auth.js';
@@ -39,6 +39,8 @@ function checkpointView(c: CheckpointRow) {
     cases: c.cases,
     events: Number(c.events),
     statement: c.statement,
+    // The exact bytes signed (RFC 8785), so an auditor checks the signature with openssl alone.
+    signedText: statementBytes(c.statement).toString('utf8'),
     signature: c.signature,
     keyId: c.key_id,
     publicKey: c.public_key,
@@ -55,7 +57,8 @@ const CHECKPOINT_SCHEMA = {
     reason: { enum: ['scheduled', 'on-demand', 'month-start'] },
     cases: { type: 'integer' },
     events: { type: 'integer' },
-    statement: { type: 'object', description: 'exactly what was signed (its RFC 8785 canonical JSON)' },
+    statement: { type: 'object', description: 'what was signed' },
+    signedText: { type: 'string', description: 'the statement’s RFC 8785 canonical JSON: exactly the bytes the signature covers' },
     signature: { type: 'string', description: 'Ed25519, base64' },
     keyId: { type: 'string' },
     publicKey: { type: 'string', description: 'PEM (SPKI); pin the key you trust out of band' },
