@@ -83,7 +83,7 @@ export interface RuntimeOptions {
   /** A new case's code (the hotline's PA2611-7K3QX); default a random UUID-like code. */
   newCaseCode?: (now: Date) => string;
   /** Checks on intake variables beyond their schema (e.g. catalogue codes in force). */
-  checkStart?: (variables: Record<string, unknown>, at: Date) => void;
+  checkStart?: (variables: Record<string, unknown>, at: Date, processKey: string) => void;
   /** Checks on a task's output beyond its form (e.g. catalogue codes, no transfer to the holder). */
   checkOutput?: (task: TaskRow, output: Record<string, unknown>, at: Date) => void;
   /** What an outgoing message carries besides the engine's payload (e.g. SMS text). */
@@ -147,7 +147,7 @@ export class Runtime {
     const context = await this.definitions.context(definition.id);
     return this.timed('startCase', async () => {
       const now = this.clock.now();
-      this.options.checkStart?.(variables, now);
+      this.options.checkStart?.(variables, now, definition.key);
       for (let attempt = 0; ; attempt++) {
         const code = (this.options.newCaseCode ?? defaultCaseCode)(now);
         try {

@@ -86,7 +86,9 @@ describe('Fuzz: requests generated from the OpenAPI document, every role', funct
     const s = resolve(schema);
     if (s.enum) return fc.constantFrom(...s.enum.map(String));
     const picks: string[] = name === 'code' || name === 'id' || name === 'token' ? [...known.codes, ...known.tasks] : name === 'key' ? ['complaint-handling', 'routing'] : name === 'version' ? ['1', '1.xml', '99999999999'] : name === 'kind' ? ['fields', 'agencies'] : name === 'file' ? ['ui.css', 'case.js'] : [];
-    return fc.oneof(...(picks.length ? [fc.constantFrom(...picks)] : []), fc.string({ minLength: 1, maxLength: 30 }), fc.uuid());
+    const arbs: Array<fc.Arbitrary<string>> = [fc.string({ minLength: 1, maxLength: 30 }), fc.uuid()];
+    if (picks.length) arbs.push(fc.constantFrom(...picks));
+    return fc.oneof(...arbs);
   }
 
   function request(path: string, method: string, op: any) {
@@ -99,11 +101,11 @@ describe('Fuzz: requests generated from the OpenAPI document, every role', funct
     const body = types.length ? fc.tuple(fc.constantFrom(...types), fuzzy(content[types.includes('application/json') ? 'application/json' : types[0]].schema)) : fc.constant(null);
     return fc.record({
       path: fc.record(pathArbs),
-      query: fc.record(queryArbs, { requiredKeys: params.filter((p) => p.in === 'query' && p.required).map((p) => p.name) }),
+      query: fc.record(queryArbs as Record<string, fc.Arbitrary<unknown>>, { requiredKeys: params.filter((p) => p.in === 'query' && p.required).map((p) => p.name) as never[] }),
       body,
       // Mostly a key whose role the operation takes (to get past the gate), sometimes any role or none.
       key: allowed.length ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...allowed) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: keys.length - 1 }) }) : fc.integer({ min: -1, max: keys.length - 1 }),
-    }).map((r) => ({ ...r, url: path.replace(/\{(\w+)\}/g, (_m, n) => encodeURIComponent(r.path[n] as string)), method }));
+    }).map((r) => ({ ...r, url: path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent((r.path as Record<string, string>)[n])), method }));
   }
 
   function send(r: { url: string; method: string; query: Record<string, unknown>; body: [string, unknown] | null; key: number }) {

@@ -64,3 +64,17 @@ export const TASK_PROPERTIES = {
     invalid: 'is not a status citizens know',
   },
 } as const;
+
+/**
+ * Variables the hotline's process sets itself (its output parameters, the
+ * routing table's outputs, the steps' forms): intake may not set them — a
+ * client choosing its own agency, deadline or published answer would skip
+ * the process. Intake may still give field, unit and procedure (an operator
+ * who classifies on the call).
+ */
+export const PROCESS_OWNED_VARIABLES = [
+  'agency', 'previousAgency', 'level', 'answerDays', 'dueAt', 'receivedAt', 'late', 'escalated', 'escalationReason',
+  'transferCount', 'transferLimit', 'transferLimitExceeded', 'toAgency', 'transferReason', 'infoDays', 'infoTimedOut',
+  'reviewDays', 'sentBack', 'reopened', 'reopenCount', 'outcome', 'answer', 'legalBasis', 'publish', 'decision',
+  'reviewDecision', 'reviewComment', 'finding', 'findingAgency', 'findingNote', 'satisfied', 'ratingChannel', 'ratingComment',
+] as const;

@@ -8,12 +8,27 @@ import { UnprocessableError } from '../errors.js';
 import type { OutboxMessage } from '../session.js';
 import { vietnameseDate } from '../vietnam-time.js';
 import type { Catalogue } from './catalogue.js';
-import { TRANSFER } from './contract.js';
+import { HOTLINE_PROCESS, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
 import type { SmsTemplates } from './sms.js';
 
-/** Intake: codes (field, unit, procedure …) must be in the catalogue and in force today. */
+/**
+ * Intake of the hotline's process: no variable the process sets itself
+ * (refused naming each), and codes (field, unit, procedure …) in the
+ * catalogue and in force today.
+ */
 export function checkIntake(catalogue: Catalogue) {
-  return (variables: Record<string, unknown>, at: Date): void => catalogue.checkCodes(variables, at);
+  return (variables: Record<string, unknown>, at: Date, processKey: string): void => {
+    if (processKey === HOTLINE_PROCESS) {
+      const owned = Object.keys(variables).filter((name) => (PROCESS_OWNED_VARIABLES as readonly string[]).includes(name));
+      if (owned.length) {
+        throw new UnprocessableError(
+          `Intake may not set ${owned.join(', ')}: the process sets ${owned.length > 1 ? 'them' : 'it'}.`,
+          owned.map((name) => ({ path: `/variables/${name}`, message: 'is set by the process, not at intake' })),
+        );
+      }
+    }
+    catalogue.checkCodes(variables, at);
+  };
 }
 
 /**
