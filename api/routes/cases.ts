@@ -1,8 +1,10 @@
+import type { Knex } from 'knex';
+import type { Db } from '../../db/connect.js';
 import { caseHeldBy, findCaseByCode, searchCases, type CaseSearchRow } from '../../db/cases.js';
 import { tasksOfCase } from '../../db/tasks.js';
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
-import { claimKey, releaseKey, requestHash, storeAnswer } from '../../db/idempotency.js';
+import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf, type Principal } from '../auth.js';
+import { onceFor, sendAnswered } from '../idempotency.js';
 import { caseSearchScope, holdsCase, isExceptionalPiiRead, maskVariables, maySeeCase, maySeePii, rolesFor, type CaseFacts } from '../../engine/hotline/policy.js';
 import { vietnamDayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
@@ -36,20 +38,26 @@ export function taskView(t: any, now: Date, code?: string, variables?: Record<st
 
 /** A case as a caller may see it: 404 (not 403) when the caller may not, so codes cannot be probed. */
 export async function loadCaseView(deps: AppDeps, code: string, principal: Principal) {
-  const row = await findCaseByCode(deps.db, code);
-  if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
-  if (!(await maySeeCase(principal, (agency) => caseHeldBy(deps.db, row.id, agency)))) throw new NotFoundError(`Case ${code} does not exist.`);
-  const tasks = await tasksOfCase(deps.db, row.id);
+  const view = await caseView(deps.db, code, principal, deps.clock.now());
   if (isExceptionalPiiRead(principal)) {
-    await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal), payload: { what: 'case' } });
+    await deps.runtime.recordCaseEvent({ caseId: view.id, type: 'pii.read', actor: actorOf(principal), payload: { what: 'case' } });
   }
+  return view;
+}
+
+/** The view itself, read through `db` (a command's transaction when it is the answer an Idempotency-Key stores). */
+async function caseView(db: Db | Knex.Transaction, code: string, principal: Principal, now: Date) {
+  const row = await findCaseByCode(db, code);
+  if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
+  if (!(await maySeeCase(principal, (agency) => caseHeldBy(db, row.id, agency)))) throw new NotFoundError(`Case ${code} does not exist.`);
+  const tasks = await tasksOfCase(db, row.id);
   return {
     id: row.id,
     code: row.code,
     status: row.status,
     process: { key: row.process_key, version: row.process_version },
-    variables: maskVariables(row.variables ?? {}, principal),
-    tasks: tasks.map((t) => taskView(t, deps.clock.now())),
+    variables: maskVariables(row.variables ?? {}, principal, { holdsNow: holdsCase(principal, tasks) }),
+    tasks: tasks.map((t) => taskView(t, now)),
     version: row.version,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
@@ -174,33 +182,19 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       responses: { 201: { description: 'Case opened', schema: { $ref: '#/components/schemas/Case' } }, 404: { description: 'No deployed process with the key in `process`' } },
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
-        const key = ctx.get('Idempotency-Key');
-        if (key && !/^[\x21-\x7e]{1,200}$/.test(key)) throw new InputError('Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).', [{ path: 'header Idempotency-Key', message: 'is not a valid key' }]);
-        if (key) {
-          const claim = await claimKey(deps.db, principal.id, key, 'POST /v1/cases', requestHash('POST /v1/cases', ctx.state.body));
-          if (claim.kind === 'conflict') throw new ConflictError(`Idempotency-Key "${key}": ${claim.reason}.`);
-          if (claim.kind === 'replay') {
-            ctx.status = claim.status;
-            ctx.set('Idempotent-Replayed', 'true');
-            ctx.body = claim.response;
-            return;
-          }
+        const input = { processKey: ctx.state.body.process ?? deps.defaultProcess, variables: ctx.state.body.variables ?? {}, actor: actorOf(principal, ctx.state.requestId) };
+        // With an Idempotency-Key the key, the case and this answer commit in one transaction.
+        const once = onceFor(ctx, 'POST /v1/cases', async (trx, result) => ({ status: 201, body: await caseView(trx, result.code, principal, deps.clock.now()) }));
+        if (once) {
+          const answered = await deps.runtime.startCaseOnce({ ...input, once });
+          sendAnswered(ctx, answered);
+          if (answered.status === 201) ctx.set('Location', `/v1/cases/${(answered.body as { code: string }).code}`);
+          return;
         }
-        try {
-          deps.catalogue.checkCodes(ctx.state.body.variables ?? {}, deps.clock.now());
-          const result = await deps.runtime.startCase({
-            processKey: ctx.state.body.process ?? deps.defaultProcess,
-            variables: ctx.state.body.variables ?? {},
-            actor: actorOf(principal, ctx.state.requestId),
-          });
-          ctx.status = 201;
-          ctx.set('Location', `/v1/cases/${result.code}`);
-          ctx.body = await loadCaseView(deps, result.code, principal);
-          if (key) await storeAnswer(deps.db, principal.id, key, 201, ctx.body);
-        } catch (err) {
-          if (key) await releaseKey(deps.db, principal.id, key);
-          throw err;
-        }
+        const result = await deps.runtime.startCase(input);
+        ctx.status = 201;
+        ctx.set('Location', `/v1/cases/${result.code}`);
+        ctx.body = await loadCaseView(deps, result.code, principal);
       },
     },
     {
