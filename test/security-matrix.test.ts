@@ -187,6 +187,10 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     { route: 'GET /ui/assets/{file}', prepare: async () => ({ path: '/ui/assets/case.js' }), expect: { rest: 200 } },
     { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/history/events', prepare: async () => ({ path: '/v1/history/events?type=case.started' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    { route: 'GET /v1/history/checkpoints', prepare: async () => ({ path: '/v1/history/checkpoints' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    // The matrix's node has no signing key (PAKN_CHECKPOINT_KEY_FILE): an auditor's checkpoint is refused with 409.
+    { route: 'POST /v1/history/checkpoints', prepare: async () => ({ path: '/v1/history/checkpoints', body: {} }), expect: { auditor: 409, noKey: 401, revokedKey: 401, rest: 403 } },
+    { route: 'GET /v1/history/checkpoints/{id}', prepare: async () => ({ path: '/v1/history/checkpoints/1' }), expect: { auditor: 404, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/catalogue/{kind}', prepare: async () => ({ path: '/v1/catalogue/agencies' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
     {
       route: 'POST /v1/keys',
