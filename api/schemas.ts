@@ -584,7 +584,12 @@ export const ValidationReportSchema: JsonSchema = {
 export const SmsInboundResultSchema: JsonSchema = {
   type: 'object',
   required: ['matched'],
-  properties: { matched: { type: 'boolean' }, code: { type: 'string', description: 'the case rated, when matched' }, reason: { type: 'string', description: 'why nothing was rated, when not matched' } },
+  properties: {
+    matched: { type: 'boolean' },
+    code: { type: 'string', description: 'the case the SMS went to, when matched' },
+    as: { enum: ['rating', 'information', 'message'], description: 'rating: it rated the case; information: it resumed the wait for the information asked for; message: it was attached to the case (sms.received)' },
+    reason: { type: 'string', description: 'why it went to no case, when not matched' },
+  },
 };
 
 export const SmsStatusResultSchema: JsonSchema = {

@@ -173,6 +173,16 @@ export async function runningCasesWithTimerForPhone(db: Db, f: { timerElement: s
     .pluck('c.code');
 }
 
+/** Running cases of a phone number (digits only), most recently active first, with their ids. */
+export async function runningCasesForPhone(db: Db, f: { phoneVariable: string; phones: string[] }): Promise<Array<{ id: string; code: string }>> {
+  if (!f.phones.length) return [];
+  return db('cases')
+    .where({ status: 'running' })
+    .whereRaw(`regexp_replace(variables->>?, '\\D', '', 'g') in (${f.phones.map(() => '?').join(', ')})`, [f.phoneVariable, ...f.phones])
+    .orderBy('updated_at', 'desc')
+    .select('id', 'code');
+}
+
 /** Completed cases marked for publication (variable publish), newest first, filtered by field, unit and text in title or answer. */
 export async function publishedCases(db: Db, f: { field?: string; unit?: string; text?: string; limit: number }): Promise<Array<{ code: string; variables: Record<string, any>; created_at: Date; ended_at: Date | null }>> {
   const query = db('cases')

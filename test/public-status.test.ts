@@ -76,15 +76,30 @@ describe('Citizens: public status lookup from the same rows the workflow writes'
     await h.act(kase.code, 'handle', 'SXD', { outcome: 'answer', answer: 'Đã yêu cầu đơn vị vệ sinh điều chỉnh giờ thu gom.' });
     await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
     const gateway = await h.s.as('gateway', null, 'Nhà cung cấp SMS');
-    const noise = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '+84977123456', text: 'cảm ơn' });
-    expect(noise.body).to.deep.equal({ matched: false, reason: 'not a rating reply' });
+    // Not a rating: the text is attached to the case (issue 15: it used to be dropped).
+    const thanks = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '+84977123456', text: 'cảm ơn' });
+    expect(thanks.body).to.deep.equal({ matched: true, code: kase.code, as: 'message' });
+    const history = await h.s.http.get(`/v1/cases/${kase.code}/history`).set(h.keys.coordinator);
+    expect(history.body.events.find((e: any) => e.type === 'sms.received').payload).to.deep.equal({ citizenMessage: 'cảm ơn' });
     const res = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '+84977123456', text: '1' });
-    expect(res.body).to.deep.equal({ matched: true, code: kase.code });
+    expect(res.body).to.deep.equal({ matched: true, code: kase.code, as: 'rating' });
     const done = await h.case(kase.code);
     expect(done.status).to.equal('completed');
     expect(done.variables).to.include({ satisfied: true, ratingChannel: 'sms' });
     const again = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '0977123456', text: '2' });
     expect(again.body.matched).to.equal(false);
+  });
+
+  it('Given an agency asked the citizen for more information, when the citizen answers by SMS, then the case resumes at the agency with the text', async () => {
+    const kase = await h.intake({ title: 'Nước sinh hoạt có mùi lạ', field: 'XAY-DUNG', citizenPhone: '0966 555 444' });
+    await h.act(kase.code, 'handle', 'SXD', { outcome: 'moreInfo', question: 'Xin cho biết địa chỉ cụ thể' });
+    const gateway = await h.s.as('gateway', null, 'Nhà cung cấp SMS');
+    const res = await h.s.http.post('/v1/sms/inbound').set(gateway).send({ from: '0966555444', text: 'Số 12 đường Nguyễn Ái Quốc, phường Tân Phong' });
+    expect(res.body).to.deep.equal({ matched: true, code: kase.code, as: 'information' });
+    await h.task(kase.code, 'handle', 'SXD');
+    expect((await h.case(kase.code)).variables).to.include({ citizenInfo: 'Số 12 đường Nguyễn Ái Quốc, phường Tân Phong' });
+    const auditorView = await h.s.http.get(`/v1/cases/${kase.code}/history`).set(h.keys.auditor);
+    expect(JSON.stringify(auditorView.body.events)).not.to.include('Nguyễn Ái Quốc'); // masked for roles without personal data
   });
 
   it('Given someone guessing phone digits for one code, lookups of that code are throttled', async () => {

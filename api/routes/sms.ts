@@ -1,6 +1,6 @@
 import { recordSmsStatus } from '../../engine/hotline/delivery.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { rateBySms } from '../../engine/hotline/rating.js';
+import { receiveSms } from '../../engine/hotline/rating.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
@@ -11,8 +11,9 @@ export function smsRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/sms/inbound',
-      summary: 'An SMS from a citizen, forwarded by the provider: a rating reply (1 satisfied, 2 not)',
-      description: 'The reply is matched to the most recent case of that phone number that waits for a rating. 200 with matched=false when none does or the text is not a rating (the provider should not retry).',
+      summary: 'An SMS from a citizen, forwarded by the provider: a rating reply (1 satisfied, 2 not), or information',
+      description:
+        'A rating reply rates the most recent case of that phone number that waits for a rating. Any other text is information: it resumes a case of that phone waiting for the information the agency asked for (message citizen-info), or else is attached to the phone\'s most recently active running case (history event sms.received, read by the handling agency). `as` says which. 200 with matched=false when the phone has no running case (the provider should not retry).',
       tags: ['SMS'],
       access: rolesFor('smsGateway'),
       body: {
@@ -24,7 +25,7 @@ export function smsRoutes(deps: AppDeps): RouteSpec[] {
       responses: { 200: { description: 'Whether the reply rated a case', schema: SmsInboundResultSchema } },
       handler: async (ctx) => {
         const { from, text } = ctx.state.body;
-        ctx.body = await rateBySms(deps.db, deps.runtime, { from, text, requestId: ctx.state.requestId });
+        ctx.body = await receiveSms(deps.db, deps.runtime, { from, text, requestId: ctx.state.requestId });
       },
     },
     {

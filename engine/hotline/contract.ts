@@ -11,8 +11,8 @@
 /** The hotline's process: intake starts it when a request names no other. */
 export const HOTLINE_PROCESS = 'complaint-handling';
 
-/** Case variables that hold a citizen's personal data: masked for roles that do not need them, never logged. */
-export const PERSONAL_VARIABLES = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail'] as const;
+/** Case variables that hold a citizen's personal data (and the free text they send: it may name or locate them): masked for roles that do not need them, never logged. */
+export const PERSONAL_VARIABLES = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail', 'citizenInfo', 'citizenMessage'] as const;
 
 /**
  * Element ids of the hotline's process that code reads, and what reads them.
@@ -30,6 +30,12 @@ export const RATING_WAIT_ELEMENT = 'noRating';
 
 /** The BPMN message a citizen's rating is delivered as (public page, SMS reply). */
 export const RATING_MESSAGE = 'citizen-rating';
+
+/** The element whose armed timer means "this case waits for information the citizen was asked for". */
+export const INFO_WAIT_ELEMENT = 'infoTimeout';
+
+/** The BPMN message the citizen's information is delivered as, and the field that carries its text. */
+export const INFO_MESSAGE = { name: 'citizen-info', field: 'citizenInfo' } as const;
 
 /**
  * Case variables the hotline reads (SMS templates, public status, reports,
