@@ -1,11 +1,15 @@
 import { expect } from 'chai';
 import { generateKeyPairSync, verify as verifySignature, createPublicKey } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { deployProcesses } from '../api/system.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ConfigError, loadConfig } from '../api/config.js';
+import { createSystem, deployProcesses } from '../api/system.js';
 import type { Db } from '../db/connect.js';
 import { eventHash } from '../engine/history.js';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
-import { ROOT, testSystem, type TestSystem } from './helpers/system.js';
+import { ROOT, testConfig, testSystem, type TestSystem } from './helpers/system.js';
+import { createLogger } from '../api/logger.js';
 import { join } from 'node:path';
 
 type Key = { Authorization: string; id: string };
@@ -97,6 +101,28 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       expect(await refused(app.raw('create table shadow (id int)'))).to.match(/permission denied/);
       const part = (await app.raw(`select tableoid::regclass::text as p from case_events limit 1`)).rows[0].p;
       expect(await refused(app.raw(`delete from ${part}`))).to.match(/permission denied/);
+    });
+
+    (ON_POSTGRES ? it : it.skip)('Given the two connection settings, a node migrates as the owner and then serves as the application role (PostgreSQL only: the embedded database has one role)', async () => {
+      const appUrl = new URL(t.url!);
+      appUrl.username = 'pakn_test_app';
+      const node = await createSystem(testConfig({ databaseUrl: appUrl.toString(), migrationDatabaseUrl: t.url }), { log: createLogger('silent') });
+      try {
+        expect((await node.db.raw('select current_user as me')).rows[0].me).to.equal('pakn_test_app');
+        expect(await refused(node.db.raw('alter table case_events disable trigger user'))).to.match(/must be owner/);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it('Given the settings, a checkpoint key that is not an Ed25519 private key stops the boot naming the file and how to make one', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pakn-key-'));
+      writeFileSync(join(dir, 'rsa.pem'), generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      expect(() => loadConfig({ PAKN_CHECKPOINT_KEY_FILE: join(dir, 'rsa.pem') })).to.throw(ConfigError, /is not an Ed25519 private key.*openssl genpkey -algorithm ed25519/);
+      expect(() => loadConfig({ PAKN_CHECKPOINT_KEY_FILE: join(dir, 'missing.pem') })).to.throw(ConfigError, /cannot be read/);
+      expect(() => loadConfig({ PAKN_MIGRATION_DATABASE_URL: 'mysql://x' })).to.throw(ConfigError, /PAKN_MIGRATION_DATABASE_URL must be a postgres/);
+      writeFileSync(join(dir, 'ed.pem'), newKeyPem());
+      expect(loadConfig({ PAKN_CHECKPOINT_KEY_FILE: join(dir, 'ed.pem') })).to.include({ checkpointIntervalMinutes: 60 });
     });
 
     it('Given the owner itself, TRUNCATE of the history (or of one month) is refused by a trigger', async () => {
