@@ -10,6 +10,7 @@ import * as reportIndexes from './migrations/20261128050000_report_indexes.js';
 import * as webhooksSearch from './migrations/20261206200000_webhooks_search.js';
 import * as historyTamperEvidence from './migrations/20261206210000_history_tamper_evidence.js';
 import * as incidents from './migrations/20261206211000_incidents.js';
+import * as rateLimits from './migrations/20261206220000_rate_limits.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -24,6 +25,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261206200000_webhooks_search': webhooksSearch,
   '20261206210000_history_tamper_evidence': historyTamperEvidence,
   '20261206211000_incidents': incidents,
+  '20261206220000_rate_limits': rateLimits,
 };
 
 const source: Knex.MigrationSource<string> = {

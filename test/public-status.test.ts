@@ -102,11 +102,17 @@ describe('Citizens: public status lookup from the same rows the workflow writes'
     expect(JSON.stringify(auditorView.body.events)).not.to.include('Nguyễn Ái Quốc'); // masked for roles without personal data
   });
 
-  it('Given someone guessing phone digits for one code, lookups of that code are throttled', async () => {
+  it('Given someone guessing phone digits for one code, each wrong guess after the fifth waits longer (2, 4 … s, at most 60 s)', async () => {
     const fresh = supertest(createApp(h.s).callback());
     const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) statuses.push((await fresh.get(`/v1/public/cases/${code}?phone=${String(i).padStart(4, '0')}`)).status);
-    expect(statuses.slice(0, 20).every((s) => s === 404)).to.equal(true);
-    expect(statuses.slice(20)).to.deep.equal([429, 429]);
+    for (let i = 0; i < 7; i++) statuses.push((await fresh.get(`/v1/public/cases/${code}?phone=${String(i).padStart(4, '0')}`)).status);
+    expect(statuses).to.deep.equal([404, 404, 404, 404, 404, 429, 429]);
+    const slow = await fresh.get(`/v1/public/cases/${code}?phone=0009`);
+    expect(slow.status).to.equal(429);
+    expect(Number(slow.headers['retry-after'])).to.equal(2);
+    h.s.clock.advance({ seconds: 2 });
+    expect((await fresh.get(`/v1/public/cases/${code}?phone=0010`)).status).to.equal(404); // the 6th failure: now 4 s
+    expect(Number((await fresh.get(`/v1/public/cases/${code}?phone=0011`)).headers['retry-after'])).to.equal(4);
+    h.s.clock.advance({ minutes: 61 }); // the hour passes: the count starts again
   });
 });

@@ -1,19 +1,26 @@
-import ratelimit from 'koa-ratelimit';
 import { publishedCases } from '../../db/cases.js';
 import { NotFoundError } from '../../engine/errors.js';
 import { caseForCitizen, citizenView, publishedAnswerView } from '../../engine/hotline/public-status.js';
 import { rateOnWeb } from '../../engine/hotline/rating.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { checkGuessDelay, forgetGuesses, limit, recordFailedGuess } from '../throttle.js';
 import { CitizenCaseSchema, PublishedAnswerSchema, RatingRecordedSchema } from '../schemas.js';
 
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
-  // Per IP and per case code: guessing codes or phone digits stays slow either way.
-  const perIp = ratelimit({ driver: 'memory', db: new Map(), duration: 60_000, max: 30, id: (ctx) => `ip:${ctx.ip}`, throw: true, errorMessage: 'Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút. Too many lookups; retry later.' });
-  const perCode = ratelimit({ driver: 'memory', db: new Map(), duration: 3_600_000, max: 20, id: (ctx) => `code:${String(ctx.params.code).toUpperCase()}`, throw: true, errorMessage: 'Hồ sơ này đã được tra cứu quá nhiều lần; vui lòng thử lại sau. Too many lookups of this case; retry later.' });
+  // Per client address (a fixed budget) and per case code (growing delays after wrong phone digits),
+  // counted in the database so every node shares them (api/throttle.ts).
+  const perIp = (ctx: any) => limit(deps.db, deps.clock, `public-ip:${ctx.ip}`, 30, 60_000, 'Quá nhiều lượt tra cứu; vui lòng thử lại sau ít phút. Too many lookups; retry later.');
   const findForCitizen = async (ctx: any) => {
-    const kase = await caseForCitizen(deps.db, String(ctx.params.code).toUpperCase(), String(ctx.state.query.phone));
-    if (!kase) throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
+    const code = String(ctx.params.code).toUpperCase();
+    const guesses = `public-guesses:${code}`;
+    await checkGuessDelay(deps.db, deps.clock, guesses, 'Đã nhập sai nhiều lần; vui lòng chờ giây lát rồi thử lại. Too many wrong attempts for this case; retry after Retry-After seconds.');
+    const kase = await caseForCitizen(deps.db, code, String(ctx.state.query.phone));
+    if (!kase) {
+      await recordFailedGuess(deps.db, deps.clock, guesses);
+      throw new NotFoundError('Không tìm thấy hồ sơ với mã và số điện thoại này. No case matches this code and phone.');
+    }
+    await forgetGuesses(deps.db, guesses);
     return kase;
   };
   const names = { field: (c: string) => deps.catalogue.get('fields', c)?.name, agency: (c: string) => deps.catalogue.get('agencies', c)?.name };
@@ -36,8 +43,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         429: { description: 'Too many lookups from this IP or of this case: retry after Retry-After seconds' },
       },
       handler: async (ctx) => {
-        await perIp(ctx as any, async () => {});
-        await perCode(ctx as any, async () => {});
+        await perIp(ctx);
         const kase = await findForCitizen(ctx);
         await rateOnWeb(deps.runtime, { code: kase.code, satisfied: ctx.state.body.satisfied, comment: ctx.state.body.comment, requestId: ctx.state.requestId });
         ctx.body = { code: kase.code, recorded: true };
@@ -59,7 +65,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         429: { description: 'Too many lookups from this IP: retry after Retry-After seconds' },
       },
       handler: async (ctx) => {
-        await perIp(ctx as any, async () => {});
+        await perIp(ctx);
         const q = ctx.state.query ?? {};
         const rows = await publishedCases(deps.db, { field: q.field, unit: q.unit, text: q.q, limit: q.limit ?? 20 });
         ctx.body = rows.map((r) => publishedAnswerView(r, names));
@@ -80,8 +86,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
         429: { description: 'Too many lookups from this IP or of this case: retry after Retry-After seconds' },
       },
       handler: async (ctx) => {
-        await perIp(ctx as any, async () => {});
-        await perCode(ctx as any, async () => {});
+        await perIp(ctx);
         const kase = await findForCitizen(ctx);
         const view = await citizenView(deps.db, kase, await deps.definitions.context(kase.definition_id), names.agency);
         ctx.set('Cache-Control', 'no-store');
