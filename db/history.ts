@@ -136,25 +136,36 @@ export async function activityCounts(db: Db, caseId: string): Promise<Array<{ el
   return rows.map((r: any) => ({ element_id: r.element_id, type: r.type, n: Number(r.n) }));
 }
 
-/** A chain's events that say what became of a task: its row must agree with them (engine/history.ts). */
+/**
+ * A case's events that say what became of its tasks, in seq order: the task
+ * events, the end or cancellation of user-task activities, case migrations
+ * (engine/history.ts tasksFromHistory reads them).
+ */
 export async function taskEvents(db: Db | Knex.Transaction, caseIds: string[]): Promise<ChainedRow[]> {
   if (!caseIds.length) return [];
   return db('case_events')
     .whereIn('case_id', caseIds)
-    .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed'])
+    .where((w) =>
+      w
+        .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed', 'case.migrated'])
+        .orWhere((x) => x.whereIn('type', ['activity.completed', 'activity.cancelled']).where('element_type', 'bpmn:UserTask')),
+    )
     .orderBy([{ column: 'case_id' }, { column: 'seq' }])
     .select('*');
 }
 
-/** Open task rows in keyset batches on (case_id, id), with their case's code: what verify compares with the history. */
-export async function taskRowsBatch(db: Db, f: { caseId?: string; after: { caseId: string; id: string } | null; batch: number }): Promise<Array<TaskRow & { code: string }>> {
-  const q = db('tasks as t').join('cases as c', 'c.id', 't.case_id').select('t.*', 'c.code').orderBy([{ column: 't.case_id' }, { column: 't.id' }]).limit(f.batch);
-  if (f.caseId) q.where('t.case_id', f.caseId);
-  if (f.after) {
-    const a = f.after;
-    q.where((w) => w.where('t.case_id', '>', a.caseId).orWhere((x) => x.where('t.case_id', a.caseId).where('t.id', '>', a.id)));
-  }
+/** Running cases (or one case) in keyset batches on id: whose task rows verify compares with their history. */
+export async function runningCasesBatch(db: Db, f: { caseId?: string; after: string | null; batch: number }): Promise<Array<{ id: string; code: string }>> {
+  const q = db('cases').where({ status: 'running' }).orderBy('id').limit(f.batch).select('id', 'code');
+  if (f.caseId) q.where({ id: f.caseId });
+  if (f.after) q.where('id', '>', f.after);
   return q;
+}
+
+/** The open task rows of these cases. */
+export async function taskRowsOf(db: Db, caseIds: string[]): Promise<TaskRow[]> {
+  if (!caseIds.length) return [];
+  return db('tasks').whereIn('case_id', caseIds).orderBy([{ column: 'case_id' }, { column: 'id' }]);
 }
 
 /**

@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { caseCodeById } from '../db/cases.js';
-import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, systemChain, taskEvents, taskRowsBatch, type ChainedRow, type StoredEvent } from '../db/history.js';
+import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, runningCasesBatch, systemChain, taskEvents, taskRowsOf, type ChainedRow, type StoredEvent } from '../db/history.js';
 import type { TaskRow } from '../db/tasks.js';
 import type { Checkpoints } from './checkpoints.js';
 import { systemClock, type Clock } from './clock.js';
@@ -295,40 +295,71 @@ function liveStartOf(month: string | null): Date | null {
 /** What a task row says that the history also says (engine/projection.ts records task.created with the same values). */
 type TaskFacts = Pick<TaskRow, 'id' | 'case_id' | 'candidate_groups' | 'assignee' | 'due_at' | 'created_at'>;
 
+/** A task as the history tells it: created, claimed and released, and whether it ended (completed or cancelled). */
+export interface HistoryTask {
+  id: string;
+  created: ChainedRow;
+  /** The element it waits at now (a case migration may have renamed it). */
+  elementId: string | null;
+  ended: ChainedRow | null;
+  assignee: string | null;
+  assigneeSeq: number;
+}
+
+/**
+ * The tasks a case's history created and what became of each, from its task
+ * and user-task activity events in seq order: task.created opens one,
+ * task.claimed/unclaimed move its assignee, task.completed ends it, and so does
+ * the end or cancellation of its user task (a deadline withdrawing it);
+ * case.migrated renames the element it waits at.
+ */
+export function tasksFromHistory(events: ChainedRow[]): Map<string, HistoryTask> {
+  const tasks = new Map<string, HistoryTask>();
+  for (const e of events) {
+    const p = (e.payload ?? {}) as Record<string, any>;
+    const task = typeof p.taskId === 'string' ? tasks.get(p.taskId) : undefined;
+    if (e.type === 'task.created') {
+      tasks.set(p.taskId, { id: p.taskId, created: e, elementId: e.element_id, ended: null, assignee: p.assignee ?? null, assigneeSeq: e.seq });
+    } else if (e.type === 'task.completed' && task) {
+      task.ended ??= e;
+    } else if ((e.type === 'task.claimed' || e.type === 'task.unclaimed') && task) {
+      task.assignee = e.type === 'task.claimed' ? e.actor_id : null;
+      task.assigneeSeq = e.seq;
+    } else if (e.type === 'activity.completed' || e.type === 'activity.cancelled') {
+      for (const t of tasks.values()) if (!t.ended && t.elementId === e.element_id) t.ended = e;
+    } else if (e.type === 'case.migrated') {
+      const mapping = (p.mapping ?? {}) as Record<string, string>;
+      for (const t of tasks.values()) if (!t.ended && t.elementId && mapping[t.elementId]) t.elementId = mapping[t.elementId];
+    }
+  }
+  return tasks;
+}
+
 /**
  * Why this task row disagrees with its case's history, or null: the history
- * must have created it (task.created), not completed it, and give the same
- * candidate groups and due date as task.created, and the assignee that
- * task.created, task.claimed and task.unclaimed leave. `events` are the
- * case's task events in seq order.
+ * must have created it and not ended it, and give the same candidate groups
+ * and due date as task.created and the assignee that claims and releases
+ * leave. A row whose creation lies in an archived month (before `liveFrom`)
+ * cannot be checked here: its history is in the archive.
  */
-export function taskRowDisagreement(row: TaskFacts, events: ChainedRow[], liveFrom: Date | null): string | null {
-  const mine = events.filter((e) => (e.payload as any)?.taskId === row.id);
-  const created = mine.find((e) => e.type === 'task.created');
-  if (!created) {
-    // Created in a month since archived: its history is in the archive, not here (archive only months whose cases are closed).
+export function taskRowDisagreement(row: TaskFacts, history: Map<string, HistoryTask>, liveFrom: Date | null): string | null {
+  const task = history.get(row.id);
+  if (!task) {
     if (liveFrom && new Date(row.created_at) < liveFrom) return null;
     return 'the history never created this task (no task.created event names it)';
   }
-  const completed = mine.find((e) => e.type === 'task.completed');
-  if (completed) return `the history says this task was completed (event ${completed.seq})`;
-  const p = created.payload as { candidateGroups?: string[]; assignee?: string | null; due?: string | null };
+  if (task.ended) return `the history says this task ended (${task.ended.type}, event ${task.ended.seq})`;
+  const p = task.created.payload as { candidateGroups?: string[]; due?: string | null };
   const differences: string[] = [];
   const groups = (g: readonly string[] | null | undefined) => JSON.stringify([...(g ?? [])].sort());
   if (groups(row.candidate_groups) !== groups(p.candidateGroups)) {
-    differences.push(`candidate groups are ${groups(row.candidate_groups)} in the row but ${groups(p.candidateGroups)} in the history (event ${created.seq})`);
+    differences.push(`candidate groups are ${groups(row.candidate_groups)} in the row but ${groups(p.candidateGroups)} in the history (event ${task.created.seq})`);
   }
-  let assignee: string | null = p.assignee ?? null;
-  let assigneeSeq = created.seq;
-  for (const e of mine) {
-    if (e.type === 'task.claimed') assignee = e.actor_id;
-    else if (e.type === 'task.unclaimed') assignee = null;
-    else continue;
-    assigneeSeq = e.seq;
+  if ((row.assignee ?? null) !== task.assignee) {
+    differences.push(`the assignee is ${JSON.stringify(row.assignee ?? null)} in the row but ${JSON.stringify(task.assignee)} in the history (event ${task.assigneeSeq})`);
   }
-  if ((row.assignee ?? null) !== assignee) differences.push(`the assignee is ${JSON.stringify(row.assignee ?? null)} in the row but ${JSON.stringify(assignee)} in the history (event ${assigneeSeq})`);
   const due = row.due_at ? new Date(row.due_at).toISOString() : null;
-  if (due !== (p.due ?? null)) differences.push(`the due date is ${JSON.stringify(due)} in the row but ${JSON.stringify(p.due ?? null)} in the history (event ${created.seq})`);
+  if (due !== (p.due ?? null)) differences.push(`the due date is ${JSON.stringify(due)} in the row but ${JSON.stringify(p.due ?? null)} in the history (event ${task.created.seq})`);
   return differences.length ? differences.join('; ') : null;
 }
 
@@ -338,27 +369,52 @@ export function taskRowDisagreement(row: TaskFacts, events: ChainedRow[], liveFr
  * application — e.g. another agency's group written into it).
  */
 export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow): Promise<void> {
-  const events = await taskEvents(trx, [task.case_id]);
-  const created = events.some((e) => e.type === 'task.created' && (e.payload as any)?.taskId === task.id);
-  const problem = taskRowDisagreement(task, events, created ? null : await liveStart(trx));
+  const history = tasksFromHistory(await taskEvents(trx, [task.case_id]));
+  const problem = taskRowDisagreement(task, history, history.has(task.id) ? null : await liveStart(trx));
   if (problem) throw new ConflictError(`Task ${task.id} was not acted on: its row disagrees with the case's history — ${problem}. Ask an auditor to run GET /v1/history/verify.`);
 }
 
-/** Every open task row (or one case's) compared with its history; returns how many were checked. */
+/**
+ * Every running case's (or one case's) task rows compared with its history,
+ * both ways: a row the history disagrees with, and a task the history has
+ * open whose row is gone. Returns how many rows were checked.
+ */
 async function verifyTaskRows(db: Db, found: Findings, caseId: string | undefined, batch: number, liveFrom: Date | null): Promise<number> {
   let checked = 0;
-  let after: { caseId: string; id: string } | null = null;
+  let after: string | null = null;
   for (;;) {
-    const rows = await taskRowsBatch(db, { caseId, after, batch });
-    const events = await taskEvents(db, [...new Set(rows.map((r) => r.case_id))]);
-    const byCase = new Map<string, ChainedRow[]>();
-    for (const e of events) byCase.set(e.case_id!, [...(byCase.get(e.case_id!) ?? []), e]);
-    for (const r of rows) {
-      checked++;
-      const problem = taskRowDisagreement(r, byCase.get(r.case_id) ?? [], liveFrom);
-      if (problem) found.add({ kind: 'task-row', caseId: r.case_id, caseCode: r.code, seq: null, taskId: r.id, reason: `task ${r.id} (${r.name ?? r.element_id}): ${problem}` });
+    const cases = await runningCasesBatch(db, { caseId, after, batch: Math.min(batch, 500) });
+    const ids = cases.map((c) => c.id);
+    const rows = await taskRowsOf(db, ids);
+    const events = await taskEvents(db, ids);
+    const eventsOf = new Map<string, ChainedRow[]>();
+    for (const e of events) {
+      const list = eventsOf.get(e.case_id!);
+      if (list) list.push(e);
+      else eventsOf.set(e.case_id!, [e]);
     }
-    if (rows.length < batch) return checked;
-    after = { caseId: rows[rows.length - 1].case_id, id: rows[rows.length - 1].id };
+    for (const kase of cases) {
+      const history = tasksFromHistory(eventsOf.get(kase.id) ?? []);
+      const mine = rows.filter((r) => r.case_id === kase.id);
+      for (const r of mine) {
+        checked++;
+        const problem = taskRowDisagreement(r, history, liveFrom);
+        if (problem) found.add({ kind: 'task-row', caseId: kase.id, caseCode: kase.code, seq: null, taskId: r.id, reason: `task ${r.id} (${r.name ?? r.element_id}): ${problem}` });
+      }
+      const present = new Set(mine.map((r) => r.id));
+      for (const t of history.values()) {
+        if (t.ended || present.has(t.id)) continue;
+        found.add({
+          kind: 'task-row',
+          caseId: kase.id,
+          caseCode: kase.code,
+          seq: t.created.seq,
+          taskId: t.id,
+          reason: `task ${t.id} (${t.created.element_name ?? t.elementId}): the history has it open (created at event ${t.created.seq}) but its row is gone: it was deleted`,
+        });
+      }
+    }
+    if (cases.length < Math.min(batch, 500)) return checked;
+    after = cases[cases.length - 1].id;
   }
 }

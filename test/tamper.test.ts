@@ -70,7 +70,7 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
     keys.auditor = await s.as('auditor', null, 'Kiểm tra viên');
     keys.SNNMT = await s.as('agency', 'SNNMT', 'Cán bộ SNNMT');
     keys['CONG-AN'] = await s.as('agency', 'CONG-AN', 'Cán bộ Công an');
-    for (const name of ['forged', 'tail', 'task', 'claimed']) {
+    for (const name of ['forged', 'tail', 'task', 'claimed', 'row']) {
       const res = await s.http.post('/v1/cases').set(keys.operator).send({ variables: { ...INTAKE, title: `Rác thải ùn ứ (${name})` } });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       cases[name] = { id: res.body.id, code: res.body.code };
@@ -140,11 +140,11 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       const res = await s.http.post('/v1/history/checkpoints').set(keys.auditor).send({});
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body).to.include({ reason: 'on-demand', createdBy: keys.auditor.id });
-      expect(res.body.cases).to.equal(4);
+      expect(res.body.cases).to.equal(5);
       checkpointId = res.body.id;
       const report = await verify();
       expect(report.problems).to.deep.equal([]);
-      expect(report).to.include({ ok: true, casesChecked: 4, tasksChecked: 4 });
+      expect(report).to.include({ ok: true, casesChecked: 5, tasksChecked: 5 });
       expect(report.checkpoint.id).to.equal(checkpointId);
     });
 
@@ -154,7 +154,7 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       const res = await s.http.get(`/v1/history/checkpoints/${checkpointId}`).set(keys.auditor);
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ holds: true, problem: null });
-      expect(res.body.heads).to.have.length(4);
+      expect(res.body.heads).to.have.length(5);
       const valid = verifySignature(null, Buffer.from(canonicalize(res.body.statement)!), createPublicKey(res.body.publicKey), Buffer.from(res.body.signature, 'base64'));
       expect(valid).to.equal(true);
       // The exact bytes signed are exported too, so openssl alone checks them (docs/auditor-guide.md 2.7.2).
@@ -249,6 +249,23 @@ describe('Tamper evidence that holds: roles, signed checkpoints, task rows (issu
       const res = await s.http.post(`/v1/tasks/${task.id}/claim`).set(keys['SNNMT']);
       expect(res.status, JSON.stringify(res.body)).to.equal(409);
       expect(res.body.detail).to.contain(`the assignee is null in the row but "${keys.SNNMT.id}" in the history`);
+    });
+
+    it('Given a task row deleted in SQL (the task vanishes from every inbox), verify reports the task the history has open', async () => {
+      const task = (await s.http.get(`/v1/cases/${cases.row.code}`).set(keys.auditor)).body.tasks[0];
+      await app('tasks').where({ id: task.id }).delete();
+      const report = await verify(`?case=${cases.row.code}`);
+      expect(report.problems).to.have.length(1);
+      expect(report.problems[0]).to.include({ kind: 'task-row', caseCode: cases.row.code, taskId: task.id });
+      expect(report.problems[0].reason).to.match(/the history has it open \(created at event \d+\) but its row is gone/);
+    });
+
+    it('Given the deadline passes and the timers withdraw the agencies’ tasks, the rows and the history agree again (a cancelled task needs no row)', async () => {
+      s.clock.advance({ days: 30 });
+      await s.executor.drain();
+      const report = await verify();
+      expect(report.problems.filter((p: any) => p.kind === 'task-row')).to.deep.equal([]);
+      expect(report.tasksChecked).to.be.greaterThan(0);
     });
 
     it('Given a checkpoint forged with another key, verify reports it and compares with the newest one that holds', async () => {
