@@ -29,29 +29,7 @@ export async function up(knex: Knex): Promise<void> {
         execute format('create trigger case_events_no_truncate before truncate on %s for each statement execute function case_events_append_only()', part);
       end loop;
     end $$`);
-  await knex.raw(`
-    create or replace function pakn_ensure_event_partitions(first_month date, months integer) returns integer language plpgsql
-    security definer set search_path = public, pg_catalog as $$
-    declare
-      m date;
-      created integer := 0;
-      name text;
-    begin
-      for i in 0 .. months - 1 loop
-        m := (date_trunc('month', first_month) + make_interval(months => i))::date;
-        name := format('case_events_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
-        if to_regclass(name) is null then
-          execute format(
-            'create table %I partition of case_events for values from (%L) to (%L)',
-            name,
-            (m::timestamp at time zone 'Asia/Ho_Chi_Minh'),
-            ((m + interval '1 month')::timestamp at time zone 'Asia/Ho_Chi_Minh'));
-          execute format('create trigger case_events_no_truncate before truncate on %I for each statement execute function case_events_append_only()', name);
-          created := created + 1;
-        end if;
-      end loop;
-      return created;
-    end $$`);
+  await knex.raw(partitionFunction({ guarded: true }));
 
   await knex.schema.createTable('history_heads', (t) => {
     t.text('chain').primary().comment('a case id, or "system" for the system chain');
@@ -126,8 +104,19 @@ export async function down(knex: Knex): Promise<void> {
       end loop;
     end $$`);
   await knex.raw(`drop trigger if exists case_events_no_truncate on case_events`);
-  await knex.raw(`
-    create or replace function pakn_ensure_event_partitions(first_month date, months integer) returns integer language plpgsql security invoker as $$
+  await knex.raw(partitionFunction({ guarded: false }));
+  await knex.raw(`alter function pakn_ensure_event_partitions(date, integer) reset all`);
+}
+
+/**
+ * pakn_ensure_event_partitions as 20261128030000 made it (guarded: false), or
+ * as this migration makes it: with the owner's rights (the application may
+ * call it without DDL rights) and a TRUNCATE trigger on every month it creates.
+ */
+function partitionFunction(o: { guarded: boolean }): string {
+  return `
+    create or replace function pakn_ensure_event_partitions(first_month date, months integer) returns integer language plpgsql
+    ${o.guarded ? 'security definer set search_path = public, pg_catalog' : 'security invoker'} as $$
     declare
       m date;
       created integer := 0;
@@ -142,10 +131,10 @@ export async function down(knex: Knex): Promise<void> {
             name,
             (m::timestamp at time zone 'Asia/Ho_Chi_Minh'),
             ((m + interval '1 month')::timestamp at time zone 'Asia/Ho_Chi_Minh'));
+          ${o.guarded ? "execute format('create trigger case_events_no_truncate before truncate on %I for each statement execute function case_events_append_only()', name);" : ''}
           created := created + 1;
         end if;
       end loop;
       return created;
-    end $$`);
-  await knex.raw(`alter function pakn_ensure_event_partitions(date, integer) reset all`);
+    end $$`;
 }
