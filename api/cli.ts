@@ -12,13 +12,14 @@ import { TASK_ROLES } from '../engine/hotline/policy.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
+import { deployWithImpact } from '../engine/dry-run.js';
 import { READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { serve } from './server.js';
-import { createSystem, type System } from './system.js';
+import { createSystem, INTAKE_VARIABLES, type System } from './system.js';
 import { join } from 'node:path';
 
 const USAGE = `pakn — workflow for the 1022 public-service hotline
@@ -27,8 +28,10 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
   pakn migrate                       bring the database schema up to date
   pakn lint FILE...                  validate BPMN and DMN files (decisions named on the same line are
                                      known to the diagrams); exit 1 when any has an error
-  pakn deploy FILE... [--comment C] [--staged]
-                                     deploy BPMN/DMN files (active at once unless --staged); exit 1 when any is refused
+  pakn deploy FILE... [--comment C] [--staged] [--confirm --reason R]
+                                     deploy BPMN/DMN files (active at once unless --staged); exit 1 when any is refused;
+                                     prints the impact on open cases, and a version that would fire a timer at once or
+                                     leave a task without candidate group needs --confirm --reason (kept in the history)
   pakn keys create --role R [--role R2] [--agency CODE] --name N
                                      create an API key; the key is printed alone on the last line
   pakn keys list                     list keys (never their secrets)
@@ -91,7 +94,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'lint': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
-      const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms')).keys();
+      const formRegistry = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
+      const forms = formRegistry.keys();
       const catalogueDir = join(config.processesDir, 'catalogue');
       const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
         ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(systemClock.now()))
@@ -101,9 +105,10 @@ export async function main(argv: string[]): Promise<number> {
       const dmnResults = new Map<string, Awaited<ReturnType<typeof validateDmn>>>();
       for (const { file, xml } of texts) if (isDmn(xml)) dmnResults.set(file, await validateDmn(xml));
       const decisions = dmnResults.size ? [...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => d.id) ?? []) : undefined;
+      const decisionOutputs = Object.fromEntries([...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => [d.id, d.outputs.map((o) => o.name)]) ?? []));
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES, intakeVariables: INTAKE_VARIABLES, formFields: formRegistry.fieldsByForm(), decisionOutputs }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);
@@ -111,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       return failed ? 1 : 0;
     }
     case 'deploy': {
-      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false } } });
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false }, confirm: { type: 'boolean', default: false }, reason: { type: 'string' } } });
       if (!positionals.length) throw new UsageError('pakn deploy needs at least one FILE.');
       const texts = readFiles('deploy', positionals);
       // Recorded as the deployer: the operating-system account that ran the command.
@@ -120,8 +125,13 @@ export async function main(argv: string[]): Promise<number> {
         let failed = false;
         for (const { file, xml } of texts) {
           try {
-            const r = await system.definitions.deploy(xml, { deployedBy, comment: values.comment, activate: !values.staged });
+            // The impact preview: the open cases of the version it replaces, replayed; a risky version needs --confirm --reason.
+            const r = await deployWithImpact(system.definitions, system.dryRun, xml, { deployedBy, comment: values.comment, activate: !values.staged, confirm: values.confirm, reason: values.reason });
             console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}${r.active ? ', active' : ', staged (not active)'}`);
+            const i = r.impact;
+            if (i && i.replacesVersion !== null) {
+              console.log(`${file}: impact on the ${i.openCases} open case(s) of version ${i.replacesVersion}${i.replayed < i.openCases ? ` (${i.replayed} replayed)` : ''}: ${i.wait} wait, ${i.move} move, ${i.timerAtOnce} fire a timer at once, ${i.noCandidateGroup} land on a task with no candidate group, ${i.failed} fail${i.risky ? ' (confirmed with --reason)' : ''}`);
+            }
           } catch (err) {
             if (!(err instanceof UnprocessableError)) throw err;
             failed = true;

@@ -33,6 +33,14 @@ import { StartCaseBody } from './schemas.js';
 /** Intake starts the hotline's process when a request names no other. */
 export const DEFAULT_PROCESS = HOTLINE_PROCESS;
 
+/**
+ * What intake may start the hotline's process with: its schema's variables and the catalogue codes it
+ * checks. Validation checks the names a diagram of that process reads against them (and earlier steps).
+ */
+export const INTAKE_VARIABLES: Record<string, readonly string[]> = {
+  [HOTLINE_PROCESS]: [...Object.keys((StartCaseBody.properties as any).variables.properties), ...Object.keys(DEFAULT_CODE_FIELDS)],
+};
+
 export interface System extends AppDeps {
   executor: JobExecutor;
   /** What each job type does; the executor runs these, tests may run them with their own clock. */
@@ -87,8 +95,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
     taskProperties: TASK_PROPERTIES,
-    // What intake may start the hotline's process with (its schema, and the catalogue codes it checks): names a diagram reads are checked against it.
-    intakeVariables: { [HOTLINE_PROCESS]: [...Object.keys((StartCaseBody.properties as any).variables.properties), ...Object.keys(DEFAULT_CODE_FIELDS)] },
+    intakeVariables: INTAKE_VARIABLES,
     formFields: forms.fieldsByForm(),
     clock,
   });

@@ -109,7 +109,7 @@ export class DefinitionStore {
    * false (a staged deploy), make it the version new cases start on. Deploying
    * an old version's exact XML again therefore rolls back to it.
    */
-  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active' }): Promise<DeployResult> {
+  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active'; impact?: Record<string, unknown> }): Promise<DeployResult> {
     const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.key || !result.context) {
@@ -130,7 +130,7 @@ export class DefinitionStore {
       const staged = by.activate === false || (by.activate === 'if-none-active' && !first);
       const existing = await definitionWithContent(trx, key, sha256);
       if (existing) {
-        const active = staged ? (await activeDefinitionId(trx, key)) === existing.id : await this.activateIn(trx, key, existing.id, existing.version, actor);
+        const active = staged ? (await activeDefinitionId(trx, key)) === existing.id : await this.activateIn(trx, key, existing.id, existing.version, actor, by.impact);
         return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, active, warnings };
       }
       const version = (await lastVersionNumber(trx, key)) + 1;
@@ -141,7 +141,7 @@ export class DefinitionStore {
         actor,
       }, this.clock);
       // The first version of a key is always active: a staged first deploy would leave nothing to run.
-      const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor);
+      const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor, by.impact);
       return { id, kind, key, version, name: processName, created: true, active, warnings };
     });
   }
@@ -154,21 +154,22 @@ export class DefinitionStore {
   }
 
   /** Switch new cases (BPMN) or routing (DMN) of `key` to `version`. Running cases are not touched. */
-  async activate(key: string, version: number, actor: Actor): Promise<DefinitionRow> {
+  async activate(key: string, version: number, actor: Actor, impact?: Record<string, unknown>): Promise<DefinitionRow> {
     return this.db.transaction(async (trx) => {
       await lockDefinitionKey(trx, key);
       const row = await definitionByVersion(trx, key, version);
       if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
-      await this.activateIn(trx, key, row.id, version, actor);
+      await this.activateIn(trx, key, row.id, version, actor, impact);
       return row;
     });
   }
 
-  private async activateIn(trx: Knex.Transaction, key: string, id: number, version: number, actor: Actor): Promise<true> {
+  /** `impact`: what the impact preview found on open cases (and the analyst's reason when it was risky), kept in the history with the analyst. */
+  private async activateIn(trx: Knex.Transaction, key: string, id: number, version: number, actor: Actor, impact?: Record<string, unknown>): Promise<true> {
     const current = await activeDefinitionId(trx, key);
     if (current === id) return true;
     await setActiveDefinition(trx, { key, definitionId: id, activatedBy: actor.id, activatedAt: this.clock.now() });
-    await appendSystemEvent(trx, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current ?? null }, actor }, this.clock);
+    await appendSystemEvent(trx, { type: 'definition.activated', payload: { key, version, previousDefinitionId: current ?? null, ...(impact ? { impact } : {}) }, actor }, this.clock);
     return true;
   }
 

@@ -1,13 +1,16 @@
 import canonicalize from 'canonicalize';
 import type { Db } from '../db/connect.js';
-import { caseStatusByCode, finishedCases } from '../db/cases.js';
+import { caseIdByCode, caseStatusByCode, finishedCases, migrationCandidates } from '../db/cases.js';
 import { caseHistory, type EventRow } from '../db/history.js';
 import { restoreContext, type SourceContext } from './bpmn.js';
 import { systemClock, type Clock } from './clock.js';
 import type { DecisionStore } from './decisions.js';
-import type { DefinitionStore } from './definitions.js';
+import type { Actor } from './actor.js';
+import { isHeldExpiry } from './bpmn.js';
+import type { DefinitionStore, DeployResult } from './definitions.js';
 import type { ParsedDmn } from './dmn.js';
-import { UnprocessableError } from './errors.js';
+import { NotFoundError, UnprocessableError } from './errors.js';
+import type { Problem } from './validate.js';
 import { taskAssignment, type FeelFunctions } from './feel.js';
 import { EngineSession } from './session.js';
 
@@ -39,6 +42,53 @@ export interface DryRunReport {
   cases: CaseReplay[];
   /** Chosen cases that were not replayed, and why (still running, unknown, another process). */
   skipped: Array<{ code: string; reason: string }>;
+}
+
+/** Where one open case would be under a candidate version, compared with where it is. */
+export interface CaseImpact {
+  code: string;
+  outcome: 'wait' | 'move' | 'failed';
+  /** Where the case waits now (on its own version) and where it would wait under the candidate. */
+  waitingAt: string[];
+  candidateWaitingAt: string[];
+  /** Timers the candidate would fire at once (already due, or whose expression gives no time). */
+  timersAtOnce: string[];
+  /** User tasks the candidate would give no candidate group (nobody's inbox). */
+  tasksWithoutGroup: string[];
+  message?: string;
+}
+
+/**
+ * What activating a candidate would mean for the open cases of the version it
+ * replaces: each case's recorded inputs replayed against the candidate and
+ * against its own version, in memory. `risky` when any case would fire a
+ * timer at once or land on a task with no candidate group: activation then
+ * needs the analyst's confirmation with a reason.
+ */
+export interface ImpactReport {
+  key: string;
+  /** The active version the candidate would replace (null: none is active). */
+  replacesVersion: number | null;
+  openCases: number;
+  /** Replayed (at most `limit`, oldest first). */
+  replayed: number;
+  wait: number;
+  move: number;
+  timerAtOnce: number;
+  noCandidateGroup: number;
+  failed: number;
+  risky: boolean;
+  cases: CaseImpact[];
+  /** The risks by element, as diagram problems (what the modeler marks). */
+  problems: Problem[];
+}
+
+/** Where a replay stands once every recorded input is delivered. */
+interface Settled {
+  failed: string | null;
+  waiting: string[];
+  timersAtOnce: string[];
+  tasksWithoutGroup: string[];
 }
 
 /** History events that fed a case from outside: what a replay delivers again, in the same order. */
@@ -109,6 +159,112 @@ export class DryRun {
       report.cases.push(result);
     }
     return report;
+  }
+
+  /** Replay the open cases of the active version of `key` against a candidate diagram (see ImpactReport). */
+  async impact(input: { key: string; xml: string; limit?: number }): Promise<ImpactReport> {
+    const validated = await this.definitions.validate(input.xml);
+    if (validated.problems.some((p) => p.severity === 'error') || !validated.context || validated.kind !== 'bpmn') {
+      throw new UnprocessableError('The candidate has problems; fix them before an impact preview.', [], validated.problems);
+    }
+    if (validated.key !== input.key) throw new UnprocessableError(`The candidate is "${validated.key}", not "${input.key}".`);
+    const candidate = restoreContext(JSON.parse(validated.context));
+    const report: ImpactReport = { key: input.key, replacesVersion: null, openCases: 0, replayed: 0, wait: 0, move: 0, timerAtOnce: 0, noCandidateGroup: 0, failed: 0, risky: false, cases: [], problems: [] };
+    const active = await this.definitions.latest(input.key).catch((err) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
+    if (!active) return report;
+    report.replacesVersion = active.version;
+    const { total, rows } = await migrationCandidates(this.db, { key: input.key, targetId: 0, fromVersion: active.version, limit: input.limit ?? 200 });
+    report.openCases = total;
+    const own = await this.definitions.context(active.id);
+    const byElement = new Map<string, { rule: string; codes: string[] }>();
+    for (const row of rows) {
+      const id = await caseIdByCode(this.db, row.code);
+      if (!id) continue;
+      const events = await caseHistory(this.db, id);
+      const now = await this.settle(row.code, own, events);
+      const next = await this.settle(row.code, candidate, events);
+      const same = now.waiting.join() === next.waiting.join();
+      const c: CaseImpact = {
+        code: row.code,
+        outcome: next.failed ? 'failed' : same ? 'wait' : 'move',
+        waitingAt: now.waiting,
+        candidateWaitingAt: next.waiting,
+        // A timer due at once on the case's own version too is the case's own lateness, not the candidate's doing.
+        timersAtOnce: next.timersAtOnce.filter((id) => !now.timersAtOnce.includes(id)),
+        tasksWithoutGroup: next.tasksWithoutGroup,
+        ...(next.failed ? { message: next.failed } : {}),
+      };
+      report.replayed++;
+      report[c.outcome]++;
+      if (c.timersAtOnce.length) report.timerAtOnce++;
+      if (c.tasksWithoutGroup.length) report.noCandidateGroup++;
+      for (const [rule, ids] of [['impact-timer-at-once', c.timersAtOnce], ['impact-no-candidate-group', c.tasksWithoutGroup]] as const) {
+        for (const elementId of ids) {
+          const entry = byElement.get(`${rule} ${elementId}`) ?? { rule, codes: [] };
+          entry.codes.push(c.code);
+          byElement.set(`${rule} ${elementId}`, entry);
+        }
+      }
+      report.cases.push(c);
+    }
+    for (const [key, { rule, codes }] of byElement) {
+      const elementId = key.split(' ')[1];
+      const which = `${codes.length} open case(s) of version ${active.version} (${codes.slice(0, 5).join(', ')}${codes.length > 5 ? ', …' : ''})`;
+      report.problems.push({
+        elementId,
+        rule,
+        severity: 'error',
+        message: rule === 'impact-timer-at-once'
+          ? `${which} would fire timer "${elementId}" at once under this version: its time has passed or its expression gives no time for them.`
+          : `${which} would land on task "${elementId}" with no candidate group under this version: nobody would see it.`,
+      });
+    }
+    report.risky = report.timerAtOnce > 0 || report.noCandidateGroup > 0;
+    return report;
+  }
+
+  /** Start a case's recorded data on `context`, deliver its recorded inputs, and say where it stands. */
+  private async settle(code: string, context: SourceContext, events: EventRow[]): Promise<Settled> {
+    const session = new EngineSession(`impact:${code}`, context, {
+      clock: this.clock,
+      functions: this.functions,
+      decide: (ref, variables, map) => (this.decisions ? this.decisions.decide(ref, variables, map) : Promise.reject(new Error('No decision store is configured'))),
+    });
+    const out: Settled = { failed: null, waiting: [], timersAtOnce: [], tasksWithoutGroup: [] };
+    try {
+      const started = events.find((e) => e.type === 'case.started');
+      await session.start((started?.payload.variables as Record<string, unknown>) ?? {});
+      for (const input of events.filter((e) => INPUTS.has(e.type))) {
+        if (!deliver(session, input)) {
+          out.failed = `The recorded ${input.type} at "${input.element_name ?? input.element_id}" could not be delivered: the candidate ${session.ended ? 'had already ended' : `waits at ${session.waitingActivities().map((w) => w.id).join(', ') || 'nothing'}`}.`;
+          break;
+        }
+        await session.settle();
+      }
+      const now = this.clock.now().getTime();
+      out.waiting = [...new Set(session.waitingActivities().map((w) => w.id))].sort();
+      // A timer already due fires during the run itself: the ones that fired beyond the recorded firings fired at once.
+      const fired = session.events.filter((e) => e.type === 'timer.fired').map((e) => e.elementId ?? '');
+      for (const input of events) {
+        if (input.type !== 'timer.fired') continue;
+        const i = fired.indexOf(input.element_id ?? '');
+        if (i >= 0) fired.splice(i, 1);
+      }
+      out.timersAtOnce = [...new Set([...fired, ...session.heldTimers.map((t) => t.elementId), ...session.armedTimers().filter((t) => !isHeldExpiry(t.expireAt) && t.expireAt.getTime() <= now).map((t) => t.elementId)])];
+      for (const w of session.waiting()) {
+        if (w.type !== USER_TASK) continue;
+        const a = taskAssignment(w.behaviour, session.variables(), this.clock.now(), this.functions);
+        if (!a.candidateGroups.length && !a.assignee) out.tasksWithoutGroup.push(w.id);
+      }
+    } catch (err: any) {
+      out.failed = `The candidate fails on this case: ${err?.message ?? err}.`;
+    } finally {
+      session.dispose();
+    }
+    return out;
   }
 
   private async replay(c: { code: string; version: number }, context: SourceContext, events: EventRow[], candidateDecisions?: ParsedDmn): Promise<CaseReplay> {
@@ -241,4 +397,54 @@ function describe(recorded: Step | null, replayed: Step | null, stop: string | n
   }
   if (recorded) return `The case went on to ${label(recorded)}; with the candidate it would stop there. ${stop ?? ''}`.trim();
   return `The case ended; with the candidate it would go on to ${label(replayed!)}.`;
+}
+
+/** What an analyst confirms a risky activation with; recorded in the activation's history event. */
+export interface ImpactConfirmation {
+  confirm?: boolean;
+  reason?: string;
+}
+
+/** Refuse a risky activation that is not confirmed with a reason (422 with the risks by element). */
+function gate(report: ImpactReport, by: ImpactConfirmation): Record<string, unknown> {
+  const summary = { replacesVersion: report.replacesVersion, openCases: report.openCases, replayed: report.replayed, wait: report.wait, move: report.move, timerAtOnce: report.timerAtOnce, noCandidateGroup: report.noCandidateGroup, failed: report.failed };
+  if (!report.risky) return summary;
+  const reason = by.reason?.trim();
+  if (!by.confirm || !reason) {
+    throw new UnprocessableError(
+      `Activating this version would affect open cases: ${report.timerAtOnce} would fire a timer at once, ${report.noCandidateGroup} would land on a task with no candidate group. Nothing was changed. To activate it anyway, confirm with a reason (confirm: true, reason).`,
+      [{ path: by.confirm ? '/reason' : '/confirm', message: by.confirm ? 'a reason is required to confirm a risky activation' : 'the impact on open cases must be confirmed' }],
+      report.problems,
+    );
+  }
+  return { ...summary, confirmed: true, reason, risks: report.problems.map((p) => `${p.elementId}: ${p.message}`) };
+}
+
+/**
+ * Deploy through the impact preview: a version that would become active is
+ * replayed against the open cases of the one it replaces first; a risky one
+ * needs confirm + reason, recorded with the analyst in the activation event.
+ * API, CLI and page all deploy this way.
+ */
+export async function deployWithImpact(
+  definitions: DefinitionStore,
+  dryRun: DryRun,
+  xml: string,
+  by: Parameters<DefinitionStore['deploy']>[1] & ImpactConfirmation,
+): Promise<DeployResult & { impact?: ImpactReport }> {
+  const validated = await definitions.validate(xml);
+  const checked = by.activate !== false && validated.kind === 'bpmn' && validated.key && !validated.problems.some((p) => p.severity === 'error');
+  const report = checked ? await dryRun.impact({ key: validated.key!, xml }) : undefined;
+  const impact = report ? gate(report, by) : undefined;
+  const result = await definitions.deploy(xml, { ...by, impact });
+  return report ? { ...result, impact: report } : result;
+}
+
+/** Switch to a deployed version through the same impact preview (a roll back included). */
+export async function activateWithImpact(definitions: DefinitionStore, dryRun: DryRun, key: string, version: number, actor: Actor, by: ImpactConfirmation = {}) {
+  const row = await definitions.version(key, version);
+  const report = row.kind === 'bpmn' ? await dryRun.impact({ key, xml: row.xml }) : undefined;
+  const impact = report ? gate(report, by) : undefined;
+  const activated = await definitions.activate(key, version, actor, impact);
+  return { row: activated, impact: report };
 }

@@ -24,6 +24,9 @@ export interface Problem {
   /** Where in the file, for XML that does not parse (1-based, as editors count). */
   line?: number;
   column?: number;
+  /** feel-unknown-name: the name read, and the known name it probably meant (the modeler words its own message from these). */
+  name?: string;
+  suggestion?: string;
 }
 
 /** The position in a moddle/saxen parse error ("line: 4 column: 2", counted from 0), 1-based. */
@@ -127,8 +130,8 @@ export function markupDeclaration(xml: string): string | null {
 
 export async function validateBpmn(xml: string, options: ValidateOptions = {}): Promise<ValidationResult> {
   const problems: Problem[] = [];
-  const add = (elementId: string | null, rule: string, message: string, severity: Problem['severity'] = 'error') =>
-    problems.push({ elementId, rule, severity, message });
+  const add = (elementId: string | null, rule: string, message: string, severity: Problem['severity'] = 'error', about: Pick<Problem, 'name' | 'suggestion'> = {}) =>
+    problems.push({ elementId, rule, severity, message, ...about });
 
   if (typeof xml !== 'string' || !xml.trim()) {
     add(null, 'parse', 'The diagram is empty: send the BPMN 2.0 XML as the request body.');
@@ -399,7 +402,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
   return { problems, moddle, processId: main?.id, processName: main?.name };
 }
 
-type Add = (elementId: string | null, rule: string, message: string, severity?: Problem['severity']) => void;
+type Add = (elementId: string | null, rule: string, message: string, severity?: Problem['severity'], about?: Pick<Problem, 'name' | 'suggestion'>) => void;
 
 const isNode = (el: any) => el?.$type && !/SequenceFlow|DataObject|DataStore/.test(el.$type);
 const labelOf = (el: any) => `"${el.name ?? el.id}"`;
@@ -630,10 +633,11 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
       if (/^[A-Z][A-Z0-9_]+$/.test(name)) continue; // an unquoted code: warned about as unquoted-text
       const near = suggestion(name, names.size ? names : everything) ?? suggestion(name, everything);
       const hint = near ? ` Did you mean "${near}"?` : '';
+      const about = { name, ...(near ? { suggestion: near } : {}) };
       if (strict && !known?.open) {
-        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which is not known at this point of the process: it is not in the start data, not a field of a form submitted before, not an output of an earlier decision or output parameter, and not provided by the engine.${hint} Expression: ${expression}`);
+        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which is not known at this point of the process: it is not in the start data, not a field of a form submitted before, not an output of an earlier decision or output parameter, and not provided by the engine.${hint} Expression: ${expression}`, 'error', about);
       } else if (near) {
-        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which no step before sets.${hint} Expression: ${expression}`, 'warning');
+        add(el.id, 'feel-unknown-name', `${what} reads "${name}", which no step before sets.${hint} Expression: ${expression}`, 'warning', about);
       }
     }
   };
@@ -673,7 +677,9 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
       for (const p of ext.inputParameters ?? []) if (typeof p.value === 'string') check(el, `Input parameter "${p.name}" on ${name}`, p.value, here);
       const seen: string[] = [];
       for (const p of ext.outputParameters ?? []) {
-        if (typeof p.value === 'string') check(el, `Output parameter "${p.name}" on ${name}`, p.value, here, [...before.filter((n) => !outputs(el).includes(n)), ...seen]);
+        // What the element itself set (its form, its decision) is known to its output parameters, open included.
+        const own: Known = { names: new Set(here?.names ?? []), open: Boolean(here?.open || gen.get(el.id)?.open) };
+        if (typeof p.value === 'string') check(el, `Output parameter "${p.name}" on ${name}`, p.value, own, [...before.filter((n) => !outputs(el).includes(n)), ...seen]);
         seen.push(p.name);
       }
     }

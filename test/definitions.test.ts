@@ -59,6 +59,40 @@ describe('Deploying definitions', () => {
     });
   }
 
+  it('Given the shipped diagram, every fixture that is not a refusal and every decision file in processes/, then validation finds no error (no false positives from the structure, names and ${…} rules)', async () => {
+    // The routing decision the shipped diagram's business-rule task names (its outputs are names the diagram reads).
+    await s.definitions.deploy(readFileSync(join(ROOT, 'processes', 'routing.dmn'), 'utf8'), { deployedBy: 'test' });
+    const files = [
+      join(ROOT, 'processes', 'complaint-handling.bpmn'),
+      ...readdirSync(join(ROOT, 'processes')).filter((f) => f.endsWith('.dmn')).map((f) => join(ROOT, 'processes', f)),
+      ...readdirSync(FIXTURES).filter((f) => f.endsWith('.bpmn')).map((f) => join(FIXTURES, f)),
+      ...readdirSync(join(FIXTURES, 'dmn')).filter((f) => !f.startsWith('bad-')).map((f) => join(FIXTURES, 'dmn', f)),
+    ];
+    for (const file of files) {
+      const res = await s.http.post('/v1/definitions/validate').set(analyst).set('Content-Type', 'application/xml').send(readFileSync(file, 'utf8'));
+      expect(res.body.problems.filter((p: any) => p.severity === 'error'), file).to.deep.equal([]);
+    }
+  });
+
+  it('Given each hole of issue 14 (test/fixtures/holes), validation refuses it naming the element and the name', async () => {
+    const expected: Record<string, [string, string | null, string]> = {
+      'start-only.bpmn': ['ends-without-waiting', 'received', 'before it waits'],
+      'timer-misspelt-variable.bpmn': ['feel-unknown-name', 'overdue', 'Did you mean "dueAt"?'],
+      'condition-unknown-variable.bpmn': ['feel-unknown-name', 'alreadyClassified', '"fieldXq"'],
+      'juel-multi-instance.bpmn': ['not-feel', 'classify', '${agencies}'],
+      'candidate-groups-unknown-variable.bpmn': ['feel-unknown-name', 'handle', '"handlingAgency"'],
+      'doctype-entity.bpmn': ['doctype', null, 'DOCTYPE'],
+    };
+    expect(readdirSync(join(FIXTURES, 'holes')).sort()).to.deep.equal(Object.keys(expected).sort());
+    for (const [file, [rule, elementId, text]] of Object.entries(expected)) {
+      const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml: fixture(`holes/${file}`) });
+      expect(res.body.valid, file).to.equal(false);
+      const problem = res.body.problems.find((p: any) => p.rule === rule && p.severity === 'error');
+      expect(problem, file).to.include({ elementId });
+      expect(problem.message, file).to.contain(text);
+    }
+  });
+
   it('Given a script task that would write a file, when it is deployed, then it is refused and no script ran', async () => {
     const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('bad/script-task.bpmn') });
     expect(res.status).to.equal(422);

@@ -163,4 +163,59 @@ describe('Dry run: replaying finished cases against a candidate', function () {
     expect(JSON.stringify(bad.body)).to.contain('/last');
     expect((await h.s.http.post('/v1/definitions/complaint-handling/dry-run').set(h.keys.operator).send({ xml: DIAGRAM })).status).to.equal(403);
   });
+  describe('Impact preview: a new version replayed against the open cases of the one it replaces', () => {
+    // The overdue timer reading when the case was received: due at once for every case waiting at "handle".
+    const TIMER_AT_ONCE = DIAGRAM.replace('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=dueAt</bpmn:timeDate>', '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=receivedAt</bpmn:timeDate>');
+    // The handling step sent to the agency before a transfer: nobody, for a case that was never transferred.
+    const NOBODY = DIAGRAM.replace('camunda:candidateGroups="=agency" camunda:dueDate="=dueAt"', 'camunda:candidateGroups="=previousAgency" camunda:dueDate="=dueAt"');
+
+    it('Given the active diagram itself, then every open case would wait where it is and nothing is risky', async () => {
+      const res = await h.s.http.post('/v1/definitions/complaint-handling/impact').set(analyst).send({ xml: DIAGRAM });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.include({ replacesVersion: 1, risky: false, move: 0, timerAtOnce: 0, noCandidateGroup: 0, failed: 0 });
+      expect(res.body.openCases).to.be.greaterThan(0);
+      expect(res.body.wait).to.equal(res.body.replayed);
+      expect(res.body.cases[0].waitingAt).to.include('handle');
+    });
+
+    it('Given a version whose overdue timer would fire at once for the open cases, then the preview counts them by element and a deploy is refused unless confirmed with a reason, which the history keeps with the analyst', async () => {
+      const preview = await h.s.http.post('/v1/definitions/complaint-handling/impact').set(analyst).send({ xml: TIMER_AT_ONCE });
+      expect(preview.body).to.include({ risky: true });
+      expect(preview.body.timerAtOnce).to.equal(preview.body.openCases);
+      expect(preview.body.problems.map((p: any) => [p.rule, p.elementId])).to.deep.include(['impact-timer-at-once', 'overdue']);
+
+      const before = await counts();
+      const refused = await h.s.http.post('/v1/definitions').set(analyst).send({ xml: TIMER_AT_ONCE });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.problems.some((p: any) => p.rule === 'impact-timer-at-once' && p.elementId === 'overdue')).to.equal(true);
+      const noReason = await h.s.http.post('/v1/definitions').set(analyst).send({ xml: TIMER_AT_ONCE, confirm: true });
+      expect(noReason.status).to.equal(422);
+      expect(noReason.body.errors.map((e: any) => e.path)).to.include('/reason');
+      expect(await counts()).to.deep.equal(before);
+
+      const confirmed = await h.s.http.post('/v1/definitions').set(analyst).send({ xml: TIMER_AT_ONCE, confirm: true, reason: 'Đã thống nhất với VP UBND: xử lý ngay hồ sơ tồn' });
+      expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(201);
+      expect(confirmed.body.impact).to.include({ risky: true });
+      const activated = await t.db('case_events').where({ type: 'definition.activated' }).orderBy('id', 'desc').first();
+      expect(activated.actor_id).to.equal(analyst.id);
+      expect(activated.payload.impact).to.include({ confirmed: true, reason: 'Đã thống nhất với VP UBND: xử lý ngay hồ sơ tồn', timerAtOnce: preview.body.timerAtOnce });
+      // Switching back to version 1 is safe: the open cases are still on it.
+      expect((await h.s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: 1 })).status).to.equal(200);
+    });
+
+    it('Given a version whose handling task would have no candidate group for the open cases, then the preview says so and a switch to it is refused unless confirmed', async () => {
+      const preview = await h.s.http.post('/v1/definitions/complaint-handling/impact').set(analyst).send({ xml: NOBODY });
+      expect(preview.body).to.include({ risky: true });
+      expect(preview.body.noCandidateGroup).to.be.greaterThan(0);
+      expect(preview.body.problems.map((p: any) => [p.rule, p.elementId])).to.deep.include(['impact-no-candidate-group', 'handle']);
+      const staged = await h.s.http.post('/v1/definitions').set(analyst).send({ xml: NOBODY, activate: false });
+      expect(staged.status, JSON.stringify(staged.body)).to.equal(201);
+      const refused = await h.s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: staged.body.version });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.problems.some((p: any) => p.rule === 'impact-no-candidate-group')).to.equal(true);
+      const confirmed = await h.s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: staged.body.version, confirm: true, reason: 'Thử nghiệm' });
+      expect(confirmed.status).to.equal(200);
+      expect((await h.s.http.post('/v1/definitions/complaint-handling/active').set(analyst).send({ version: 1 })).status).to.equal(200);
+    });
+  });
 });

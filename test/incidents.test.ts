@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { hotlineInBrowser, openPage } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
+import type { Hotline } from './helpers/scenario.js';
 import { fixture, testSystem, type TestSystem } from './helpers/system.js';
 
 const operator = { id: 'op', name: 'Tổng đài viên', roles: ['operator'], agency: null };
@@ -67,5 +70,30 @@ describe('Runtime guard: an expression that gives nothing holds its timer or tas
     const resolved = (history.events ?? history).filter((e: any) => e.type === 'incident.resolved');
     expect(resolved.map((e: any) => e.actor.id)).to.include(coordinator.id);
     expect((await s.http.get('/v1/incidents?status=open').set(coordinator)).body.map((i: any) => i.caseCode)).to.not.include(started.code);
+  });
+});
+
+describe('Case page: a held timer or task is shown in Vietnamese on the case (headless Chromium)', function () {
+  this.timeout(120_000);
+  let close = async () => {};
+  let h: Hotline;
+  let base: string;
+  let browser: Browser;
+  before(async () => {
+    ({ h, base, browser, close } = await hotlineInBrowser());
+    await h.s.definitions.deploy(fixture('held-timer.bpmn'), { deployedBy: 'test' });
+  });
+  after(() => close());
+
+  it('Given a case whose timer and task are held, when a coordinator opens its page, then both incidents are listed with their expression and the elements are marked', async () => {
+    const started = await h.s.runtime.startCase({ processKey: 'held-timer', variables: {}, actor: operator });
+    const page = await openPage(browser, `${base}/ui/cases/${started.code}`, h.keys.coordinator.Authorization);
+    await page.waitForSelector('#incidents:not([hidden])');
+    const items = await page.locator('#incident-list li').allInnerTexts();
+    expect(items).to.have.length(2);
+    expect(items.join('\n')).to.contain('Hẹn giờ [late] bị giữ').and.to.contain('=timeout').and.to.contain('Công việc [answer] chưa được tạo');
+    expect(await page.locator('[data-element-id="late"].has-problem').count()).to.equal(1);
+    expect(await page.locator('#timeline li[data-type="incident.opened"]').count()).to.equal(2);
+    await page.close();
   });
 });

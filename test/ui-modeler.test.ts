@@ -3,6 +3,13 @@ import type { Browser } from 'playwright-core';
 import type { TestDb } from './helpers/db.js';
 import { openPage, hotlineInBrowser } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers/system.js';
+
+const SHIPPED = readFileSync(join(ROOT, 'processes', 'complaint-handling.bpmn'), 'utf8');
+/** Load XML into the page's modeler, as if the analyst had edited the diagram that way. */
+const loadXml = (xml: string) => (window as any).paknModeler.importXML(xml);
 
 describe('Analysts’ modeler page in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
@@ -135,6 +142,61 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
     expect(await page.locator('#deploy').isVisible()).to.equal(false);
     expect(await page.locator('.djs-palette').isVisible()).to.equal(false);
     expect(await page.locator('#message').innerText()).to.match(/Chế độ xem/);
+    await page.close();
+  });
+  it('Given a timer reading a misspelt variable, validation shows the problem on the element in Vietnamese, with the name meant', async () => {
+    const analyst = await h.s.as('analyst', 'SNV');
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, { width: 1400, height: 900 });
+    await page.evaluate(loadXml, SHIPPED.replace('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=dueAt</bpmn:timeDate>', '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=dueAtt</bpmn:timeDate>'));
+    await page.click('#validate');
+    await page.waitForSelector('#problems li.error[data-rule="feel-unknown-name"]');
+    const text = await page.locator('#problems li.error[data-rule="feel-unknown-name"]').innerText();
+    expect(text).to.contain('[overdue]').and.to.contain('«dueAtt»').and.to.contain('Có phải ý là «dueAt»?');
+    expect(await page.locator('[data-element-id="overdue"].has-problem').count()).to.equal(1);
+    expect(await page.locator('.problem-count').first().getAttribute('title')).to.contain('chưa có gì đặt giá trị');
+    await page.close();
+  });
+
+  it('Given a version that would fire a timer at once for open cases, the page shows the impact and deploys it only once confirmed with a reason, which the history keeps', async () => {
+    const kase = await h.intake({ title: 'Đang chờ cơ quan xử lý', field: 'DAT-DAI', channel: 'call' });
+    const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, { width: 1400, height: 900 });
+    await page.evaluate(loadXml, SHIPPED.replace('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=dueAt</bpmn:timeDate>', '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=receivedAt</bpmn:timeDate>'));
+    await page.click('#impact');
+    await page.waitForSelector('body[data-impact="risky"]');
+    expect(await page.locator('#impact-summary').innerText()).to.contain('sẽ kích hoạt hẹn giờ ngay');
+    const before = Number((await t.db('definitions').where({ key: 'complaint-handling' }).count('* as n').first())!.n);
+    await page.click('#deploy');
+    await page.waitForSelector('#impact-confirm:not([hidden])');
+    expect(await page.locator('#problems li[data-rule="impact-timer-at-once"]').count()).to.equal(1);
+    expect(Number((await t.db('definitions').where({ key: 'complaint-handling' }).count('* as n').first())!.n)).to.equal(before);
+    await page.check('#confirm-impact');
+    await page.fill('#impact-reason', 'Xử lý ngay các hồ sơ tồn');
+    await page.click('#deploy');
+    await page.waitForSelector(`body[data-deployed="${before + 1}"]`);
+    const event = await t.db('case_events').where({ type: 'definition.activated' }).orderBy('id', 'desc').first();
+    expect(event.actor_id).to.equal(analyst.id);
+    expect(event.payload.impact).to.include({ confirmed: true, reason: 'Xử lý ngay các hồ sơ tồn' });
+    expect(kase.code).to.be.a('string');
+    // Back to the shipped version for the other tests (safe: nothing is at risk on it).
+    await h.s.definitions.activate('complaint-handling', 1, { id: 'test', name: 'test', roles: ['analyst'], agency: null });
+    await page.close();
+  });
+
+  it('Given the page open with one key, when another key is put in the address, the page reloads for that key (issue 18)', async () => {
+    const analyst = await h.s.as('analyst', 'SNV');
+    const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization);
+    expect(await page.locator('#deploy').isVisible()).to.equal(true);
+    await page.evaluate(() => {
+      document.body.dataset.ready = 'reloading';
+    });
+    await page.evaluate((key) => {
+      window.location.hash = '#key=' + encodeURIComponent(key);
+    }, h.keys.auditor.Authorization.slice('Bearer '.length));
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('#deploy').isVisible()).to.equal(false);
+    expect(await page.locator('#message').innerText()).to.match(/Chế độ xem/);
+    expect(page.url()).to.not.contain('key=');
     await page.close();
   });
 });

@@ -1,5 +1,6 @@
 import { InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf } from '../auth.js';
+import { activateWithImpact, deployWithImpact } from '../../engine/dry-run.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
@@ -8,8 +9,11 @@ import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, Deploy
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
 /** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
-function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean } {
-  if (typeof ctx.state.body === 'string') return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined };
+function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean; confirm?: boolean; reason?: string } {
+  if (typeof ctx.state.body === 'string') {
+    // A risky activation confirmed with an XML body: ?confirm=true and the reason in X-Impact-Reason (percent-encoded, as X-Deploy-Comment).
+    return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined, confirm: ctx.query.confirm === 'true' || undefined, reason: headerComment(ctx, 'X-Impact-Reason') };
+  }
   if (ctx.state.body && typeof ctx.state.body.xml === 'string') {
     // ?activate=false stages a JSON deploy too; the body's own field wins when both are given.
     return { ...ctx.state.body, activate: ctx.state.body.activate ?? (ctx.query.activate === 'false' ? false : undefined) };
@@ -18,15 +22,40 @@ function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolea
 }
 
 /** HTTP headers are Latin-1, so a Vietnamese comment travels percent-encoded (encodeURIComponent). */
-function headerComment(ctx: Ctx): string | undefined {
-  const raw = ctx.get('X-Deploy-Comment');
+function headerComment(ctx: Ctx, header = 'X-Deploy-Comment'): string | undefined {
+  const raw = ctx.get(header);
   if (!raw) return undefined;
   try {
     return decodeURIComponent(raw).slice(0, 2000);
   } catch {
-    throw new InputError('X-Deploy-Comment must be percent-encoded UTF-8 (encodeURIComponent).', [{ path: 'header X-Deploy-Comment', message: 'is not valid percent-encoding' }]);
+    throw new InputError(`${header} must be percent-encoded UTF-8 (encodeURIComponent).`, [{ path: `header ${header}`, message: 'is not valid percent-encoding' }]);
   }
 }
+
+/** What confirms an activation the impact preview found risky; recorded with the analyst in the history. */
+const CONFIRM_PROPERTIES = {
+  confirm: { type: 'boolean', description: 'Activate even though open cases would fire a timer at once or land on a task with no candidate group (needs reason)' },
+  reason: { type: 'string', minLength: 1, maxLength: 2000, description: 'Why the risky activation is accepted; recorded in the history with the analyst' },
+};
+
+const ImpactReportSchema = {
+  type: 'object',
+  description: 'The open cases of the version being replaced, replayed against the candidate: how many would wait where they are, move, fire a timer at once, land on a task with no candidate group, or fail',
+  properties: {
+    key: { type: 'string' },
+    replacesVersion: { type: ['integer', 'null'] },
+    openCases: { type: 'integer' },
+    replayed: { type: 'integer' },
+    wait: { type: 'integer' },
+    move: { type: 'integer' },
+    timerAtOnce: { type: 'integer' },
+    noCandidateGroup: { type: 'integer' },
+    failed: { type: 'integer' },
+    risky: { type: 'boolean' },
+    cases: { type: 'array', items: { type: 'object' } },
+    problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
+  },
+};
 
 export function definitionRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -35,18 +64,18 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/definitions',
       summary: 'Deploy a BPMN diagram',
       description:
-        'Validates, then stores a new version and makes it the one new cases start on. activate=false (JSON field, or ?activate=false with an XML body) stages it instead. Identical XML returns the existing version (200, created=false) and, unless staged, switches back to it: a rollback. 422 lists every problem by element.',
+        'Validates, then stores a new version and makes it the one new cases start on. activate=false (JSON field, or ?activate=false with an XML body) stages it instead. Identical XML returns the existing version (200, created=false) and, unless staged, switches back to it: a rollback. 422 lists every problem by element. Before a version becomes active its impact on the open cases of the version it replaces is previewed (`impact` in the answer); when any would fire a timer at once or land on a task with no candidate group, 422 lists them by element unless confirm and reason are given (JSON fields, or ?confirm=true and X-Impact-Reason with an XML body), and the reason is recorded in the history with the analyst.',
       tags: ['Definitions'],
       access: rolesFor('deployDefinition'),
-      body: DeployJsonBody,
+      body: { ...DeployJsonBody, properties: { ...(DeployJsonBody.properties as object), ...CONFIRM_PROPERTIES } },
       rawBody: XML_TYPES,
       responses: {
         201: { description: 'New version deployed', schema: { $ref: '#/components/schemas/Definition' } },
         200: { description: 'Identical diagram already deployed', schema: { $ref: '#/components/schemas/Definition' } },
       },
       handler: async (ctx) => {
-        const { xml, comment, activate } = diagramOf(ctx);
-        const result = await deps.definitions.deploy(xml, { deployedBy: ctx.state.principal!.id, comment, activate, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
+        const { xml, comment, activate, confirm, reason } = diagramOf(ctx);
+        const result = await deployWithImpact(deps.definitions, deps.dryRun, xml, { deployedBy: ctx.state.principal!.id, comment, activate, confirm, reason, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
         ctx.status = result.created ? 201 : 200;
         ctx.body = result;
       },
@@ -95,11 +124,12 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       description: 'Running cases keep the version they started on. For a DMN file, routing done from now on uses the chosen version.',
       tags: ['Definitions'],
       access: rolesFor('activateDefinition'),
-      body: ActivateBody,
+      body: { ...ActivateBody, properties: { ...(ActivateBody.properties as object), ...CONFIRM_PROPERTIES } },
       responses: { 200: { description: 'Now active', schema: { $ref: '#/components/schemas/Definition' } } },
       handler: async (ctx) => {
-        const row = await deps.definitions.activate(ctx.params.key, ctx.state.body.version, actorOf(ctx.state.principal!, ctx.state.requestId));
-        ctx.body = { id: row.id, kind: row.kind, key: row.key, version: row.version, name: row.name, active: true };
+        const b = ctx.state.body;
+        const { row, impact } = await activateWithImpact(deps.definitions, deps.dryRun, ctx.params.key, b.version, actorOf(ctx.state.principal!, ctx.state.requestId), { confirm: b.confirm, reason: b.reason });
+        ctx.body = { id: row.id, kind: row.kind, key: row.key, version: row.version, name: row.name, active: true, ...(impact ? { impact } : {}) };
       },
     },
     {
@@ -115,6 +145,20 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const b = ctx.state.body;
         ctx.body = await deps.dryRun.run({ key: ctx.params.key, xml: b.xml, codes: b.cases, last: b.last });
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/definitions/:key/impact',
+      summary: 'Preview what activating a candidate diagram would do to the open cases of the active version',
+      description:
+        'Each open case of the active version of {key} (oldest 200) is replayed in memory against the candidate and against its own version: it would wait where it is, move, fire a timer at once, land on a task with no candidate group, or fail. Nothing is written. Deploy and switch run the same preview and refuse a risky version unless confirmed with a reason.',
+      tags: ['Definitions'],
+      access: rolesFor('dryRun'),
+      body: { type: 'object', additionalProperties: false, required: ['xml'], properties: { xml: { type: 'string', minLength: 1, maxLength: 5_000_000, description: 'The candidate BPMN diagram of process {key}' } } },
+      responses: { 200: { description: 'The impact on open cases', schema: ImpactReportSchema } },
+      handler: async (ctx) => {
+        ctx.body = await deps.dryRun.impact({ key: ctx.params.key, xml: ctx.state.body.xml });
       },
     },
     {

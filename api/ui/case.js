@@ -23,7 +23,41 @@
     'pii.read': 'Xem dữ liệu cá nhân',
     'case.migrated': 'Chuyển phiên bản quy trình',
     'decision.evaluated': 'Xác định theo bảng quyết định',
+    'incident.opened': 'Sự cố: bước bị giữ lại',
+    'incident.resolved': 'Đã xử lý sự cố',
   };
+
+  /** A runtime incident in words: which step is held, which expression gave what, what it waits for. */
+  function incidentText(i) {
+    const yielded = i.yielded === null || i.yielded === undefined ? 'không có giá trị (null)' : JSON.stringify(i.yielded);
+    return (i.kind === 'timer' ? 'Hẹn giờ [' + i.elementId + '] bị giữ, không kích hoạt' : 'Công việc [' + i.elementId + '] chưa được tạo vì không có nhóm xử lý')
+      + ': biểu thức ' + i.expression + ' cho ra ' + yielded + '. Hồ sơ chờ đến khi điều phối viên hoặc chuyên viên bổ sung dữ liệu (hoặc chuyển phiên bản).';
+  }
+
+  /** Open incidents (coordinators, analysts, auditors see them; for other keys the list is simply absent). */
+  async function incidents() {
+    try {
+      return await api('/v1/cases/' + encodeURIComponent(code) + '/incidents');
+    } catch {
+      return [];
+    }
+  }
+
+  function renderIncidents(list, canvas, registry) {
+    const open = list.filter((i) => i.status === 'open');
+    const box = document.getElementById('incidents');
+    box.hidden = open.length === 0;
+    const ol = document.getElementById('incident-list');
+    ol.textContent = '';
+    for (const i of open) {
+      const li = document.createElement('li');
+      li.dataset.kind = i.kind;
+      li.textContent = incidentText(i);
+      li.title = i.message;
+      ol.append(li);
+      if (registry.get(i.elementId)) canvas.addMarker(i.elementId, 'has-problem');
+    }
+  }
 
   function renderTimeline(events) {
     const list = document.getElementById('timeline');
@@ -57,7 +91,7 @@
   async function load() {
     if (!hasKey()) return askForKey(load);
     try {
-      const [view, history] = await Promise.all([api('/v1/cases/' + encodeURIComponent(code) + '/diagram'), api('/v1/cases/' + encodeURIComponent(code) + '/history')]);
+      const [view, history, held] = await Promise.all([api('/v1/cases/' + encodeURIComponent(code) + '/diagram'), api('/v1/cases/' + encodeURIComponent(code) + '/history'), incidents()]);
       document.getElementById('status').textContent = (view.status === 'completed' ? 'đã kết thúc' : 'đang xử lý') + ' · quy trình ' + view.process.key + ' phiên bản ' + view.process.version;
       const viewer = new BpmnJS({ container: '#diagram' });
       await viewer.importXML(view.xml);
@@ -77,6 +111,7 @@
       }
       for (const id of view.taken) if (registry.get(id)) canvas.addMarker(id, 'visited');
       for (const id of view.active) if (registry.get(id)) canvas.addMarker(id, 'active');
+      renderIncidents(held, canvas, registry);
       renderTimeline(history.events);
       document.body.dataset.ready = 'true';
     } catch (err) {

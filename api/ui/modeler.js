@@ -6,7 +6,17 @@
 (function () {
   'use strict';
   const { showError, askForKey, hasKey } = window.PaknUi;
-  const api = (path, init) => window.PaknUi.api(path, start, init);
+  // Another key (typed after a 401, or a new #key=… in the address) may have other roles: the page is
+  // rebuilt for it by reloading, never by starting a second modeler over the first.
+  const restart = () => (modeler ? window.location.reload() : start());
+  const api = (path, init) => window.PaknUi.api(path, restart, init);
+  window.addEventListener('hashchange', () => {
+    const key = new URLSearchParams(window.location.hash.slice(1)).get('key');
+    if (!key) return;
+    window.sessionStorage.setItem('pakn-key', key);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    window.location.reload();
+  });
   const processKey = new URLSearchParams(window.location.search).get('process') || 'complaint-handling';
   const $ = (id) => document.getElementById(id);
   let modeler = null;
@@ -93,6 +103,40 @@
     modeler.get('overlays').remove({ type: 'problems' });
   }
 
+  /**
+   * What each rule means, in Vietnamese, for the analyst reading the page; the server's English message
+   * (with the exact expression) stays in the tooltip. A rule not listed shows the server's message.
+   */
+  const VI = {
+    'feel-unknown-name': (p) => 'Biểu thức đọc biến «' + p.name + '» nhưng tại bước này chưa có gì đặt giá trị cho nó (không có trong dữ liệu tiếp nhận, biểu mẫu của bước trước, kết quả bảng quyết định hay tham số đầu ra).' + (p.suggestion ? ' Có phải ý là «' + p.suggestion + '»?' : ''),
+    'ends-without-waiting': () => 'Hồ sơ có thể kết thúc ngay khi vừa tiếp nhận mà không dừng ở bước nào (công việc, tin nhắn hay hẹn giờ): mọi phản ánh sẽ bị đóng ngay.',
+    'no-end-event': () => 'Từ sự kiện bắt đầu này không có đường nào tới một sự kiện kết thúc.',
+    'start-event-missing': () => 'Quy trình không có sự kiện bắt đầu thông thường (không kèm điều kiện kích hoạt).',
+    'unreachable': () => 'Không có đường nào từ sự kiện bắt đầu tới bước này: không hồ sơ nào tới được.',
+    'no-incoming-flow': () => 'Bước này không có mũi tên đi vào: máy sẽ chạy nó ngay khi bắt đầu mỗi hồ sơ.',
+    'not-feel': () => 'Dùng biểu thức ${…}, loại không bao giờ được tính ở đây: hãy viết FEEL bắt đầu bằng dấu "=".',
+    'doctype': () => 'Tệp có khai báo DOCTYPE/ENTITY: không được chấp nhận. Hãy xuất lại sơ đồ từ trang thiết kế.',
+    'feel-type': () => 'Biểu thức cho ra sai kiểu: hẹn giờ phải cho ra ngày, giờ hoặc khoảng thời gian; điều kiện phải cho ra đúng/sai.',
+    'feel-syntax': () => 'Biểu thức FEEL viết sai cú pháp.',
+    'feel-unknown-function': () => 'Biểu thức gọi một hàm không có (không phải hàm FEEL hay hàm lịch làm việc).',
+    'timer': () => 'Hẹn giờ không hợp lệ: cần đúng một trong ngày giờ, khoảng thời gian hoặc chu kỳ ISO 8601, hoặc FEEL.',
+    'candidate-groups-missing': () => 'Công việc không có nhóm xử lý: không hộp việc nào hiện nó.',
+    'candidate-group-unknown': () => 'Nhóm xử lý không phải vai trò hay mã cơ quan trong danh mục.',
+    'form-missing': () => 'Biểu mẫu (formKey) không có trong processes/forms.',
+    'condition-not-feel': () => 'Điều kiện phải viết bằng FEEL (language="feel").',
+    'no-script-task': () => 'Không được dùng script: không đoạn mã nào từ sơ đồ được chạy.',
+    'unsupported-element': () => 'Phần tử này máy quy trình không hỗ trợ.',
+    'read-element-missing': () => 'Thiếu phần tử mà báo cáo hoặc tin nhắn của tổng đài đọc theo mã: giữ nguyên mã, chỉ đổi nhãn.',
+    'impact-timer-at-once': () => 'Các hồ sơ đang mở sẽ kích hoạt hẹn giờ này ngay lập tức nếu áp dụng phiên bản này.',
+    'impact-no-candidate-group': () => 'Các hồ sơ đang mở sẽ tới bước này mà không có nhóm xử lý: không ai nhìn thấy công việc.',
+  };
+
+  function vietnamese(p) {
+    const say = VI[p.rule];
+    if (say) return say(p);
+    return p.rule.startsWith('bpmnlint/') ? 'Quy tắc vẽ sơ đồ (' + p.rule.slice(9) + '): ' + p.message : p.message;
+  }
+
   function showProblems(problems) {
     clearProblems();
     const registry = kind === 'bpmn' ? modeler.get('elementRegistry') : { get: () => null };
@@ -101,16 +145,22 @@
       const li = document.createElement('li');
       li.className = p.severity;
       li.dataset.rule = p.rule;
-      li.textContent = (p.severity === 'error' ? 'Lỗi' : 'Lưu ý') + (p.elementId ? ' [' + p.elementId + ']' : '') + ': ' + p.message;
+      const element = p.elementId && registry.get(p.elementId);
+      const label = element && element.businessObject && element.businessObject.name ? ' «' + element.businessObject.name + '»' : '';
+      li.textContent = (p.severity === 'error' ? 'Lỗi' : 'Lưu ý') + (p.elementId ? ' [' + p.elementId + ']' + label : '') + ': ' + vietnamese(p);
+      li.title = p.message;
       $('problems').append(li);
-      if (p.elementId && registry.get(p.elementId) && p.severity === 'error') perElement[p.elementId] = (perElement[p.elementId] || 0) + 1;
+      if (element && p.severity === 'error') (perElement[p.elementId] = perElement[p.elementId] || []).push(vietnamese(p));
     }
-    for (const [id, n] of Object.entries(perElement)) {
+    for (const [id, texts] of Object.entries(perElement)) {
       modeler.get('canvas').addMarker(id, 'has-problem');
       marked.push(id);
+      // On the element itself: the count, and what is wrong in Vietnamese (hover, or read by a screen reader).
       const badge = document.createElement('span');
       badge.className = 'problem-count';
-      badge.textContent = n;
+      badge.textContent = texts.length;
+      badge.title = texts.join('\n');
+      badge.setAttribute('aria-label', texts.join(' '));
       modeler.get('overlays').add(id, 'problems', { position: { top: -8, left: -8 }, html: badge });
     }
   }
@@ -169,18 +219,52 @@
     document.body.dataset.dryRun = String(report.replayed);
   }
 
+  /** The impact preview in words: what the open cases of the active version would do under the candidate. */
+  function showImpact(report) {
+    if (!report || report.replacesVersion === null || report.replacesVersion === undefined) return;
+    $('impact-result').hidden = false;
+    $('impact-summary').textContent = 'Với ' + report.openCases + ' hồ sơ đang mở của phiên bản v' + report.replacesVersion + (report.replayed < report.openCases ? ' (đã chạy lại ' + report.replayed + ')' : '') + ': '
+      + report.wait + ' vẫn chờ ở bước cũ, ' + report.move + ' sẽ chuyển bước, ' + report.timerAtOnce + ' sẽ kích hoạt hẹn giờ ngay, '
+      + report.noCandidateGroup + ' sẽ tới công việc không có nhóm xử lý, ' + report.failed + ' bị lỗi.';
+    document.body.dataset.impact = report.risky ? 'risky' : 'safe';
+  }
+
+  async function impact() {
+    const report = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/impact', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ xml: await currentXml() }) });
+    showImpact(report);
+    showProblems(report.problems);
+    say(report.risky ? 'Phiên bản này ảnh hưởng tới hồ sơ đang mở: muốn áp dụng phải xác nhận và ghi lý do.' : 'Xem trước ảnh hưởng xong: không có rủi ro cho hồ sơ đang mở.');
+  }
+
+  /** A risky version is refused until the analyst ticks the confirmation and writes why; both go to the history. */
+  function confirmation() {
+    return { confirm: $('confirm-impact').checked || undefined, reason: $('impact-reason').value.trim() || undefined };
+  }
+
+  function refusedForImpact(err) {
+    const risks = err.body && err.body.problems && err.body.problems.filter((p) => p.rule.startsWith('impact-'));
+    if (!risks || !risks.length) return false;
+    showProblems(err.body.problems);
+    $('impact-confirm').hidden = false;
+    say('Chưa áp dụng: phiên bản này ảnh hưởng tới hồ sơ đang mở (xem danh sách). Đánh dấu xác nhận, ghi lý do rồi bấm lại.');
+    return true;
+  }
+
   async function deploy() {
     const staged = $('staged').checked;
+    const { confirm, reason } = confirmation();
     try {
-      const result = await api('/v1/definitions' + (staged ? '?activate=false' : ''), {
+      const result = await api('/v1/definitions' + (staged ? '?activate=false' : confirm ? '?confirm=true' : ''), {
         method: 'POST',
-        headers: { 'content-type': 'application/xml', 'x-deploy-comment': encodeURIComponent($('comment').value || '') },
+        headers: Object.assign({ 'content-type': 'application/xml', 'x-deploy-comment': encodeURIComponent($('comment').value || '') }, reason ? { 'x-impact-reason': encodeURIComponent(reason) } : {}),
         body: await currentXml(),
       });
       await loadVersions(result.version);
+      showImpact(result.impact);
       say(result.created ? 'Đã triển khai phiên bản v' + result.version + (result.active ? ' và áp dụng cho hồ sơ mới.' : ' (chưa áp dụng).') : 'Sơ đồ giống hệt phiên bản v' + result.version + '.');
       document.body.dataset.deployed = String(result.version);
     } catch (err) {
+      if (refusedForImpact(err)) return;
       if (err.body && err.body.problems) showProblems(err.body.problems);
       throw err;
     }
@@ -188,7 +272,13 @@
 
   async function activate() {
     const version = Number($('version').value);
-    await api('/v1/definitions/' + encodeURIComponent(processKey) + '/active', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version }) });
+    try {
+      const result = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/active', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Object.assign({ version }, confirmation())) });
+      showImpact(result.impact);
+    } catch (err) {
+      if (refusedForImpact(err)) return;
+      throw err;
+    }
     await loadVersions(version);
     say('Hồ sơ mới sẽ theo phiên bản v' + version + '.');
   }
@@ -199,7 +289,7 @@
   };
 
   async function start() {
-    if (!hasKey()) return askForKey(start);
+    if (!hasKey()) return askForKey(restart);
     try {
       const me = await api('/v1/me');
       canEdit = me.roles.includes('analyst');
@@ -228,6 +318,7 @@
       $('open').onclick = guarded(open);
       $('validate').onclick = guarded(validate);
       $('dryrun').onclick = guarded(dryRun);
+      $('impact').onclick = guarded(impact);
       $('deploy').onclick = guarded(deploy);
       $('activate').onclick = guarded(activate);
       document.body.dataset.ready = 'true';
