@@ -164,7 +164,11 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
                   },
                 },
               },
-              firstBroken: { type: ['object', 'null'] },
+              firstBroken: {
+                type: ['object', 'null'],
+                description: 'the first of problems, as earlier versions reported it',
+                properties: { caseId: { type: ['string', 'null'] }, caseCode: { type: ['string', 'null'] }, seq: { type: ['integer', 'null'] }, reason: { type: 'string' } },
+              },
             },
           },
         },
