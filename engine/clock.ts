@@ -1,4 +1,5 @@
-import { FeelDate, toFeel, type FeelDateTime } from 'feelin';
+import { parseDate, parseDateTime, type FeelDate, type FeelDateTime } from 'feelin';
+import { formatVietnamTime, vietnamDate } from './vietnam-time.js';
 
 /**
  * The one clock. Every component that needs "now" receives a Clock; nothing
@@ -38,15 +39,18 @@ export class ManualClock implements Clock {
 }
 
 /**
- * FEEL's now() and today() by `clock`. feelin's own read the system time, so
- * a diagram's `=add working days(now(), 1)` would ignore the injected clock;
- * these go into the FEEL functions of whatever evaluates a case's expressions
- * (the engine, a task's deadline). Both are in UTC, as feelin's are on a UTC host.
+ * FEEL's now() and today() by `clock`, in Vietnam time. feelin's own read the
+ * system time (so a diagram's `=add working days(now(), 1)` would ignore the
+ * injected clock) and answer in the host's zone, UTC on a server: between
+ * 00:00 and 07:00 in Vietnam, today() was yesterday. Here now() is a date
+ * and time at +07:00 and today() the Vietnam calendar date, the same zone
+ * as deadlines (engine/vietnam-time.ts). These go into the FEEL functions of
+ * whatever evaluates a case's expressions (the engine, a task's deadline).
  */
 export function feelClock(clock: Clock): Record<string, () => unknown> {
-  const now = () => toFeel(clock.now()) as FeelDateTime;
+  const now = () => parseDateTime(formatVietnamTime(clock.now())) as FeelDateTime;
   return {
     now,
-    today: () => new FeelDate((now().value as any).toPlainDate()),
+    today: () => parseDate(vietnamDate(clock.now())) as FeelDate,
   };
 }
