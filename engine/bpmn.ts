@@ -3,7 +3,7 @@ import * as Elements from 'bpmn-elements';
 import { BpmnModdle } from 'bpmn-moddle';
 import Serializer, { deserialize, TypeResolver } from 'moddle-context-serializer';
 import { createRequire } from 'node:module';
-import { evaluateFeel, isFeel, type FeelFunctions } from './feel.js';
+import { evaluateFeel, FeelError, isFeel, type FeelFunctions } from './feel.js';
 import { markDiscardFlows } from './discard-pruning.js';
 import { feelClock, systemClock, type Clock } from './clock.js';
 
@@ -112,14 +112,22 @@ function safeExpressions(hooks: EngineHooks, source: SourceContext) {
     resolveExpression(expression: unknown, context: any) {
       if (typeof expression !== 'string') return expression;
       if (isFeel(expression)) {
-        const value = evaluateFeel(expression, variablesOf(context), hooks.functions);
         // The runtime guard: a timer whose value is null fires at once in bpmn-elements (an old case
-        // without the variable would be escalated falsely). Hold it instead and report an incident.
+        // without the variable would be escalated falsely). Hold it instead and report an incident;
+        // an expression that fails outright (a calendar function given null) is held the same way.
         const content = context?.content;
-        if (content?.type === 'bpmn:TimerEventDefinition' && hooks.heldTimer) {
-          const kind = timerKindOf(source, content.id, expression);
-          const problem = kind && timerValueProblem(kind, value);
-          if (kind && problem) {
+        const kind = content?.type === 'bpmn:TimerEventDefinition' && hooks.heldTimer ? timerKindOf(source, content.id, expression) : null;
+        let value: unknown;
+        let failure: string | null = null;
+        try {
+          value = evaluateFeel(expression, variablesOf(context), hooks.functions);
+        } catch (err) {
+          if (!kind || !(err instanceof FeelError)) throw err;
+          failure = `it failed (${err.message})`;
+        }
+        if (kind && hooks.heldTimer) {
+          const problem = failure ?? timerValueProblem(kind, value);
+          if (problem) {
             hooks.heldTimer({ elementId: content.id, executionId: content.executionId, kind, expression, yielded: value, message: `The ${kind} of timer "${content.name ?? content.id}" (${expression}) cannot arm it: ${problem}. The timer is held and will not fire until this is fixed.` });
             return HELD_TIMER_VALUE[kind];
           }

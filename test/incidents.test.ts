@@ -42,6 +42,19 @@ describe('Runtime guard: an expression that gives nothing holds its timer or tas
     expect((await s.http.get('/v1/incidents').set(await s.as('agency', 'SNNMT'))).status).to.equal(403);
   });
 
+  it('Given a timer whose calendar function fails on the missing variable, then it is held too (not a refused command): the case waits at its task', async () => {
+    const xml = fixture('held-timer.bpmn')
+      .replace(/id="held-timer"/g, 'id="held-reminder"')
+      .replace('bpmnElement="held-timer"', 'bpmnElement="held-reminder"')
+      .replace('<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">=timeout</bpmn:timeDuration>', '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=add working days(dueAt, -2)</bpmn:timeDate>');
+    await s.definitions.deploy(xml, { deployedBy: 'test' });
+    const started = await s.runtime.startCase({ processKey: 'held-reminder', variables: { agency: 'SNNMT' }, actor: operator });
+    expect((await t.db('tasks').where({ case_id: started.caseId })).map((r) => r.element_id)).to.deep.equal(['answer']);
+    const [incident] = (await s.http.get(`/v1/cases/${started.code}/incidents`).set(coordinator)).body;
+    expect(incident).to.include({ kind: 'timer', elementId: 'late', expression: '=add working days(dueAt, -2)' });
+    expect(incident.message).to.contain('failed');
+  });
+
   it('Given the incidents, when a coordinator sets the variables, then the task appears for its agency and the timer is armed from when it started; a value that still gives nothing is refused and changes nothing', async () => {
     const started = await s.runtime.startCase({ processKey: 'timer-boundary', variables: {}, actor: operator });
     const incidents = (await s.http.get(`/v1/cases/${started.code}/incidents`).set(coordinator)).body;
