@@ -22,6 +22,7 @@ import { taskRoutes } from './routes/tasks.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { jobRoutes } from './routes/jobs.js';
 import { VERSION } from './version.js';
 
 
@@ -46,6 +47,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
     ...subscriptionRoutes(deps),
     ...eventRoutes(deps),
     ...incidentRoutes(deps),
+    ...jobRoutes(deps),
   );
   return specs;
 }

@@ -150,3 +150,25 @@ export async function ensurePeriodicJob(db: Db, type: string, dueAt: Date): Prom
 export async function reschedulePeriodicJob(db: Db, id: string, dueAt: Date, at: Date): Promise<void> {
   await db('jobs').where({ id }).update({ status: 'pending', due_at: dueAt, attempts: 0, locked_until: null, locked_by: null, last_error: null, updated_at: at });
 }
+
+// --- job incidents (a job that failed every attempt) and their retry by a person
+
+/** Jobs that failed every attempt, newest first, with their case's code. */
+export async function jobIncidents(db: Db, f: { type?: string; limit: number }): Promise<Array<JobRow & { case_code: string | null; updated_at: Date }>> {
+  const q = db('jobs as j').leftJoin('cases as c', 'c.id', 'j.case_id').where('j.status', 'incident').orderBy('j.updated_at', 'desc').limit(f.limit).select('j.*', 'c.code as case_code');
+  if (f.type) q.where('j.type', f.type);
+  return q;
+}
+
+export async function jobById(db: Db | Knex.Transaction, id: string): Promise<(JobRow & { updated_at: Date }) | undefined> {
+  return db('jobs').where({ id }).first();
+}
+
+/** Put an incident back in the queue, due at `at`, with a fresh set of attempts; undefined unless it is an incident. */
+export async function requeueIncident(trx: Knex.Transaction, id: string, at: Date): Promise<JobRow | undefined> {
+  const [row] = await trx('jobs')
+    .where({ id, status: 'incident' })
+    .update({ status: 'pending', attempts: 0, due_at: at, locked_until: null, locked_by: null, updated_at: at })
+    .returning('*');
+  return row;
+}

@@ -2,7 +2,11 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/connect.js';
 import type { Knex } from 'knex';
-import { armedTimerJobs, claimDueJobs, deleteJobs, failJob, insertTimerJobs, releaseJob, type JobRow } from '../db/jobs.js';
+import { lockCase } from '../db/cases.js';
+import { appendEvents } from './history.js';
+import { ConflictError, NotFoundError } from './errors.js';
+import type { Actor } from './actor.js';
+import { requeueIncident, jobById, armedTimerJobs, claimDueJobs, deleteJobs, failJob, insertTimerJobs, releaseJob, type JobRow } from '../db/jobs.js';
 import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incidents.js';
 import { isHeldExpiry } from './bpmn.js';
 import type { EngineSession } from './session.js';
@@ -168,4 +172,26 @@ export class JobExecutor {
     await this.loop;
     this.loop = null;
   }
+}
+
+/**
+ * Send again a job that became an incident (an SMS the provider refused five
+ * times, say), on a person's request: back in the queue with fresh attempts,
+ * and a job.retried event in the case's history, in one transaction with the
+ * case row locked. The SMS keeps its reference (pakn-sms-<id>), so a provider
+ * that did send it after all does not send it twice.
+ */
+export async function retryIncidentJob(db: Db, clock: Clock, jobId: string, actor: Actor): Promise<JobRow> {
+  return db.transaction(async (trx) => {
+    const job = await jobById(trx, jobId);
+    if (!job) throw new NotFoundError(`Job ${jobId} does not exist.`);
+    if (job.case_id) await lockCase(trx, job.case_id);
+    const now = clock.now();
+    const requeued = await requeueIncident(trx, jobId, now);
+    if (!requeued) throw new ConflictError(`Job ${jobId} is ${job.status}, not an incident: only a job that failed every attempt can be sent again.`);
+    if (job.case_id) {
+      await appendEvents(trx, job.case_id, [{ type: 'job.retried', elementId: job.element_id, payload: { jobId: String(job.id), jobType: job.type, lastError: job.last_error }, actor }], clock);
+    }
+    return requeued;
+  });
 }

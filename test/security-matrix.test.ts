@@ -44,6 +44,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
   }
 
   const rows: Row[] = [
+    { route: 'GET /', prepare: async () => ({ path: '/' }), expect: { rest: 200 } },
     { route: 'GET /health', prepare: async () => ({ path: '/health' }), expect: { rest: 200 } },
     { route: 'GET /ready', prepare: async () => ({ path: '/ready' }), expect: { rest: 200 } },
     { route: 'GET /metrics', prepare: async () => ({ path: '/metrics' }), expect: { admin: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
@@ -170,6 +171,9 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: '/v1/sms/status', body: { reference: 'pakn-sms-999999', status: 'delivered' } }),
       expect: { noKey: 401, revokedKey: 401, rest: 403 },
     },
+    { route: 'GET /v1/jobs/incidents', prepare: async () => ({ path: '/v1/jobs/incidents' }), expect: { coordinator: 200, admin: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    // Job 999999 does not exist: who may retry gets 404, everyone else is stopped before.
+    { route: 'POST /v1/jobs/{id}/retry', prepare: async () => ({ path: '/v1/jobs/999999/retry' }), expect: { coordinator: 404, admin: 404, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /open311/v2/services.{format}', prepare: async () => ({ path: '/open311/v2/services.json' }), expect: { rest: 200 } },
     { route: 'GET /open311/v2/services/{code}.{format}', prepare: async () => ({ path: '/open311/v2/services/DAT-DAI.json' }), expect: { rest: 200 } },
     // Open311 authenticates by the api_key field, not the header: every caller without one gets 403.

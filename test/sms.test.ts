@@ -123,6 +123,34 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     expect([...provider.sent.values()].filter((m) => m.to === '0903222333')).to.have.length(1);
   });
 
+  it('Given the provider refused an SMS on every attempt (an incident), when the coordinator sends it again, then it goes out once and the history says who asked', async () => {
+    const { kase, job } = await answeredCase('0903444555');
+    provider.failures = 100;
+    const clock = new ManualClock(s.clock.now());
+    const ex = executor(clock);
+    for (let i = 0; i < 10 && (await t.db('jobs').where({ id: job.id }).first()).status === 'pending'; i++) {
+      await ex.runOnce();
+      clock.advance({ hours: 2 });
+    }
+    expect((await t.db('jobs').where({ id: job.id }).first()).status).to.equal('incident');
+    const listed = await h.s.http.get('/v1/jobs/incidents?type=sms').set(h.keys.coordinator);
+    expect(listed.status).to.equal(200);
+    expect(listed.body.find((j: any) => j.id === String(job.id))).to.include({ type: 'sms', caseCode: kase.code, status: 'incident' });
+    expect(JSON.stringify(listed.body)).not.to.include('0903444555'); // no personal data in the list
+    const clerk = await h.agency('CONG-AN');
+    expect((await h.s.http.post(`/v1/jobs/${job.id}/retry`).set(clerk)).status).to.equal(403);
+    provider.failures = 0;
+    const retried = await h.s.http.post(`/v1/jobs/${job.id}/retry`).set(h.keys.coordinator);
+    expect(retried.status).to.equal(200);
+    expect(retried.body).to.include({ status: 'pending', attempts: 0 });
+    expect((await h.s.http.post(`/v1/jobs/${job.id}/retry`).set(h.keys.coordinator)).status).to.equal(409); // not an incident any more
+    await ex.runOnce();
+    expect((await t.db('jobs').where({ id: job.id }).first()).status).to.equal('done');
+    expect([...provider.sent.values()].filter((m) => m.to === '0903444555')).to.have.length(1);
+    const history = await h.s.http.get(`/v1/cases/${kase.code}/history`).set(h.keys.coordinator);
+    expect(history.body.events.find((e: any) => e.type === 'job.retried')).to.deep.include({ actor: { id: h.keys.coordinator.id, roles: ['coordinator'], agency: 'VP-UBND' } });
+  });
+
   it('Given the node dies after the provider accepted but before the job was marked, the retry carries the same key and the citizen gets one SMS', async () => {
     const { job } = await answeredCase('0903333444');
     crashAfterAccept = true;

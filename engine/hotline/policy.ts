@@ -62,6 +62,9 @@ export const ACCESS = {
   readMetrics: ['admin', 'auditor'],
   whoAmI: [...STAFF, 'gateway'],
   smsGateway: ['gateway'],
+  // Outgoing messages that failed every attempt: read by those who answer for them, sent again by the coordinator
+  readJobIncidents: ['coordinator', 'admin', 'auditor'],
+  retryJob: ['coordinator', 'admin'],
   // Agencies' systems: webhooks and the event feed (scoped like the inbox: inboxGroups)
   subscribe: ['agency', 'admin'],
   readEvents: STAFF,
