@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
-import { migrateLatest } from '../db/migrate.js';
+import { migrateLatest, migrationsCurrent } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry } from '../engine/forms.js';
 import { CALENDAR_FUNCTIONS } from '../engine/hotline/calendar.js';
@@ -83,8 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       // Migrations run as the owner role when one is configured (the application's role may not change the schema).
       const db = connect({ databaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
       try {
+        const pending = !(await migrationsCurrent(db));
         await migrateLatest(db);
-        console.log('Database schema is current.');
+        console.log(pending ? 'Applied the pending migrations: the database schema is current.' : 'Nothing to apply: the database schema was already current.');
       } finally {
         await db.destroy();
         release();
@@ -136,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
             if (!(err instanceof UnprocessableError)) throw err;
             failed = true;
             printProblems(file, err.problems as Problem[]);
+            console.error(`${file}: refused (problems above); nothing was deployed from it.`);
           }
         }
         return failed ? 1 : 0;
@@ -159,13 +161,17 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         if (sub === 'list') {
-          for (const k of await system.keys.list()) {
+          const keys = await system.keys.list();
+          for (const k of keys) {
             console.log(`${k.id}  ${k.prefix}…  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.revoked_at ? 'REVOKED ' : ''}${k.name}`);
           }
+          const revoked = keys.filter((k) => k.revoked_at).length;
+          console.log(keys.length ? `${keys.length} key(s), ${revoked} revoked.` : 'No API keys yet: create one with pakn keys create --role ROLE --name NAME.');
           return 0;
         }
+        const before = (await system.keys.list()).find((k) => k.id === positionals[0]);
         await system.keys.revoke(positionals[0]);
-        console.log(`Key ${positionals[0]} revoked.`);
+        console.log(before?.revoked_at ? `Key ${positionals[0]} was already revoked; nothing changed.` : `Key ${positionals[0]} ("${before?.name ?? ''}") revoked: it is refused from now on.`);
         return 0;
       });
     }

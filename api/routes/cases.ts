@@ -85,6 +85,25 @@ const CaseSearchQuery: JsonSchema = {
   },
 };
 
+const nullableText = { type: ['string', 'null'] };
+const CaseHit: JsonSchema = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    status: { enum: ['running', 'completed', 'failed'] },
+    title: nullableText,
+    channel: nullableText,
+    field: nullableText,
+    unit: nullableText,
+    agency: { type: ['string', 'null'], description: 'the agency holding the case now' },
+    citizenName: { type: ['string', 'null'], description: 'masked for roles that do not need it' },
+    citizenPhone: { type: ['string', 'null'], description: 'masked for roles that do not need it' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+
 function searchTime(value: string | undefined, end: boolean, path: string): Date | undefined {
   if (!value) return undefined;
   const at = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(vietnamDayStart(value).getTime() + (end ? 86_400_000 : 0)) : new Date(value);
@@ -135,7 +154,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       access: rolesFor('searchCases'),
       query: CaseSearchQuery,
       responses: {
-        200: { description: 'A page of cases', schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } } } },
+        200: { description: 'A page of cases', schema: { type: 'object', properties: { items: { type: 'array', items: CaseHit }, nextCursor: { type: ['string', 'null'] } } } },
       },
       handler: async (ctx) => {
         const principal = ctx.state.principal!;

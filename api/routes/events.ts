@@ -14,6 +14,34 @@ const EventFeedQuery: JsonSchema = {
   },
 };
 
+/** {id, type, occurredAt, data}: the body of a webhook delivery too. */
+export const EventSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'unique; receivers dedupe by it' },
+    type: { enum: [...EVENT_TYPES] },
+    occurredAt: { type: 'string', format: 'date-time' },
+    data: {
+      type: 'object',
+      description: 'codes, ids and dates, never personal data',
+      properties: {
+        caseCode: { type: 'string' },
+        taskId: { type: 'string', description: 'task events' },
+        elementId: { type: ['string', 'null'] },
+        task: { type: ['string', 'null'], description: 'task.created: the step name' },
+        candidateGroups: { type: 'array', items: { type: 'string' } },
+        agency: { type: ['string', 'null'], description: 'the agency holding the case' },
+        due: { type: ['string', 'null'], format: 'date-time' },
+        reason: { type: ['string', 'null'], description: 'case.escalated: overdue, transfer-limit, not-competent' },
+        fromAgency: { type: 'string', description: 'case.transferred' },
+        toAgency: { type: 'string', description: 'case.transferred' },
+        by: { enum: ['transfer', 'reassignment'], description: 'case.transferred' },
+        transferCount: { type: ['integer', 'null'], description: 'case.transferred' },
+      },
+    },
+  },
+};
+
 export function eventRoutes(deps: AppDeps): RouteSpec[] {
   return [
     {
@@ -28,7 +56,7 @@ export function eventRoutes(deps: AppDeps): RouteSpec[] {
       responses: {
         200: {
           description: 'Events after the cursor',
-          schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: 'string' } } },
+          schema: { type: 'object', properties: { items: { type: 'array', items: EventSchema }, nextCursor: { type: 'string', description: 'send it as after next time' } } },
         },
       },
       handler: async (ctx) => {

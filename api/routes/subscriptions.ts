@@ -25,6 +25,23 @@ const DeliveryListQuery: JsonSchema = {
   },
 };
 
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+
+const Delivery: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'this attempt (keyset cursor)' },
+    eventId: { type: 'string', description: 'the event id receivers dedupe by' },
+    type: str,
+    attempt: { type: 'integer', description: '1 for the first try' },
+    outcome: { enum: ['delivered', 'failed', 'refused'] },
+    httpStatus: { type: ['integer', 'null'], description: 'what the receiver answered; null when it could not be reached' },
+    error: strOrNull,
+    at: { type: 'string', format: 'date-time' },
+  },
+};
+
 const Subscription: JsonSchema = {
   type: 'object',
   properties: {
@@ -78,7 +95,19 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Notifications'],
       access: rolesFor('subscribe'),
       query: DeliveryListQuery,
-      responses: { 200: { description: 'A page of attempts', schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } } } } },
+      responses: {
+        200: {
+          description: 'A page of attempts',
+          schema: {
+            type: 'object',
+            properties: {
+              subscription: { type: 'object', properties: { id: str, url: str, events: { type: 'array', items: str }, agency: strOrNull, endedAt: { type: ['string', 'null'], format: 'date-time' } } },
+              items: { type: 'array', items: Delivery },
+              nextCursor: strOrNull,
+            },
+          },
+        },
+      },
       handler: async (ctx) => {
         const sub = await ownSubscription(deps, ctx.params.id, ctx.state.principal!);
         const q = ctx.state.query as { limit?: number; cursor?: string };

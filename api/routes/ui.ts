@@ -15,6 +15,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'common.js': { file: join(UI_DIR, 'common.js'), type: 'application/javascript; charset=utf-8' },
   'case.js': { file: join(UI_DIR, 'case.js'), type: 'application/javascript; charset=utf-8' },
   'ui.css': { file: join(UI_DIR, 'ui.css'), type: 'text/css; charset=utf-8' },
+  'index.js': { file: join(UI_DIR, 'index.js'), type: 'application/javascript; charset=utf-8' },
+  'index.css': { file: join(UI_DIR, 'index.css'), type: 'text/css; charset=utf-8' },
   'dashboard.js': { file: join(UI_DIR, 'dashboard.js'), type: 'application/javascript; charset=utf-8' },
   'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
@@ -58,6 +60,7 @@ function page(path: string, file: string, summary: string, description: string):
 
 export function uiRoutes(_deps: AppDeps): RouteSpec[] {
   return [
+    page('/', 'index.html', 'Front page (Vietnamese): case lookup, the dashboard, the modeler, the API reference', 'A citizen checks a case with its code and phone (the public lookup); staff open a case page with their key.'),
     page('/ui/cases/:code', 'case.html', 'Case page: the diagram with the path the case took, and its timeline', 'Reads the case through the API with the caller’s key.'),
     page(
       '/ui/modeler',
