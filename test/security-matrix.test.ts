@@ -45,7 +45,6 @@ describe('Security: every route × every kind of caller gets exactly the expecte
 
   const rows: Row[] = [
     { route: 'GET /', prepare: async () => ({ path: '/' }), expect: { rest: 200 } },
-    { route: 'GET /', prepare: async () => ({ path: '/' }), expect: { rest: 200 } },
     { route: 'GET /health', prepare: async () => ({ path: '/health' }), expect: { rest: 200 } },
     { route: 'GET /ready', prepare: async () => ({ path: '/ready' }), expect: { rest: 200 } },
     { route: 'GET /metrics', prepare: async () => ({ path: '/metrics' }), expect: { admin: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
