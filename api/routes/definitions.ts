@@ -52,7 +52,22 @@ const ImpactReportSchema = {
     noCandidateGroup: { type: 'integer' },
     failed: { type: 'integer' },
     risky: { type: 'boolean' },
-    cases: { type: 'array', items: { type: 'object' } },
+    cases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'outcome', 'waitingAt', 'candidateWaitingAt', 'timersAtOnce', 'tasksWithoutGroup'],
+        properties: {
+          code: { type: 'string' },
+          outcome: { enum: ['wait', 'move', 'failed'] },
+          waitingAt: { type: 'array', items: { type: 'string' }, description: 'where the case waits now' },
+          candidateWaitingAt: { type: 'array', items: { type: 'string' }, description: 'where it would wait under the candidate' },
+          timersAtOnce: { type: 'array', items: { type: 'string' } },
+          tasksWithoutGroup: { type: 'array', items: { type: 'string' } },
+          message: { type: 'string' },
+        },
+      },
+    },
     problems: { type: 'array', items: { $ref: '#/components/schemas/DiagramProblem' } },
   },
 };
