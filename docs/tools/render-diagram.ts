@@ -16,8 +16,9 @@
  * A diagram written by hand or by a generator may lack shapes or connections,
  * which would be drawn as boxes without arrows; such a diagram is laid out in
  * memory by bpmn-auto-layout instead, and the tool says so on stderr. The .bpmn
- * file is never modified. Needs Chromium at /usr/bin/chromium; nothing is
- * fetched from the network. Exit codes: 0 written, 1 failure, 2 wrong usage.
+ * file is never modified. The browser is the tests' (launchBrowser: the
+ * Chromium of the devDependency @sparticuz/chromium, or PAKN_CHROMIUM's);
+ * nothing is fetched from the network. Exit codes: 0 written, 1 failure, 2 wrong usage.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

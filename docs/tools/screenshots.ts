@@ -24,9 +24,9 @@
  *
  * The browser tests (test/ui-*.test.ts) check what these pages show; this
  * script only takes the pictures, so running the tests never rewrites files
- * under docs/. Needs Debian's Chromium at /usr/bin/chromium (playwright-core
- * drives it; it cannot download a browser here). Exit codes: 0 written,
- * 1 failure, 2 wrong usage.
+ * under docs/. The browser is the tests' (launchBrowser): the Chromium that
+ * the devDependency @sparticuz/chromium ships, with its Open Sans font, or
+ * PAKN_CHROMIUM's. Exit codes: 0 written, 1 failure, 2 wrong usage.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
