@@ -174,6 +174,20 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     { route: 'GET /v1/jobs/incidents', prepare: async () => ({ path: '/v1/jobs/incidents' }), expect: { coordinator: 200, admin: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     // Job 999999 does not exist: who may retry gets 404, everyone else is stopped before.
     { route: 'POST /v1/jobs/{id}/retry', prepare: async () => ({ path: '/v1/jobs/999999/retry' }), expect: { coordinator: 404, admin: 404, noKey: 401, revokedKey: 401, rest: 403 } },
+    // Runtime incidents (held timers, tasks for nobody): coordinators and analysts follow them up, auditors read them.
+    { route: 'GET /v1/incidents', prepare: async () => ({ path: '/v1/incidents' }), expect: { coordinator: 200, analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
+    {
+      route: 'GET /v1/cases/{code}/incidents',
+      prepare: async () => ({ path: `/v1/cases/${(await caseOfA()).code}/incidents` }),
+      expect: { coordinator: 200, analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    // Incident 999999 does not exist: who may resolve gets 404, everyone else is stopped before.
+    { route: 'POST /v1/incidents/{id}/resolve', prepare: async () => ({ path: '/v1/incidents/999999/resolve', body: { variables: { agency: 'SNNMT' } } }), expect: { coordinator: 404, analyst: 404, noKey: 401, revokedKey: 401, rest: 403 } },
+    {
+      route: 'POST /v1/definitions/{key}/impact',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/impact', body: { xml: fixture('../../processes/complaint-handling.bpmn') } }),
+      expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
     { route: 'GET /open311/v2/services.{format}', prepare: async () => ({ path: '/open311/v2/services.json' }), expect: { rest: 200 } },
     { route: 'GET /open311/v2/services/{code}.{format}', prepare: async () => ({ path: '/open311/v2/services/DAT-DAI.json' }), expect: { rest: 200 } },
     // Open311 authenticates by the api_key field, not the header: every caller without one gets 403.
