@@ -26,8 +26,9 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
 
   pakn serve                         serve the API and run jobs (PORT, DATABASE_URL, PAKN_DATA_DIR)
   pakn migrate                       bring the database schema up to date
-  pakn lint FILE...                  validate BPMN and DMN files (decisions named on the same line are
-                                     known to the diagrams); exit 1 when any has an error
+  pakn lint FILE... [--impact]       validate BPMN and DMN files (decisions named on the same line are
+                                     known to the diagrams); exit 1 when any has an error; --impact also replays
+                                     the open cases of the active version (database) and exits 1 when one is at risk
   pakn deploy FILE... [--comment C] [--staged] [--confirm --reason R]
                                      deploy BPMN/DMN files (active at once unless --staged); exit 1 when any is refused;
                                      prints the impact on open cases, and a version that would fire a timer at once or
@@ -93,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'lint': {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { impact: { type: 'boolean', default: false } } });
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
       const formRegistry = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
       const forms = formRegistry.keys();
@@ -113,6 +114,21 @@ export async function main(argv: string[]): Promise<number> {
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);
+      }
+      // --impact: the diagrams that passed, replayed against the open cases of the version each would replace (needs the database).
+      const candidates = texts.filter(({ file, xml }) => !dmnResults.has(file) && !isDmn(xml));
+      if (values.impact && !failed && candidates.length) {
+        await withSystem(config, async (system) => {
+          for (const { file, xml } of candidates) {
+            const key = (await system.definitions.validate(xml)).key ?? '';
+            const i = await system.dryRun.impact({ key, xml });
+            console.log(`${file}: impact on the ${i.openCases} open case(s) of version ${i.replacesVersion ?? '(none active)'}: ${i.wait} wait, ${i.move} move, ${i.timerAtOnce} fire a timer at once, ${i.noCandidateGroup} land on a task with no candidate group, ${i.failed} fail`);
+            if (i.risky) {
+              printProblems(file, i.problems);
+              failed = true;
+            }
+          }
+        });
       }
       return failed ? 1 : 0;
     }
