@@ -13,8 +13,9 @@ import { Hotline } from './helpers/scenario.js';
  * answer against the document, an undocumented status, content type or body
  * shape is a 500 too. Size and result: docs/reliability.md.
  */
-const RUNS = 30;
-const SEED = 20261206;
+// Bounded for the suite; FUZZ_RUNS and FUZZ_SEED run a longer or another exploration by hand.
+const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 
 type Schema = Record<string, any>;
 
