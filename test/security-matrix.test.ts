@@ -188,6 +188,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       prepare: async () => ({ path: '/v1/definitions/complaint-handling/impact', body: { xml: fixture('../../processes/complaint-handling.bpmn') } }),
       expect: { analyst: 200, noKey: 401, revokedKey: 401, rest: 403 },
     },
+    { route: 'GET /open311/v2/discovery.{format}', prepare: async () => ({ path: '/open311/v2/discovery.json' }), expect: { rest: 200 } },
     { route: 'GET /open311/v2/services.{format}', prepare: async () => ({ path: '/open311/v2/services.json' }), expect: { rest: 200 } },
     { route: 'GET /open311/v2/services/{code}.{format}', prepare: async () => ({ path: '/open311/v2/services/DAT-DAI.json' }), expect: { rest: 200 } },
     // Open311 authenticates by the api_key field, not the header: every caller without one gets 403.
