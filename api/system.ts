@@ -76,7 +76,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     } else {
       await migrateLatest(db);
     }
-    await ensureEventPartitions(db);
+    await ensureEventPartitions(db, clock.now());
   } catch (err) {
     release();
     throw err;

@@ -87,10 +87,11 @@ export async function migrationsCurrent(db: Knex): Promise<boolean> {
 }
 
 /**
- * Make sure history partitions exist for this month and the next ones
+ * Make sure history partitions exist for the month of `at` (the node's clock,
+ * not the database's: history is stamped by the clock) and the next ones
  * (run at every start; creating an existing partition is a no-op).
  */
-export async function ensureEventPartitions(db: Knex, monthsAhead = 3): Promise<number> {
-  const { rows } = await db.raw(`select pakn_ensure_event_partitions(date_trunc('month', now() at time zone 'Asia/Ho_Chi_Minh')::date, ?) as created`, [monthsAhead + 1]);
+export async function ensureEventPartitions(db: Knex, at: Date, monthsAhead = 3): Promise<number> {
+  const { rows } = await db.raw(`select pakn_ensure_event_partitions(date_trunc('month', ?::timestamptz at time zone 'Asia/Ho_Chi_Minh')::date, ?) as created`, [at, monthsAhead + 1]);
   return Number(rows[0].created);
 }
