@@ -1,11 +1,11 @@
 /**
- * npm run simulate -- --weeks 4 --per-day 150 [--seed 7]
+ * npm run simulate -- --weeks 4 --per-day 150 [--seed 7] [--until 2026-11-30]
  *
  * Drives realistic traffic through the HTTP API and the job executor so the
  * reports and the dashboard can be seen on real-looking data: intake on every
  * channel, classification, routing, answers, transfers, returns, requests for
  * information, reviews, ratings, reminders and escalations when deadlines pass.
- * Simulated time runs from `weeks` ago to now: the JavaScript clock is moved
+ * Simulated time runs from `weeks` before `until` (default today, Vietnam time) to that day: the JavaScript clock is moved
  * (Date only, with @sinonjs/fake-timers), and every timestamp the system
  * writes comes from that clock, so deadlines pass and timers fire as they
  * would have. Uses the configured database (DATABASE_URL or PAKN_DATA_DIR);
@@ -25,11 +25,12 @@ import { listInbox } from '../db/inbox.js';
 import { systemClock } from '../engine/clock.js';
 import { vietnamDate, vietnamDayStart, vietnamWall } from '../engine/vietnam-time.js';
 
-const { values } = parseArgs({ options: { weeks: { type: 'string', default: '4' }, 'per-day': { type: 'string', default: '150' }, seed: { type: 'string', default: '7' } } });
+const { values } = parseArgs({ options: { weeks: { type: 'string', default: '4' }, 'per-day': { type: 'string', default: '150' }, seed: { type: 'string', default: '7' }, until: { type: 'string' } } });
 const WEEKS = Number(values.weeks);
 const PER_DAY = Number(values['per-day']);
-if (!(WEEKS >= 1 && WEEKS <= 52) || !(PER_DAY >= 1 && PER_DAY <= 2000)) {
-  console.error('Usage: npm run simulate -- --weeks 1..52 --per-day 1..2000 [--seed N]');
+const UNTIL = values.until;
+if (!(WEEKS >= 1 && WEEKS <= 52) || !(PER_DAY >= 1 && PER_DAY <= 2000) || (UNTIL !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(UNTIL) || Number.isNaN(vietnamDayStart(UNTIL).getTime())))) {
+  console.error('Usage: npm run simulate -- --weeks 1..52 --per-day 1..2000 [--seed N] [--until YYYY-MM-DD]');
   process.exit(2);
 }
 
@@ -64,7 +65,7 @@ const COMMUNES = ['X-LONG-THANH', 'X-NHON-TRACH', 'X-TRANG-BOM', 'X-XUAN-LOC', '
 const AGENCIES = ['SNNMT', 'SXD', 'SYT', 'SGDDT', 'SCT', 'CONG-AN', 'DIEN-LUC', 'CAP-NUOC', 'BHXH', 'STP', 'VP-UBND'];
 
 const DAY = 86_400_000;
-const today = vietnamDayStart(vietnamDate(systemClock.now())).getTime(); // 00:00 today in Vietnam
+const today = vietnamDayStart(UNTIL ?? vietnamDate(systemClock.now())).getTime(); // 00:00 of the last simulated day, Vietnam time
 const start = today - WEEKS * 7 * DAY;
 const clock = FakeTimers.withGlobal(globalThis).install({ now: start + 8 * 3_600_000, toFake: ['Date'], shouldAdvanceTime: true });
 
