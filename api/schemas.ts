@@ -658,7 +658,7 @@ export const GeoReportRequestsQuery: JsonSchema = {
     start_date: { type: 'string', pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone, e.g. 2026-11-01T00:00:00+07:00' },
     end_date: { type: 'string', pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone; at most 90 days after start_date' },
     jurisdiction_id: line(100, { description: 'ignored: one jurisdiction' }),
-    api_key: line(200, { description: 'not needed to read; ignored' }),
+    api_key: line(200, { description: 'a staff key lists every request; without one only published requests are listed' }),
   },
 };
 

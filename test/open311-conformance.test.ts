@@ -150,7 +150,7 @@ describe('Open311 GeoReport v2 conformance', () => {
       expect((await h.case(id)).variables).not.to.have.property('field');
       const one = await h.s.http.get(`${B}/requests/${id}.json`);
       expect(one.body[0]).to.include({ service_code: 'CHUA-PHAN-LOAI', service_name: 'Chưa phân loại' });
-      const list = await h.s.http.get(`${B}/requests.json?service_code=CHUA-PHAN-LOAI`);
+      const list = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&service_code=CHUA-PHAN-LOAI`);
       expect(list.body.map((r: any) => r.service_request_id)).to.include(id);
       expect(list.body.every((r: any) => r.service_code === 'CHUA-PHAN-LOAI')).to.equal(true);
     });
@@ -167,7 +167,7 @@ describe('Open311 GeoReport v2 conformance', () => {
 
     it('Given several service codes, comma-separated or repeated, requests of each are listed', async () => {
       for (const query of ['service_code=DAT-DAI,Y-TE', 'service_code=DAT-DAI&service_code=Y-TE']) {
-        const res = await h.s.http.get(`${B}/requests.json?${query}`);
+        const res = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&${query}`);
         expect(res.status, res.text).to.equal(200);
         const ids = res.body.map((r: any) => r.service_request_id);
         expect(ids).to.include.members([land, health]);
@@ -185,32 +185,32 @@ describe('Open311 GeoReport v2 conformance', () => {
 
     it('Given dates, only W3C date-times spanning at most 90 days are taken', async () => {
       const start = '2026-10-01T00:00:00+07:00';
-      const ok = await h.s.http.get(`${B}/requests.json?start_date=${encodeURIComponent(start)}&end_date=${encodeURIComponent('2026-12-30T00:00:00+07:00')}`);
+      const ok = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&start_date=${encodeURIComponent(start)}&end_date=${encodeURIComponent('2026-12-30T00:00:00+07:00')}`);
       expect(ok.status, ok.text).to.equal(200);
       expect(ok.body.map((r: any) => r.service_request_id)).to.include(land);
-      const tooLong = await h.s.http.get(`${B}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-12-01T00:00:00Z`);
+      const tooLong = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&start_date=2026-01-01T00:00:00Z&end_date=2026-12-01T00:00:00Z`);
       expect(tooLong.status).to.equal(400);
       expect(tooLong.body[0].description).to.match(/90 days/);
-      const reversed = await h.s.http.get(`${B}/requests.xml?start_date=2026-12-01T00:00:00Z&end_date=2026-11-01T00:00:00Z`);
+      const reversed = await h.s.http.get(`${B}/requests.xml?api_key=${apiKey}&start_date=2026-12-01T00:00:00Z&end_date=2026-11-01T00:00:00Z`);
       expect(errorsOf(xml(reversed))[0]).to.deep.equal({ code: 400, description: 'start_date: must not be after end_date' });
-      const american = await h.s.http.get(`${B}/requests.json?start_date=12/01/2026`);
+      const american = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&start_date=12/01/2026`);
       expect(american.status).to.equal(400);
       expect(american.body[0].description).to.match(/^start_date: /);
-      const noZone = await h.s.http.get(`${B}/requests.json?end_date=2026-12-01T00:00:00`);
+      const noZone = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&end_date=2026-12-01T00:00:00`);
       expect(noZone.status).to.equal(400);
     });
 
     it('Given status open and closed filters, unknown status values are refused', async () => {
-      const open = await h.s.http.get(`${B}/requests.json?status=open`);
+      const open = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&status=open`);
       expect(open.body.every((r: any) => r.status === 'open')).to.equal(true);
-      const closed = await h.s.http.get(`${B}/requests.json?status=closed`);
+      const closed = await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&status=closed`);
       expect(closed.body.every((r: any) => r.status === 'closed')).to.equal(true);
-      expect((await h.s.http.get(`${B}/requests.json?status=pending`)).status).to.equal(400);
+      expect((await h.s.http.get(`${B}/requests.json?api_key=${apiKey}&status=pending`)).status).to.equal(400);
     });
 
     it('Given a stored case whose variables hold control characters, the public XML list stays well-formed', async () => {
       const kase = await h.intake({ title: 'Đèn đường hỏng', field: 'GIAO-THONG', mediaUrl: 'https://anh.example.vn/\u0001.jpg' });
-      const root = xml(await h.s.http.get(`${B}/requests.xml`));
+      const root = xml(await h.s.http.get(`${B}/requests.xml?api_key=${apiKey}`));
       const mine = root.children.find((c) => childText(c, 'service_request_id') === kase.code)!;
       expect(childText(mine, 'media_url')).to.equal('');
       const one = xml(await h.s.http.get(`${B}/requests/${kase.code}.xml`));

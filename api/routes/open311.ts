@@ -6,6 +6,7 @@ import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.j
 import { mayCall } from '../../engine/hotline/policy.js';
 import { isPublished } from '../../engine/hotline/public-status.js';
 import { actorOf } from '../auth.js';
+import { onceFor } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
 import type { ErrorFormat, JsonSchema, RouteResponse, RouteSpec } from '../http.js';
 import {
@@ -233,10 +234,20 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
           ...(lat !== undefined ? { lat, long } : {}),
           ...(b.media_url ? { mediaUrl: b.media_url } : {}),
         };
-        deps.catalogue.checkCodes(variables, deps.clock.now());
-        const result = await deps.runtime.startCase({ processKey: deps.defaultProcess, variables, actor: actorOf(principal, ctx.state.requestId) });
+        const input = { processKey: deps.defaultProcess, variables, actor: actorOf(principal, ctx.state.requestId) };
+        const created = (code: string) => [{ service_request_id: code, service_notice: 'Tổng đài 1022 đã tiếp nhận phản ánh.', account_id: null }];
+        // An app retrying after a network error sends the same Idempotency-Key: one case, the same answer.
+        const once = onceFor(ctx, 'POST /open311/v2/requests', async (_trx, result) => ({ status: 201, body: created(result.code) }), principal.id);
+        if (once) {
+          const answered = await deps.runtime.startCaseOnce({ ...input, once });
+          ctx.status = answered.status;
+          if (answered.replayed) ctx.set('Idempotent-Replayed', 'true');
+          send(ctx, format, 'service_requests', answered.body);
+          return;
+        }
+        const result = await deps.runtime.startCase(input);
         ctx.status = 201;
-        send(ctx, format, 'service_requests', [{ service_request_id: result.code, service_notice: 'Tổng đài 1022 đã tiếp nhận phản ánh.', account_id: null }]);
+        send(ctx, format, 'service_requests', created(result.code));
       },
     },
     {
@@ -245,7 +256,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       path: '/open311/v2/requests.:format',
       summary: 'Open311: service requests (filters service_request_id, service_code, start_date, end_date, status)',
       description:
-        'service_request_id (several: comma-separated or repeated) overrides every other filter. service_code and status take several values the same way. start_date and end_date are W3C date-times with a time zone and span at most 90 days; without them the last 90 days (before end_date, or after start_date). At most 1000 requests, newest first.',
+        'Without the api_key of a staff key, only published requests (answered and marked for publication) are listed; a request is always found by its service_request_id. service_request_id (several: comma-separated or repeated) overrides every other filter. service_code and status take several values the same way. start_date and end_date are W3C date-times with a time zone and span at most 90 days; without them the last 90 days (before end_date, or after start_date). At most 1000 requests, newest first.',
       query: GeoReportRequestsQuery,
       responses: { 200: { description: 'Requests', content: both({ type: 'array', items: GeoReportServiceRequestSchema, maxItems: 1000 }) } },
       handler: async (ctx) => {
@@ -266,6 +277,9 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
           const codes = q.service_code ?? [];
           const fields = codes.length ? codes.map((c) => (c === UNCLASSIFIED_SERVICE.code ? null : c)) : undefined;
           rows = await caseSummaries(deps.db, { from, to, fields, completed, limit: 1000 });
+          // Without a staff key the list shows published requests only: it must not enumerate every case code.
+          const key = typeof ctx.state.query?.api_key === 'string' ? await deps.keys.authenticate(ctx.state.query.api_key) : null;
+          if (!key || !mayCall(key, 'readCase')) rows = rows.filter((r) => isPublished(r.status, r.variables ?? {}));
         }
         send(ctx, format, 'service_requests', rows.map(requestView));
       },
