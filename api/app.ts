@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
     // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.
     app.use(responseCheck(() => (doc ??= buildOpenApi(specs, VERSION)), (m) => console.error(`Undocumented response: ${m.operation} answered ${m.status} ${m.contentType}: ${m.reason}`)));
   }
-  app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors]));
+  app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors], () => deps.db.raw('select 1')));
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml', 'form'],

@@ -3,7 +3,8 @@ import type { Router, RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv';
 import ratelimit from 'koa-ratelimit';
 import { randomUUID } from 'node:crypto';
-import { DomainError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../engine/errors.js';
+import { DomainError, ForbiddenError, InputError, NotFoundError, UnauthorizedError, UnavailableError } from '../engine/errors.js';
+import { isDatabaseUnavailable } from '../db/connect.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
 import type { Role } from '../engine/hotline/policy.js';
 import type { Authenticator, Principal } from './auth.js';
@@ -99,8 +100,58 @@ function slug(s: string) {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
 }
 
-/** First in the chain: request id, access log, and every error as problem+json. */
-export function errorMiddleware(log: Logger, metrics?: Metrics, formats: ErrorFormat[] = []): Koa.Middleware {
+/** Seconds a client is told to wait (Retry-After) while the database is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
+/**
+ * Remembers whether the database is away, so that an outage is one log line
+ * when it starts and one when it heals, not a line per request. While it is
+ * away each request first waits for one shared probe (a `select 1`): if the
+ * database is still away the request answers 503 at once, without queueing
+ * for a connection; the first probe that succeeds ends the outage.
+ */
+export class DatabaseOutage {
+  private down = false;
+  private refused = 0;
+  private probing: Promise<boolean> | null = null;
+  constructor(private readonly log: Logger, private readonly probe?: () => Promise<unknown>) {}
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  failed(err: any): UnavailableError {
+    this.refused++;
+    if (!this.down) {
+      this.down = true;
+      this.refused = 1;
+      this.log.error({ code: err?.code, reason: String(err?.message ?? err).slice(0, 200) }, 'database unavailable: answering 503 until it is back');
+    }
+    return new UnavailableError(`The database is unavailable; nothing was changed. Retry after ${UNAVAILABLE_RETRY_AFTER} seconds.`, UNAVAILABLE_RETRY_AFTER);
+  }
+
+  /** True when requests may go ahead: no outage, or the probe reached the database again. */
+  async reachable(): Promise<boolean> {
+    if (!this.down || !this.probe) return true;
+    this.probing ??= this.probe().then(
+      () => true,
+      () => false,
+    ).finally(() => (this.probing = null));
+    const ok = await this.probing;
+    if (ok && this.down) {
+      this.down = false;
+      this.log.info({ refusedRequests: this.refused }, 'database reachable again');
+    }
+    return ok;
+  }
+}
+
+/**
+ * First in the chain: request id, access log, and every error as problem+json.
+ * `probe` checks the database during an outage (see DatabaseOutage).
+ */
+export function errorMiddleware(log: Logger, metrics?: Metrics, formats: ErrorFormat[] = [], probe?: () => Promise<unknown>): Koa.Middleware {
+  const outage = new DatabaseOutage(log, probe);
   return async (ctx, next) => {
     const format = formats.find((f) => ctx.path.startsWith(f.prefix));
     const problem = (c: Koa.Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) =>
@@ -110,13 +161,17 @@ export function errorMiddleware(log: Logger, metrics?: Metrics, formats: ErrorFo
     ctx.set('X-Request-Id', ctx.state.requestId);
     const started = performance.now();
     try {
+      // Liveness (/health) says the process answers, whatever the database does.
+      if (ctx.path !== '/health' && !(await outage.reachable())) throw outage.failed(null);
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         problem(ctx, 404, 'Not found', `No resource at ${ctx.method} ${ctx.path}.`);
       } else if (ctx.status === 405 && ctx.body === undefined) {
         problem(ctx, 405, 'Method not allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('Allow') || 'none'}.`);
       }
-    } catch (err: any) {
+    } catch (caught: any) {
+      const err = !(caught instanceof DomainError) && isDatabaseUnavailable(caught) ? outage.failed(caught) : caught;
+      if (err instanceof UnavailableError) ctx.set('Retry-After', String(err.retryAfterSeconds));
       if (err instanceof DomainError) {
         const extra: Record<string, unknown> = {};
         if ((err as any).errors?.length) extra.errors = (err as any).errors;

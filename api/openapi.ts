@@ -22,6 +22,7 @@ const COMMON_ERRORS: Record<number, string> = {
   422: 'Refused by the domain: diagram problems or form errors',
   429: 'Too many writes for this API key on this node: retry after Retry-After seconds',
   500: 'A bug on our side: quote the request id when reporting it',
+  503: 'The database is unavailable: nothing was changed; retry after Retry-After seconds',
 };
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
@@ -33,7 +34,7 @@ export function openApiPath(koaPath: string): string {
 
 /** The statuses the shared middleware answers for a route, beside what its handler answers. */
 function commonErrors(spec: RouteSpec): number[] {
-  const codes = [500];
+  const codes = [500, 503];
   const hasParams = /:[A-Za-z_]/.test(spec.path);
   if (spec.body || spec.query || spec.params) codes.push(400);
   if (spec.body) codes.push(413);
@@ -50,7 +51,7 @@ function responseObject(status: number, r: RouteResponse, spec: RouteSpec): Reco
   let content: Record<string, JsonSchema> | undefined = r.content;
   if (!content && r.schema) content = { [r.contentType ?? (isError ? 'application/problem+json' : 'application/json')]: r.schema };
   if (!content && isError) content = spec.errorContent ?? { 'application/problem+json': PROBLEM };
-  const headers = { ...(r.headers ?? {}), ...(status === 429 ? { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } } : {}), ...(status === 405 ? { Allow: { schema: { type: 'string' }, description: 'the methods the path takes' } } : {}) };
+  const headers = { ...(r.headers ?? {}), ...(status === 429 || status === 503 ? { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } } : {}), ...(status === 405 ? { Allow: { schema: { type: 'string' }, description: 'the methods the path takes' } } : {}) };
   return {
     description: r.description,
     ...(Object.keys(headers).length ? { headers } : {}),

@@ -35,6 +35,28 @@ export function connect(options: DbOptions): Db {
   return knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection } as Knex.Config);
 }
 
+/** SQLSTATEs of a server that is going away or not accepting connections: admin/crash shutdown, cannot connect now, class 08 (connection exception). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+/** Socket errors of a server that is not there, went away, or does not answer. */
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether a driver error means "the database is unavailable" (retry later)
+ * rather than "this query is wrong": the API answers the first with 503 and
+ * Retry-After, the second with 500. Covers pg's socket errors (also inside an
+ * AggregateError, as Node reports a refused dual-stack connect), its
+ * connection-lost messages, and knex's pool acquire timeout.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 3) return false;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_SOCKET_CODES.has(e.code))) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  if (typeof e.message === 'string' && /Timeout acquiring a connection|Connection terminated|connection error and is not queryable|the database system is (starting up|shutting down)/i.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
 export function isEmbedded(db: Db): boolean {
   return (db.client.config as Knex.Config).client !== 'pg';
 }

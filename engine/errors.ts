@@ -47,3 +47,16 @@ export class UnauthorizedError extends DomainError {
   override readonly status = 401;
   override readonly title = 'Unauthorized';
 }
+
+/**
+ * The database cannot be reached (refused, reset, timed out): nothing the
+ * caller did is wrong and nothing was changed, so the answer is 503 with
+ * Retry-After, and the same request succeeds once the database is back.
+ */
+export class UnavailableError extends DomainError {
+  override readonly status = 503;
+  override readonly title = 'Service unavailable';
+  constructor(message: string, readonly retryAfterSeconds = 5) {
+    super(message);
+  }
+}

@@ -76,7 +76,7 @@ describe('OpenAPI document: the whole truth', () => {
     expect(types('/open311/v2/requests.{format}', 'post', '201')).to.have.members(['application/json', 'text/xml']);
     expect(types('/open311/v2/requests.{format}', 'get', '404')).to.have.members(['application/json', 'text/xml']);
     expect(Object.keys(doc.paths['/open311/v2/requests.{format}'].post.requestBody.content)).to.have.members(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
-    expect(doc.paths['/v1/public/cases/{code}'].get.responses).to.have.keys('200', '400', '404', '429', '500');
+    expect(doc.paths['/v1/public/cases/{code}'].get.responses).to.have.keys('200', '400', '404', '429', '500', '503');
   });
 
   it('Given an answer its route does not document, the checker turns it into a 500 naming the route and the status', async () => {
@@ -104,7 +104,7 @@ describe('OpenAPI document: the whole truth', () => {
     expect((await http.get('/probe/1')).status).to.equal(200);
     const teapot = await http.get('/probe/teapot');
     expect(teapot.status).to.equal(500);
-    expect(teapot.body.detail).to.match(/^GET \/probe\/\{n\} answered 418 .*status 418 is not among 200, 404, 500/);
+    expect(teapot.body.detail).to.match(/^GET \/probe\/\{n\} answered 418 .*status 418 is not among 200, 404, 500, 503/);
     expect((await http.get('/probe/text')).body.detail).to.match(/content type text\/plain is not among application\/json/);
     expect((await http.get('/probe/bad')).body.detail).to.match(/\/n must be integer/);
     expect(met.map((m) => `${m.operation} ${m.status}`)).to.deep.equal(['GET /probe/{n} 418', 'GET /probe/{n} 200', 'GET /probe/{n} 200']);
