@@ -92,6 +92,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisionIds: () => decisions.ids(),
     functions: [...CALENDAR_FUNCTIONS],
     candidateGroups: (at) => (catalogue.isEmpty() ? undefined : candidateGroupNames(TASK_ROLES, catalogue.list('agencies'), vietnamDate(at))),
+    // The routing table's agency must be an agency in force when the table takes effect.
+    decisionOutputCodes: (at) => (catalogue.isEmpty() ? undefined : { agency: { ...candidateGroupNames([], catalogue.list('agencies'), vietnamDate(at)), what: 'agencies catalogue in force' } }),
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
     taskProperties: TASK_PROPERTIES,

@@ -21,7 +21,7 @@ import {
 import { buildContext, restoreContext, type SourceContext } from './bpmn.js';
 import { NotFoundError, UnprocessableError } from './errors.js';
 import { validateBpmn, type Problem, type ValidateOptions } from './validate.js';
-import { validateDmn } from './dmn.js';
+import { validateDmn, type ParsedDmn } from './dmn.js';
 import { BUILT_IN_SERVICES } from './session.js';
 import { appendSystemEvent } from './history.js';
 import type { Actor } from './actor.js';
@@ -61,6 +61,8 @@ export class DefinitionStore {
       candidateGroups?: (at: Date) => ValidateOptions['candidateGroups'];
       /** Element ids other code reads, by process key (the hotline's contract): a version without one is refused. */
       readElements?: ValidateOptions['readElements'];
+      /** Decision outputs that hold catalogue codes (the routing table's agency), by output name: the codes in force on day `at`. */
+      decisionOutputCodes?: (at: Date) => Record<string, { known: string[]; retired?: Record<string, string>; what: string }> | undefined;
       /** camunda:property values every user task declares (the hotline's publicStatus). */
       taskProperties?: ValidateOptions['taskProperties'];
       /** The start data of each process the deployment starts (the hotline's intake schema), by key: names there are checked strictly. */
@@ -80,6 +82,7 @@ export class DefinitionStore {
   async validate(xml: string): Promise<{ kind: 'bpmn' | 'dmn'; problems: Problem[]; key?: string; name?: string | null; context?: string }> {
     if (isDmn(xml)) {
       const { problems, parsed } = await validateDmn(xml);
+      if (parsed) problems.push(...this.outputCodeProblems(parsed));
       return { kind: 'dmn', problems, key: parsed?.id, name: parsed?.name ?? null, context: parsed && JSON.stringify(parsed) };
     }
     const result = await validateBpmn(xml, {
@@ -109,6 +112,42 @@ export class DefinitionStore {
    * false (a staged deploy), make it the version new cases start on. Deploying
    * an old version's exact XML again therefore rolls back to it.
    */
+  /**
+   * A decision table's literal output codes (say the routing table's agency)
+   * must be catalogue codes in force from today, when the table takes effect:
+   * a table sending complaints to an agency that does not exist, or that was
+   * abolished, is refused naming the row; a plug-in says which outputs hold
+   * codes (decisionOutputCodes). Computed outputs ("VP-" + unit) are checked
+   * when they are evaluated.
+   */
+  private outputCodeProblems(parsed: ParsedDmn): Problem[] {
+    const codes = this.options.decisionOutputCodes?.(this.clock.now());
+    if (!codes) return [];
+    const problems: Problem[] = [];
+    for (const table of parsed.decisions) {
+      table.outputs.forEach((output, i) => {
+        const known = codes[output.name];
+        if (!known) return;
+        for (const rule of table.rules) {
+          // Only code-shaped literals (SYT, CONG-AN): a table that gives names or prose is not a routing table.
+          const literal = /^\s*"([A-Z0-9][A-Z0-9-]*)"\s*$/.exec(rule.outputEntries[i] ?? '');
+          if (!literal || known.known.includes(literal[1])) continue;
+          const code = literal[1];
+          const retired = known.retired?.[code];
+          problems.push({
+            elementId: rule.id,
+            rule: 'decision-output-code',
+            severity: 'error',
+            message: retired
+              ? `Row ${rule.id} of "${table.name ?? table.id}" gives ${output.name} "${code}", which is no longer in force (${retired}): use its successor.`
+              : `Row ${rule.id} of "${table.name ?? table.id}" gives ${output.name} "${code}", which is not in the ${known.what}: use a code of the catalogue.`,
+          });
+        }
+      });
+    }
+    return problems;
+  }
+
   async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active'; impact?: Record<string, unknown> }): Promise<DeployResult> {
     const result = await this.validate(xml);
     const errors = result.problems.filter((p) => p.severity === 'error');
