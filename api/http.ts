@@ -237,6 +237,7 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
     const validateQuery = spec.query ? ajv.compile(spec.query) : null;
     const validateParams = spec.params ? ajv.compile(spec.params) : null;
     (router as any)[spec.method](spec.path, async (ctx: Ctx) => {
+      cleanParams(ctx.params);
       if (validateParams && !validateParams(ctx.params)) {
         const errors = fieldProblems(validateParams.errors);
         throw new NotFoundError(`No resource at ${ctx.method} ${ctx.path}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`);
@@ -247,7 +248,7 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
         if (!allowed) throw new ForbiddenError(`This needs one of the roles ${spec.access.join(', ')}; your key has ${principal.roles.join(', ')}.`);
       }
       if (limitWrites && spec.method !== 'get') await limitWrites(ctx as any, async () => {});
-      if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(ctx.query, spec.query!), 'query');
+      if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(cleanText(ctx.query, 'query') as Record<string, unknown>, spec.query!), 'query');
       if (spec.method !== 'get' && spec.method !== 'delete') {
         let raw = (ctx.request as any).body;
         const isForm = spec.forms && ctx.is('urlencoded', 'multipart');
@@ -259,7 +260,7 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
           }
           ctx.state.body = check(validateBody, raw ?? {}, 'body');
         } else {
-          ctx.state.body = raw;
+          ctx.state.body = isRaw ? raw : cleanText(raw, 'body');
         }
       }
       await spec.handler(ctx);
@@ -322,26 +323,65 @@ async function authenticate(ctx: Ctx, authenticators: Authenticator[]): Promise<
   throw new UnauthorizedError('The API key is unknown or has been revoked.');
 }
 
-/** PostgreSQL text cannot hold U+0000; refuse it here, naming the field, rather than fail in the database. */
-function nulPath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : null;
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = k.includes('\u0000') ? `${path}/${k}` : nulPath(v, `${path}/${k}`);
-      if (found) return found;
-    }
+/** Deepest nesting of objects and arrays a request body may have (documented in the operator guide). */
+export const MAX_JSON_DEPTH = 64;
+/** Longest path parameter, in characters (codes, ids and keys are far shorter). */
+export const MAX_PATH_PARAM_LENGTH = 256;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * One string of the request, before validation: PostgreSQL text cannot hold
+ * U+0000 and a lone UTF-16 surrogate is not text, so both are refused naming
+ * the field rather than failing in the database; the rest is normalised to
+ * NFC, so that text typed decomposed (NFD, as some phones send it) is stored
+ * and searched like the same text typed composed.
+ */
+function cleanString(value: string, where: string, path: string): string {
+  if (value.includes('\u0000')) throw new InputError(`The request ${where} contains a NUL character (U+0000) at ${path}, which cannot be stored.`, [{ path, message: 'must not contain U+0000' }]);
+  if (LONE_SURROGATE.test(value)) throw new InputError(`The request ${where} contains ill-formed Unicode (a lone UTF-16 surrogate) at ${path}.`, [{ path, message: 'must be well-formed Unicode (no lone surrogate)' }]);
+  return value.normalize('NFC');
+}
+
+/**
+ * A copy of a parsed body or query with every string (keys included) through
+ * cleanString, refusing nesting deeper than MAX_JSON_DEPTH before anything
+ * recursive (ajv, the engine, jsonb) meets it.
+ */
+function cleanText(value: unknown, where: string, path = '', depth = 0): unknown {
+  if (typeof value === 'string') return cleanString(value, where, path || '/');
+  if (!value || typeof value !== 'object') return value;
+  if (depth >= MAX_JSON_DEPTH) {
+    throw new InputError(`The request ${where} is nested deeper than the limit of ${MAX_JSON_DEPTH} levels of objects and arrays.`, [{ path: path || '/', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]);
   }
-  return null;
+  if (Array.isArray(value)) return value.map((v, i) => cleanText(v, where, `${path}/${i}`, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = cleanString(k, where, `${path}/${k}`);
+    // defineProperty: a "__proto__" key from JSON stays a field and never becomes the prototype.
+    Object.defineProperty(out, key, { value: cleanText(v, where, `${path}/${key}`, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Path parameters, in place (handlers read ctx.params): NUL, ill-formed or over-long → 400 naming the parameter; NFC. */
+function cleanParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'string') continue;
+    if (value.length > MAX_PATH_PARAM_LENGTH) {
+      throw new InputError(`The path parameter ${name} is longer than the limit of ${MAX_PATH_PARAM_LENGTH} characters.`, [{ path: name, message: `must not be longer than ${MAX_PATH_PARAM_LENGTH} characters` }]);
+    }
+    params[name] = cleanString(value, 'path parameter', name);
+  }
 }
 
 function check(validate: ValidateFunction, data: unknown, where: 'body' | 'query') {
-  const nul = nulPath(data);
-  if (nul) throw new InputError(`The request ${where} contains a NUL character (U+0000), which cannot be stored.`, [{ path: nul, message: 'must not contain U+0000' }]);
-  if (!validate(data)) {
+  const clean = cleanText(data, where);
+  if (!validate(clean)) {
     const errors = fieldProblems(validate.errors);
     throw new InputError(`The request ${where} is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors);
   }
-  return data;
+  return clean;
 }
 
 /**

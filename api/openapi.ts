@@ -1,4 +1,5 @@
 import type { JsonSchema, RouteResponse, RouteSpec } from './http.js';
+import { MAX_JSON_DEPTH, MAX_PATH_PARAM_LENGTH } from './http.js';
 import {
   BatchMigrationSchema,
   CaseSchema,
@@ -13,7 +14,7 @@ import {
 
 /** Errors every route of a kind can answer, whatever its handler does (added unless the route declares them). */
 const COMMON_ERRORS: Record<number, string> = {
-  400: 'Invalid request: `errors` names each field',
+  400: `Invalid request: \`errors\` names each field (also JSON nested deeper than ${MAX_JSON_DEPTH} levels, a path parameter longer than ${MAX_PATH_PARAM_LENGTH} characters, NUL or a lone UTF-16 surrogate in any string; strings are normalised to NFC first)`,
   401: 'No or unknown API key',
   403: 'The key lacks the role, or may see but not act',
   404: 'Not found, or not visible to the caller',
@@ -36,7 +37,7 @@ export function openApiPath(koaPath: string): string {
 function commonErrors(spec: RouteSpec): number[] {
   const codes = [500, 503];
   const hasParams = /:[A-Za-z_]/.test(spec.path);
-  if (spec.body || spec.query || spec.params) codes.push(400);
+  if (spec.body || spec.query || hasParams) codes.push(400);
   if (spec.body) codes.push(413);
   if (hasParams) codes.push(404);
   if (spec.access !== 'public') {

@@ -104,7 +104,7 @@ describe('OpenAPI document: the whole truth', () => {
     expect((await http.get('/probe/1')).status).to.equal(200);
     const teapot = await http.get('/probe/teapot');
     expect(teapot.status).to.equal(500);
-    expect(teapot.body.detail).to.match(/^GET \/probe\/\{n\} answered 418 .*status 418 is not among 200, 404, 500, 503/);
+    expect(teapot.body.detail).to.match(/^GET \/probe\/\{n\} answered 418 .*status 418 is not among 200, 400, 404, 500, 503/);
     expect((await http.get('/probe/text')).body.detail).to.match(/content type text\/plain is not among application\/json/);
     expect((await http.get('/probe/bad')).body.detail).to.match(/\/n must be integer/);
     expect(met.map((m) => `${m.operation} ${m.status}`)).to.deep.equal(['GET /probe/{n} 418', 'GET /probe/{n} 200', 'GET /probe/{n} 200']);
