@@ -1,3 +1,4 @@
+import { ping } from '../db/connect.js';
 import Koa from 'koa';
 import { METHODS } from 'node:http';
 import { Router } from '@koa/router';
@@ -70,7 +71,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
     // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.
     app.use(responseCheck(() => (doc ??= buildOpenApi(specs, VERSION)), (m) => console.error(`Undocumented response: ${m.operation} answered ${m.status} ${m.contentType}: ${m.reason}`)));
   }
-  app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors], () => deps.db.raw('select 1')));
+  app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors], () => ping(deps.db)));
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml', 'form'],

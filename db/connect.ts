@@ -132,3 +132,8 @@ async function withServer<T>(serverUrl: string, fn: (db: Db) => Promise<T>): Pro
     await db.destroy();
   }
 }
+
+/** One round trip to the database: the probe that tells an outage has healed. */
+export async function ping(db: Db): Promise<void> {
+  await db.raw('select 1');
+}
