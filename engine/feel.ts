@@ -1,3 +1,4 @@
+import { feelClock } from './clock.js';
 import { VIETNAM_OFFSET_TEXT } from './vietnam-time.js';
 import { evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTime } from 'feelin';
 
@@ -177,10 +178,12 @@ export function resolveDueDate(value: string | undefined, variables: Record<stri
  * once when the task appears (the runtime's task rows; a dry run's replay).
  */
 export function taskAssignment(behaviour: { candidateGroups?: string; assignee?: string; dueDate?: string }, variables: Record<string, unknown>, now: Date, functions: FeelFunctions = {}) {
+  // now() and today() are `now` (the command's or the replay's time), never the machine's date.
+  const fns = { ...functions, ...feelClock({ now: () => now }) } as FeelFunctions;
   return {
-    candidateGroups: resolveList(behaviour.candidateGroups, variables, functions),
-    assignee: resolveList(behaviour.assignee, variables, functions)[0] ?? null,
-    due: resolveDueDate(behaviour.dueDate, variables, now, functions),
+    candidateGroups: resolveList(behaviour.candidateGroups, variables, fns),
+    assignee: resolveList(behaviour.assignee, variables, fns)[0] ?? null,
+    due: resolveDueDate(behaviour.dueDate, variables, now, fns),
   };
 }
 
