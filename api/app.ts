@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
   // Every method Node parses is "known", so one a path does not take answers 405 with Allow (not 501).
   const router = new Router<State>({ methods: METHODS });
   const specs = routeSpecs(deps);
-  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000 });
+  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000, db: deps.db, clock: deps.clock });
   if (options.checkResponses) {
     let doc: Record<string, unknown> | undefined;
     // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.

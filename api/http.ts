@@ -1,10 +1,11 @@
+import type { Clock } from '../engine/clock.js';
+import { limit } from './throttle.js';
 import type Koa from 'koa';
 import type { Router, RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv';
-import ratelimit from 'koa-ratelimit';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ForbiddenError, InputError, NotFoundError, UnauthorizedError, UnavailableError } from '../engine/errors.js';
-import { isDatabaseUnavailable } from '../db/connect.js';
+import { isDatabaseUnavailable, type Db } from '../db/connect.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
 import type { Role } from '../engine/hotline/policy.js';
 import type { Authenticator, Principal } from './auth.js';
@@ -216,22 +217,20 @@ export interface RateLimit {
   /** Writes (POST/PUT/DELETE) allowed per principal per window; 0 turns the limit off. */
   max: number;
   windowMs: number;
+  /** Where the counters live (shared by every node) and the clock their windows run on. */
+  db?: Db;
+  clock?: Clock;
 }
 
 export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[], rateLimit: RateLimit = { max: 0, windowMs: 60_000 }): void {
   // Per key, per node, in memory: several nodes multiply the allowance, which
   // is fine for its purpose (stop a runaway integration), not a quota.
-  const limitWrites = rateLimit.max > 0
-    ? ratelimit({
-        driver: 'memory',
-        db: new Map(),
-        duration: rateLimit.windowMs,
-        max: rateLimit.max,
-        id: (ctx) => ctx.state.principal?.id ?? ctx.ip,
-        throw: true,
-        errorMessage: `Too many write requests for this key: at most ${rateLimit.max} per ${Math.round(rateLimit.windowMs / 1000)} s. Retry after the time in Retry-After.`,
-      })
-    : null;
+  // Counted in the database (api/throttle.ts): every node shares the budget, so two nodes do not allow twice it.
+  const limitWrites =
+    rateLimit.max > 0 && rateLimit.db && rateLimit.clock
+      ? (ctx: Ctx) =>
+          limit(rateLimit.db!, rateLimit.clock!, `writes:${ctx.state.principal?.id ?? ctx.ip}`, rateLimit.max, rateLimit.windowMs, `Too many write requests for this key: at most ${rateLimit.max} per ${Math.round(rateLimit.windowMs / 1000)} s. Retry after the time in Retry-After.`)
+      : null;
   for (const spec of specs) {
     const validateBody = spec.body ? ajv.compile(spec.body) : null;
     const validateQuery = spec.query ? ajv.compile(spec.query) : null;
@@ -247,7 +246,12 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
         const allowed = spec.access.some((r) => principal.roles.includes(r));
         if (!allowed) throw new ForbiddenError(`This needs one of the roles ${spec.access.join(', ')}; your key has ${principal.roles.join(', ')}.`);
       }
-      if (limitWrites && spec.method !== 'get') await limitWrites(ctx as any, async () => {});
+      if (limitWrites && spec.method !== 'get') {
+        const left = await limitWrites(ctx);
+        ctx.set('X-RateLimit-Limit', String(left.limit));
+        ctx.set('X-RateLimit-Remaining', String(left.remaining));
+        ctx.set('X-RateLimit-Reset', String(left.resetAt.getTime() / 1000));
+      }
       if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(cleanText(ctx.query, 'query') as Record<string, unknown>, spec.query!), 'query');
       if (spec.method !== 'get' && spec.method !== 'delete') {
         let raw = (ctx.request as any).body;

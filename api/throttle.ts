@@ -11,11 +11,17 @@ function tooMany(message: string, retryAfterSeconds: number): Error {
   return Object.assign(new Error(message), { status: 429, expose: true, headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
 }
 
-/** At most `max` requests per `windowMs` in `bucket`. */
-export async function limit(db: Db, clock: Clock, bucket: string, max: number, windowMs: number, message: string): Promise<void> {
+/** At most `max` requests per `windowMs` in `bucket`; says what is left of the window (for X-RateLimit-* headers). */
+export async function limit(db: Db, clock: Clock, bucket: string, max: number, windowMs: number, message: string): Promise<{ limit: number; remaining: number; resetAt: Date }> {
   const now = clock.now();
   const c = await hit(db, bucket, windowMs, now);
-  if (c.hits > max) throw tooMany(message, (c.windowStart.getTime() + windowMs - now.getTime()) / 1000);
+  const resetAt = new Date(c.windowStart.getTime() + windowMs);
+  if (c.hits > max) {
+    const err = tooMany(message, (resetAt.getTime() - now.getTime()) / 1000) as Error & { headers: Record<string, string> };
+    Object.assign(err.headers, { 'X-RateLimit-Limit': String(max), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(resetAt.getTime() / 1000) });
+    throw err;
+  }
+  return { limit: max, remaining: max - c.hits, resetAt };
 }
 
 /**
