@@ -378,7 +378,7 @@ export class Runtime {
     const now = this.clock.now();
     const changes = variableChanges(row.variables ?? {}, variables, this.options.personalVariables ?? []);
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
-    await projectTasks(trx, row.id, session, variables, now, session.functions);
+    await projectTasks(trx, row.id, session, variables, now, this.functions);
     await projectTimers(trx, row.id, session);
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     const status = session.ended ? 'completed' : 'running';
