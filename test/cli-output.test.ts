@@ -1,22 +1,12 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
-import { FIXTURES, ROOT } from './helpers/system.js';
+import { pakn } from './helpers/cli.js';
+import { FIXTURES } from './helpers/system.js';
 
-const exec = promisify(execFile);
 
-async function pakn(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'error', PAKN_SEED_DEMO: 'false', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err: any) {
-    return { code: err.code as number, stdout: err.stdout as string, stderr: err.stderr as string };
-  }
-}
 
 describe('Every pakn command says what it did', function () {
   this.timeout(120_000);
@@ -28,9 +18,9 @@ describe('Every pakn command says what it did', function () {
     dataDir = mkdtempSync(join(tmpdir(), 'pakn-cli-out-'));
     if (ON_POSTGRES) {
       t = await freshDb();
-      env = { DATABASE_URL: t.url! };
+      env = { PAKN_SEED_DEMO: 'false', DATABASE_URL: t.url! };
     } else {
-      env = { PAKN_DATA_DIR: dataDir };
+      env = { PAKN_SEED_DEMO: 'false', PAKN_DATA_DIR: dataDir };
     }
   });
   after(async () => {

@@ -1,26 +1,13 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { lockDataDir } from '../db/connect.js';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
+import { pakn } from './helpers/cli.js';
 import { FIXTURES, ROOT } from './helpers/system.js';
 
-const exec = promisify(execFile);
 
-async function pakn(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err: any) {
-    return { code: err.code as number, stdout: err.stdout as string, stderr: err.stderr as string };
-  }
-}
 
 describe('The pakn command line', function () {
   this.timeout(60_000);
