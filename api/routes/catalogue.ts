@@ -1,5 +1,6 @@
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { CATALOGUE_KINDS, vietnamDate, type CatalogueKind } from '../../engine/hotline/catalogue.js';
+import { CATALOGUE_KINDS, type CatalogueKind } from '../../engine/hotline/catalogue.js';
+import { vietnamDate } from '../../engine/vietnam-time.js';
 import { NotFoundError } from '../../engine/errors.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import { create } from 'xmlbuilder2';
 import { caseSummaries, type CaseSummary } from '../../db/cases.js';
-import { vietnamDate } from '../../engine/hotline/catalogue.js';
+import { vietnamDate } from '../../engine/vietnam-time.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { mayCall } from '../../engine/hotline/policy.js';
 import { isPublished } from '../../engine/hotline/public-status.js';

@@ -20,8 +20,6 @@ export interface CatalogueEntry {
   [key: string]: unknown;
 }
 
-// Re-exported: callers of the catalogue ask which entries are in force on a Vietnam date.
-export { vietnamDate };
 
 export function inForce(e: Pick<CatalogueEntry, 'validFrom' | 'validTo'>, day: string): boolean {
   return e.validFrom <= day && (e.validTo === null || e.validTo === undefined || day <= e.validTo);
