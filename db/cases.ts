@@ -65,16 +65,6 @@ export async function updateCase(
   await trx('cases').where({ id }).update(row);
 }
 
-/** The process (key, version) a case runs on. */
-export async function processOfCase(trx: Db | Knex.Transaction, definitionId: number): Promise<{ id: number; key: string; version: number }> {
-  return trx('definitions').where({ id: definitionId }).first('id', 'key', 'version');
-}
-
-/** A BPMN version of a process, for a migration target. */
-export async function processVersion(trx: Db | Knex.Transaction, key: string, version: number): Promise<{ id: number; version: number } | undefined> {
-  return trx('definitions').where({ key, version, kind: 'bpmn' }).first('id', 'version');
-}
-
 /** Running cases of a process a batch migration may move, oldest first; with their count. */
 export async function migrationCandidates(
   db: Db,

@@ -1,4 +1,5 @@
-import { caseIdByCode, lockCase, migrationCandidates, processOfCase, processVersion, updateCase } from '../db/cases.js';
+import { caseIdByCode, lockCase, migrationCandidates, updateCase } from '../db/cases.js';
+import { definitionById, definitionByVersion } from '../db/definitions.js';
 import { renameTimerElement } from '../db/jobs.js';
 import { renameTaskElement } from '../db/tasks.js';
 import type { Actor } from './actor.js';
@@ -54,8 +55,8 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
     const row = await lockCase(trx, caseId);
     if (!row) throw new NotFoundError(`Case ${input.code} does not exist.`);
     if (row.status !== 'running') throw new ConflictError(`Case ${row.code} is ${row.status}; only running cases can be migrated.`);
-    const from = await processOfCase(trx, row.definition_id);
-    const to = await processVersion(trx, from.key, input.toVersion);
+    const from = (await definitionById(trx, row.definition_id))!; // the case row references it
+    const to = await definitionByVersion(trx, from.key, input.toVersion);
     if (!to) throw new NotFoundError(`Process ${from.key} has no version ${input.toVersion}.`);
     const result: MigrationResult = { caseId: row.id, code: row.code, fromVersion: from.version, toVersion: to.version, outcome: 'unchanged', moves: [] };
     if (to.id === from.id) return result;
@@ -117,8 +118,8 @@ export async function migrateCases(
   runtime: Runtime,
   input: Omit<MigrationInput, 'mapping'> & { key: string; fromVersion?: number; codes?: string[]; mapping?: ActivityMapping; limit?: number },
 ): Promise<BatchMigrationResult> {
-  const target = await processVersion(runtime.db, input.key, input.toVersion);
-  if (!target) throw new NotFoundError(`Process ${input.key} has no version ${input.toVersion}.`);
+  const target = await definitionByVersion(runtime.db, input.key, input.toVersion);
+  if (!target || target.kind !== 'bpmn') throw new NotFoundError(`Process ${input.key} has no version ${input.toVersion}.`);
   const { total, rows } = await migrationCandidates(runtime.db, { key: input.key, targetId: target.id, fromVersion: input.fromVersion, codes: input.codes, limit: input.limit ?? 200 });
   const out: BatchMigrationResult = { toVersion: input.toVersion, migrated: 0, refused: 0, unchanged: 0, remaining: Math.max(total - rows.length, 0), results: [] };
   const refuse = (code: string, fromVersion: number | null, problems: unknown[]) => {
