@@ -6,6 +6,7 @@ import { Hotline } from './helpers/scenario.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers/system.js';
+import { buildUi } from '../scripts/build-ui.mjs';
 
 const SHIPPED = readFileSync(join(ROOT, 'processes', 'complaint-handling.bpmn'), 'utf8');
 /** Load XML into the page's modeler, as if the analyst had edited the diagram that way. */
@@ -20,6 +21,7 @@ describe('Analysts’ modeler page in a real browser (headless Chromium)', funct
   let base: string;
 
   before(async () => {
+    await buildUi(); // the page's bundle from the current source, as `npm install` builds it
     ({ t, h, base, browser, close } = await hotlineInBrowser());
   });
   after(() => close());

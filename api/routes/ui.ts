@@ -21,7 +21,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
   'modeler.js': { file: join(UI_DIR, 'modeler.js'), type: 'application/javascript; charset=utf-8' },
-  'bpmn-modeler.js': { file: join(BPMN_JS, 'bpmn-modeler.production.min.js'), type: 'application/javascript; charset=utf-8' },
+  // bpmn-js with the properties panel, built from api/ui/modeler.panel.js by scripts/build-ui.mjs (npm install / build / start).
+  'modeler-bundle.js': { file: join(UI_DIR, 'dist', 'modeler-bundle.js'), type: 'application/javascript; charset=utf-8' },
+  'modeler-bundle.css': { file: join(UI_DIR, 'dist', 'modeler-bundle.css'), type: 'text/css; charset=utf-8' },
   'bpmn-navigated-viewer.js': { file: join(BPMN_JS, 'bpmn-navigated-viewer.production.min.js'), type: 'application/javascript; charset=utf-8' },
   'bpmn-js.css': { file: join(BPMN_JS, 'assets', 'bpmn-js.css'), type: 'text/css; charset=utf-8' },
   'diagram-js.css': { file: join(BPMN_JS, 'assets', 'diagram-js.css'), type: 'text/css; charset=utf-8' },

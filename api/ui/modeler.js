@@ -1,8 +1,11 @@
-/* global window, document, URLSearchParams, BpmnJS, DmnJS */
+/* global window, document, URLSearchParams, DOMParser, DmnJS */
 // The analysts' page: open a deployed version of a diagram (bpmn-js) or a
 // decision table (dmn-js), edit it, validate it (problems shown on the
 // elements of a diagram), dry-run it, deploy it (staged or applied), and
 // switch the active version. Read-only for keys that cannot deploy.
+// Diagrams are edited with bpmn-js and its properties panel, bundled in
+// /ui/assets/modeler-bundle.js (api/ui/modeler.panel.js); the lists the panel
+// offers (agencies, forms, SMS templates) are read here, through the API.
 (function () {
   'use strict';
   const { showError, askForKey, hasKey } = window.PaknUi;
@@ -79,6 +82,7 @@
 
   async function open() {
     const xml = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/versions/' + $('version').value + '.xml');
+    if (kind === 'bpmn') addResources([xml]);
     await modeler.importXML(xml);
     if (kind === 'dmn') {
       // A routing file is one decision table: open the table, not the requirements diagram.
@@ -101,6 +105,7 @@
     }
     marked = [];
     modeler.get('overlays').remove({ type: 'problems' });
+    if (modeler.setProblems) modeler.setProblems([]);
   }
 
   /**
@@ -152,6 +157,8 @@
       $('problems').append(li);
       if (element && p.severity === 'error') (perElement[p.elementId] = perElement[p.elementId] || []).push(vietnamese(p));
     }
+    // The panel lists the selected element's problems and puts each under the field it is about.
+    if (modeler.setProblems) modeler.setProblems(problems.map((p) => Object.assign({}, p, { text: vietnamese(p) })));
     for (const [id, texts] of Object.entries(perElement)) {
       modeler.get('canvas').addMarker(id, 'has-problem');
       marked.push(id);
@@ -163,6 +170,48 @@
       badge.setAttribute('aria-label', texts.join(' '));
       modeler.get('overlays').add(id, 'problems', { position: { top: -8, left: -8 }, html: badge });
     }
+  }
+
+  /** Agencies in force today: the candidate groups the panel offers besides the roles. */
+  function agencies() {
+    return api('/v1/catalogue/agencies?on=today');
+  }
+
+  const CAMUNDA = 'http://camunda.org/schema/1.0/bpmn';
+
+  /**
+   * Form keys and SMS template names the panel offers. The API serves no list of forms or templates
+   * yet, so these are the ones the active diagrams use (plus the diagram being edited, on open);
+   * when forms become resources of their own, point this at their listing.
+   */
+  async function deployedResources(all) {
+    const active = all.filter((x) => x.kind !== 'dmn' && x.active);
+    return Promise.all(active.map((d) => api('/v1/definitions/' + encodeURIComponent(d.key) + '/versions/' + d.version + '.xml')));
+  }
+
+  /** What the panel offers, filled before the modeler is made and when a version is opened. */
+  const panelData = { agencies: [], forms: [], templates: {}, problems: [] };
+
+  /** Adds the form keys and SMS templates these diagrams use to the panel's lists. */
+  function addResources(xmls) {
+    const forms = new Set(panelData.forms);
+    const templates = new Set(Object.keys(panelData.templates));
+    for (const xml of xmls) {
+      const doc = new DOMParser().parseFromString(xml, 'application/xml');
+      for (const el of doc.getElementsByTagName('*')) {
+        const form = el.getAttributeNS(CAMUNDA, 'formKey');
+        if (form) forms.add(form);
+        if (el.namespaceURI === CAMUNDA && el.localName === 'property' && el.getAttribute('name') === 'template') templates.add(el.getAttribute('value'));
+      }
+    }
+    panelData.forms = [...forms].sort();
+    panelData.templates = Object.fromEntries([...templates].sort().map((t) => [t, panelData.templates[t] || '']));
+  }
+
+  async function loadPanelData(all) {
+    const [list, xmls] = await Promise.all([agencies(), deployedResources(all)]);
+    panelData.agencies = list;
+    addResources(xmls);
   }
 
   async function currentXml() {
@@ -305,7 +354,15 @@
         await loadDmnJs(canEdit);
         modeler = new DmnJS({ container: '#diagram', common: { keyboard: { bindTo: window } } });
       } else {
-        modeler = new BpmnJS({ container: '#diagram', keyboard: { bindTo: window } });
+        if (canEdit) await loadPanelData(all);
+        modeler = new window.PaknBpmn.Modeler({
+          container: '#diagram',
+          keyboard: { bindTo: window },
+          // Only analysts get the panel: the others cannot deploy what they would change.
+          propertiesPanel: canEdit ? { parent: '#properties' } : {},
+          paknData: panelData,
+        });
+        $('properties').hidden = !canEdit;
       }
       window.paknModeler = modeler; // for browser tests and the console
       await loadVersions();
