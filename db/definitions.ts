@@ -43,9 +43,10 @@ export async function hasActiveProcess(db: Db): Promise<boolean> {
   return Boolean(await db('active_definitions as a').join('definitions as d', 'd.id', 'a.definition_id').where('d.kind', 'bpmn').first('a.key'));
 }
 
-/** The version of `key` with exactly this content, if it was deployed before. */
-export async function definitionWithContent(db: Db, key: string, sha256: string): Promise<{ id: number; version: number; name: string | null } | undefined> {
-  return db('definitions').where({ key, sha256 }).first('id', 'version', 'name');
+/** The version of `key` with exactly this content (XML and, for a diagram, its forms), if it was deployed before. */
+export async function definitionWithContent(db: Db, key: string, sha256: string, formsSha256: string | null = null): Promise<{ id: number; version: number; name: string | null } | undefined> {
+  const q = db('definitions').where({ key, sha256 });
+  return (formsSha256 === null ? q.whereNull('forms_sha256') : q.where({ forms_sha256: formsSha256 })).first('id', 'version', 'name');
 }
 
 /** The highest version number of `key`; 0 when none is deployed. */
@@ -57,10 +58,10 @@ export async function lastVersionNumber(db: Db, key: string): Promise<number> {
 /** Store one version; returns its id. */
 export async function insertDefinition(
   db: Db,
-  d: { kind: 'bpmn' | 'dmn'; key: string; version: number; name: string | null; xml: string; sha256: string; context: string; deployedBy: string; comment: string | null },
+  d: { kind: 'bpmn' | 'dmn'; key: string; version: number; name: string | null; xml: string; sha256: string; context: string; deployedBy: string; comment: string | null; formsSha256?: string | null },
 ): Promise<number> {
   const [row] = await db('definitions')
-    .insert({ kind: d.kind, key: d.key, version: d.version, name: d.name, xml: d.xml, sha256: d.sha256, context: d.context, deployed_by: d.deployedBy, comment: d.comment })
+    .insert({ kind: d.kind, key: d.key, version: d.version, name: d.name, xml: d.xml, sha256: d.sha256, context: d.context, deployed_by: d.deployedBy, comment: d.comment, forms_sha256: d.formsSha256 ?? null })
     .returning(['id']);
   return row.id;
 }

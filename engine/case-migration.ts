@@ -1,7 +1,9 @@
+import type { Knex } from 'knex';
 import { caseIdByCode, lockCase, migrationCandidates, updateCase } from '../db/cases.js';
 import { definitionById, definitionByVersion } from '../db/definitions.js';
 import { renameTimerElement } from '../db/jobs.js';
-import { renameTaskElement } from '../db/tasks.js';
+import { definitionForms } from '../db/forms.js';
+import { renameTaskElement, tasksOfCase } from '../db/tasks.js';
 import type { Actor } from './actor.js';
 import { ConflictError, NotFoundError, UnprocessableError } from './errors.js';
 import { planMigration, remapState, type ActivityMapping } from './migration.js';
@@ -75,6 +77,10 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
       if (plan.problems.length) {
         throw new UnprocessableError(`Case ${row.code} cannot move to version ${to.version}: ${plan.problems.length} waiting element(s) have no counterpart. Nothing was changed.`, [], plan.problems);
       }
+      const formProblems = await missingForms(trx, row.id, to.id, Object.fromEntries(plan.moves.map((m) => [m.from, m.to])), await runtime.definitions.context(to.id, trx), to.version);
+      if (formProblems.length) {
+        throw new UnprocessableError(`Case ${row.code} cannot move to version ${to.version}: ${formProblems.length} open task(s) would have no form there. Nothing was changed.`, [], formProblems);
+      }
       result.moves = plan.moves.map(({ from: f, to: t }) => ({ from: f, to: t }));
       result.outcome = 'migrated';
       if (input.check) return result;
@@ -107,6 +113,32 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
       target?.dispose();
     }
   });
+}
+
+/**
+ * How forms map: an open task is completed with the target version's form of
+ * its form key (the key of the element it moves to, when it moves), never
+ * with the form of the version it started on. A target that lacks that key
+ * is refused, naming the task and the key. A target deployed before forms
+ * were versioned uses the installed forms, as it always did.
+ */
+async function missingForms(trx: Knex.Transaction, caseId: string, targetId: number, renamed: Record<string, string>, target: unknown, version: number): Promise<unknown[]> {
+  const forms = await definitionForms(trx, targetId);
+  if (!forms?.recorded) return [];
+  const keys = new Set(forms.forms.map((f) => f.form_key));
+  const problems: unknown[] = [];
+  for (const task of await tasksOfCase(trx, caseId)) {
+    const moved = renamed[task.element_id];
+    const formKey = moved ? ((target as any).getActivityById?.(moved)?.behaviour?.formKey ?? null) : task.form_key;
+    if (!formKey || keys.has(formKey)) continue;
+    problems.push({
+      elementId: moved ?? task.element_id,
+      rule: 'migration-form',
+      severity: 'error',
+      message: `Open task "${task.name ?? task.element_id}" is completed with form "${formKey}", which version ${version} does not have: deploy version ${version} with that form, or map the task to a step whose form it has.`,
+    });
+  }
+  return problems;
 }
 
 /**

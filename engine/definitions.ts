@@ -26,6 +26,8 @@ import { BUILT_IN_SERVICES } from './session.js';
 import { appendSystemEvent } from './history.js';
 import type { Actor } from './actor.js';
 import { systemClock, type Clock } from './clock.js';
+import type { FormPlan, FormSchemas, FormStore } from './forms.js';
+import { insertDefinitionForms } from '../db/forms.js';
 
 export type { DefinitionRow };
 
@@ -69,6 +71,8 @@ export class DefinitionStore {
       intakeVariables?: ValidateOptions['intakeVariables'];
       /** The fields each installed form sets (FormRegistry.fieldsByForm). */
       formFields?: ValidateOptions['formFields'];
+      /** Versioned forms: a diagram's forms are resolved, checked and stored with it (replaces `forms` and `formFields`). */
+      formStore?: FormStore;
       /** When a version was activated. */
       clock?: Clock;
     } = {},
@@ -79,14 +83,16 @@ export class DefinitionStore {
   }
 
   /** Validate a BPMN diagram or a DMN decision file (told apart by its namespace). */
-  async validate(xml: string): Promise<{ kind: 'bpmn' | 'dmn'; problems: Problem[]; key?: string; name?: string | null; context?: string }> {
+  async validate(xml: string, forms?: FormSchemas): Promise<{ kind: 'bpmn' | 'dmn'; problems: Problem[]; key?: string; name?: string | null; context?: string; forms?: FormPlan }> {
     if (isDmn(xml)) {
       const { problems, parsed } = await validateDmn(xml);
       if (parsed) problems.push(...this.outputCodeProblems(parsed));
       return { kind: 'dmn', problems, key: parsed?.id, name: parsed?.name ?? null, context: parsed && JSON.stringify(parsed) };
     }
+    // The forms this deploy would keep (given, else the previous version's, else installed): the form keys must resolve among them.
+    const plan = this.options.formStore ? await this.options.formStore.plan(this.db, xml, forms) : undefined;
     const result = await validateBpmn(xml, {
-      forms: this.options.forms,
+      forms: plan ? Object.keys(plan.candidates) : this.options.forms,
       services: BUILT_IN_SERVICES,
       decisions: this.options.decisionIds ? await this.options.decisionIds() : undefined,
       functions: this.options.functions,
@@ -94,13 +100,16 @@ export class DefinitionStore {
       taskProperties: this.options.taskProperties,
       candidateGroups: this.options.candidateGroups?.(this.clock.now()),
       intakeVariables: this.options.intakeVariables,
-      formFields: this.options.formFields,
+      formFields: plan ? this.options.formStore!.fieldsOf(plan.candidates) : this.options.formFields,
       decisionOutputs: await activeDecisionOutputs(this.db),
+      processes: await this.deployedProcesses(),
     });
-    const ok = result.moddle && result.processId && !result.problems.some((p) => p.severity === 'error');
+    const problems = [...(plan?.problems ?? []), ...result.problems];
+    const ok = result.moddle && result.processId && !problems.some((p) => p.severity === 'error');
     return {
       kind: 'bpmn',
-      problems: result.problems,
+      problems,
+      forms: plan,
       key: result.processId,
       name: result.processName ?? null,
       context: ok ? buildContext(result.moddle).serialize() : undefined,
@@ -148,8 +157,8 @@ export class DefinitionStore {
     return problems;
   }
 
-  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active'; impact?: Record<string, unknown> }): Promise<DeployResult> {
-    const result = await this.validate(xml);
+  async deploy(xml: string, by: { deployedBy: string; comment?: string; actor?: Actor; activate?: boolean | 'if-none-active'; impact?: Record<string, unknown>; forms?: FormSchemas }): Promise<DeployResult> {
+    const result = await this.validate(xml, by.forms);
     const errors = result.problems.filter((p) => p.severity === 'error');
     if (errors.length || !result.key || !result.context) {
       throw new UnprocessableError(`The ${result.kind === 'dmn' ? 'decision file' : 'diagram'} has ${errors.length} problem(s); nothing was deployed.`, [], result.problems);
@@ -167,22 +176,32 @@ export class DefinitionStore {
       const first = (await activeDefinitionId(trx, key)) === undefined;
       // 'if-none-active' (the boot-time seed): a version switched or rolled back over the API stays as the analyst left it.
       const staged = by.activate === false || (by.activate === 'if-none-active' && !first);
-      const existing = await definitionWithContent(trx, key, sha256);
+      // A diagram's identity is its XML and its forms: the same XML with an edited form is a new version.
+      const forms = kind === 'bpmn' ? result.forms : undefined;
+      const existing = await definitionWithContent(trx, key, sha256, forms?.digest ?? null);
       if (existing) {
         const active = staged ? (await activeDefinitionId(trx, key)) === existing.id : await this.activateIn(trx, key, existing.id, existing.version, actor, by.impact);
         return { id: existing.id, kind, key, version: existing.version, name: existing.name, created: false, active, warnings };
       }
       const version = (await lastVersionNumber(trx, key)) + 1;
-      const id = await insertDefinition(trx, { kind, key, version, name: processName, xml, sha256, context, deployedBy: by.deployedBy, comment: by.comment ?? null });
+      const id = await insertDefinition(trx, { kind, key, version, name: processName, xml, sha256, context, deployedBy: by.deployedBy, comment: by.comment ?? null, formsSha256: forms?.digest ?? null });
+      if (forms) await insertDefinitionForms(trx, id, forms.rows);
       await appendSystemEvent(trx, {
         type: 'definition.deployed',
-        payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: staged && !first },
+        payload: { kind, key, version, sha256, comment: by.comment ?? null, staged: staged && !first, ...(forms ? { forms: Object.fromEntries(forms.rows.map((f) => [f.form_key, f.sha256])) } : {}) },
         actor,
       }, this.clock);
       // The first version of a key is always active: a staged first deploy would leave nothing to run.
       const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor, by.impact);
       return { id, kind, key, version, name: processName, created: true, active, warnings };
     });
+  }
+
+  /** Deployed BPMN keys and their versions: what a call activity may call (engine/call-activity.ts). */
+  private async deployedProcesses(): Promise<Record<string, number[]>> {
+    const out: Record<string, number[]> = {};
+    for (const d of await listDefinitions(this.db)) if (d.kind === 'bpmn') (out[d.key] ??= []).push(d.version);
+    return out;
   }
 
   /** The version new cases of `key` start on: the active one. */

@@ -1,4 +1,5 @@
 import canonicalize from 'canonicalize';
+import type { FormSchemas } from './forms.js';
 import type { Db } from '../db/connect.js';
 import { caseIdByCode, caseStatusByCode, finishedCases, migrationCandidates } from '../db/cases.js';
 import { caseHistory, type EventRow } from '../db/history.js';
@@ -162,8 +163,8 @@ export class DryRun {
   }
 
   /** Replay the open cases of the active version of `key` against a candidate diagram (see ImpactReport). */
-  async impact(input: { key: string; xml: string; limit?: number }): Promise<ImpactReport> {
-    const validated = await this.definitions.validate(input.xml);
+  async impact(input: { key: string; xml: string; limit?: number; forms?: FormSchemas }): Promise<ImpactReport> {
+    const validated = await this.definitions.validate(input.xml, input.forms);
     if (validated.problems.some((p) => p.severity === 'error') || !validated.context || validated.kind !== 'bpmn') {
       throw new UnprocessableError('The candidate has problems; fix them before an impact preview.', [], validated.problems);
     }
@@ -432,9 +433,9 @@ export async function deployWithImpact(
   xml: string,
   by: Parameters<DefinitionStore['deploy']>[1] & ImpactConfirmation,
 ): Promise<DeployResult & { impact?: ImpactReport }> {
-  const validated = await definitions.validate(xml);
+  const validated = await definitions.validate(xml, by.forms);
   const checked = by.activate !== false && validated.kind === 'bpmn' && validated.key && !validated.problems.some((p) => p.severity === 'error');
-  const report = checked ? await dryRun.impact({ key: validated.key!, xml }) : undefined;
+  const report = checked ? await dryRun.impact({ key: validated.key!, xml, forms: by.forms }) : undefined;
   const impact = report ? gate(report, by) : undefined;
   const result = await definitions.deploy(xml, { ...by, impact });
   return report ? { ...result, impact: report } : result;
