@@ -72,6 +72,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
     app.use(responseCheck(() => (doc ??= buildOpenApi(specs, VERSION)), (m) => console.error(`Undocumented response: ${m.operation} answered ${m.status} ${m.contentType}: ${m.reason}`)));
   }
   app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors], () => ping(deps.db)));
+  // The catalogue and calendar another node changed are in force here from the next request: one version row read.
+  app.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/v1/') || ctx.path.startsWith('/open311/')) await deps.catalogue.ensureCurrent();
+    await next();
+  });
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml', 'form'],

@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js';
 import type { Checkpoints } from '../engine/checkpoints.js';
 import type { Clock } from '../engine/clock.js';
 import type { Catalogue } from '../engine/hotline/catalogue.js';
-import type { WorkingCalendar } from '../engine/hotline/calendar.js';
+import type { LiveCalendar } from '../engine/hotline/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
 import type { DryRun } from '../engine/dry-run.js';
 import type { FormRegistry } from '../engine/forms.js';
@@ -22,8 +22,8 @@ export interface AppDeps {
   dryRun: DryRun;
   forms: FormRegistry;
   catalogue: Catalogue;
-  /** The working-day calendar (processes/calendar), when installed. */
-  calendar?: WorkingCalendar | null;
+  /** The working-day calendar as stored (seeded from processes/calendar, changed through the API). */
+  calendar?: LiveCalendar | null;
   /** The node's one clock (engine/clock.ts): catalogue validity, report weeks, stamps; a ManualClock in tests. */
   clock: Clock;
   keys: ApiKeys;

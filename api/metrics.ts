@@ -57,6 +57,24 @@ export class Metrics {
     });
   }
 
+  /**
+   * pakn_calendar_missing_year{year}: 1 for each year analysts must enter
+   * (the current one if missing; from 1 October the next one), so an alert
+   * fires months before deadlines fall back to Monday–Friday.
+   */
+  watchCalendar(missingYears: () => Promise<number[]>): void {
+    new Gauge<'year'>({
+      name: 'pakn_calendar_missing_year',
+      help: 'Years without holiday data that analysts must enter now (1 per year): the current year, and from 1 October the next',
+      labelNames: ['year'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const y of await missingYears()) this.set({ year: String(y) }, 1);
+      },
+    });
+  }
+
   observeCommand(command: string, ms: number, outcome: 'ok' | 'error'): void {
     this.commands.inc({ command, outcome });
     this.commandSeconds.observe({ command }, ms / 1000);

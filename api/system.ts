@@ -9,8 +9,8 @@ import { DefinitionStore, isDmn } from '../engine/definitions.js';
 import { DryRun } from '../engine/dry-run.js';
 import { UnprocessableError } from '../engine/errors.js';
 import type { Problem } from '../engine/validate.js';
-import { CALENDAR_FUNCTIONS, loadCalendar, feelFunctions, type WorkingCalendar } from '../engine/hotline/calendar.js';
-import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, readCatalogueFiles } from '../engine/hotline/catalogue.js';
+import { CALENDAR_FUNCTIONS, DEFAULT_CALENDAR_SETTINGS, feelFunctions, LiveCalendar, readCalendarFile } from '../engine/hotline/calendar.js';
+import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, flagCalendarFallback, readCatalogueFiles, syncCalendar } from '../engine/hotline/catalogue.js';
 import { vietnamDate } from '../engine/vietnam-time.js';
 import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
@@ -48,7 +48,8 @@ export interface System extends AppDeps {
   jobHandlers: Record<string, JobHandler>;
   sms: SmsGateway;
   decisions: DecisionStore;
-  calendar: WorkingCalendar | null;
+  /** The stored working-day calendar, reloaded with the catalogue (Catalogue.ensureCurrent). */
+  calendar: LiveCalendar;
   close(): Promise<void>;
 }
 
@@ -85,8 +86,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
   const decisions = new DecisionStore(db);
   const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
-  const calendar = existsSync(calendarFile) ? loadCalendar(calendarFile) : null;
-  const catalogue = new Catalogue(db, clock);
+  // The file seeds the stored calendar (years an analyst changed through the API stay); deadlines read the database's.
+  const calendarData = existsSync(calendarFile) ? readCalendarFile(calendarFile) : null;
+  const calendar = new LiveCalendar(calendarData ? { timeZone: calendarData.timeZone, weekend: calendarData.weekend, workingDayEnds: calendarData.workingDayEnds } : DEFAULT_CALENDAR_SETTINGS);
+  if (calendarData) await syncCalendar(db, calendarData, clock);
+  const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue') });
   await catalogue.refresh();
   const definitions = new DefinitionStore(db, {
     forms: forms.keys(),
@@ -103,7 +107,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     clock,
   });
   const metrics = new Metrics(db, clock);
-  const functions = calendar ? feelFunctions(calendar) : {};
+  metrics.watchCalendar(async () => {
+    await catalogue.ensureCurrent();
+    return catalogue.missingYears(clock.now());
+  });
+  const functions = feelFunctions(calendar);
   const runtime = new Runtime(db, definitions, {
     clock,
     functions,
@@ -117,7 +125,10 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
     checkTaskRow: checkTaskRowAgainstHistory,
     // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction.
-    onSave: onCommandSaved(),
+    onSave: ((published, flagged) => async (...args: Parameters<typeof published>) => {
+      await published(...args);
+      await flagged(...args);
+    })(onCommandSaved(), flagCalendarFallback(catalogue)),
     renderMessage: renderOutgoing(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')), (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
@@ -137,7 +148,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const checkpoints = new Checkpoints(db, clock, config.checkpointKeyPem ? signingKey(config.checkpointKeyPem) : undefined);
   const checkpointMinutes = config.checkpointIntervalMinutes ?? 60;
   const jobHandlers: Record<string, JobHandler> = {
-    timer: (job) => runtime.fireTimer(job.id),
+    // A timer's case computes deadlines with the catalogue and calendar as stored now (another node may have changed them).
+    timer: async (job) => {
+      await catalogue.ensureCurrent();
+      return runtime.fireTimer(job.id);
+    },
     [CHECKPOINT_JOB]: checkpointJob(db, checkpoints, clock, checkpointMinutes * 60_000),
     ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg), config.webhookTargets ?? ['https://']),
   };

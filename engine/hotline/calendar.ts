@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FeelDate, FeelDateTime, parseDateTime } from 'feelin';
-import { DomainError } from '../errors.js';
+import { DomainError, type FieldProblem } from '../errors.js';
 import { formatVietnamTime, VIETNAM_OFFSET_MS as OFFSET_MS, VIETNAM_TIME_ZONE } from '../vietnam-time.js';
 
 /**
@@ -79,7 +79,7 @@ export class CalendarYearMissingError extends DomainError {
   ) {
     super(
       `The working-day calendar has no data for ${year} (it covers ${coveredYears.join(', ') || 'no year'}): ` +
-        `the Department of Home Affairs (Sở Nội vụ) must add year ${year} to ${CALENDAR_FILE}.`,
+        `the Department of Home Affairs (Sở Nội vụ) must add year ${year} (PUT /v1/catalogue/calendar/${year} or pakn calendar import).`,
     );
     this.name = 'CalendarYearMissingError';
   }
@@ -159,7 +159,14 @@ function toDay(value: unknown, what: string): number {
 
 export { formatVietnamTime };
 
-export class WorkingCalendar {
+/** What deadlines need of a calendar: WorkingCalendar, or LiveCalendar (the stored calendar, current on every node). */
+export interface WorkingDays {
+  isWorkingDay(date: DateInput): boolean;
+  addWorkingDays(from: DateInput, n: number): Date;
+  workingDaysBetween(a: DateInput, b: DateInput): number;
+}
+
+export class WorkingCalendar implements WorkingDays {
   readonly timeZone = CALENDAR_TIME_ZONE;
   /** Years the data covers, ascending. */
   readonly years: readonly number[];
@@ -171,7 +178,16 @@ export class WorkingCalendar {
   private readonly daysOff = new Map<number, CalendarDay>();
   private readonly makeUpDays = new Map<number, CalendarDay>();
 
-  constructor(data: CalendarData) {
+  /**
+   * What a day of a year without data is. 'error' (files and tools): refuse
+   * with CalendarYearMissingError. 'weekdays' (the running hotline): Monday to
+   * Friday are worked, so intake never stops; the cases whose deadlines
+   * needed such a year are flagged (calendarFallbackYears).
+   */
+  readonly missingYears: 'error' | 'weekdays';
+
+  constructor(data: CalendarData, options: { missingYears?: 'error' | 'weekdays' } = {}) {
+    this.missingYears = options.missingYears ?? 'error';
     // Home Affairs edits this file by hand, so report every mistake at once, at start-up.
     const problems: string[] = [];
     if (data === null || typeof data !== 'object') throw new Error(`${CALENDAR_FILE}: expected a JSON object`);
@@ -196,7 +212,7 @@ export class WorkingCalendar {
     const years: number[] = [];
     const provisional = new Set<number>();
     const yearEntries = data.years && typeof data.years === 'object' ? Object.entries(data.years) : [];
-    if (yearEntries.length === 0) problems.push('years must hold at least one year, e.g. "2026": { "holidays": [...] }');
+    if (yearEntries.length === 0 && this.missingYears === 'error') problems.push('years must hold at least one year, e.g. "2026": { "holidays": [...] }');
 
     for (const [key, entry] of yearEntries) {
       if (!/^\d{4}$/.test(key)) {
@@ -204,41 +220,24 @@ export class WorkingCalendar {
         continue;
       }
       const year = Number(key);
-      if (!entry || typeof entry !== 'object' || !Array.isArray(entry.holidays)) {
-        problems.push(`years.${key}.holidays must be a list (it may be empty)`);
-        continue;
-      }
-      if (entry.workingDays !== undefined && !Array.isArray(entry.workingDays)) {
-        problems.push(`years.${key}.workingDays must be a list`);
-        continue;
-      }
+      const read = readYear(year, entry, this.weekend);
+      problems.push(...read.problems.map((p) => `years.${key}${p.path.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}: ${p.message}`));
+      if (read.problems.length) continue;
       years.push(year);
       if (entry.provisional === true) provisional.add(year);
-
-      const lists: Array<['holidays' | 'workingDays', CalendarDay[], Map<number, CalendarDay>]> = [
-        ['holidays', entry.holidays, this.daysOff],
-        ['workingDays', entry.workingDays ?? [], this.makeUpDays],
-      ];
-      for (const [listName, list, target] of lists) {
-        list.forEach((item, i) => {
-          const where = `years.${key}.${listName}[${i}]`;
-          const day = item && typeof item.date === 'string' ? dayOfIsoDate(item.date) : null;
-          if (day === null) return problems.push(`${where}: date must be a real YYYY-MM-DD date, got ${describe(item?.date)}`);
-          if (yearOfDay(day) !== year) return problems.push(`${where}: ${item.date} is not in ${year}`);
-          if (typeof item.name !== 'string' || item.name.trim() === '') return problems.push(`${where}: name is required`);
-          if (this.daysOff.has(day) || this.makeUpDays.has(day)) return problems.push(`${where}: ${item.date} is listed twice`);
-          if (listName === 'workingDays' && !this.weekend.has(isoWeekdayOfDay(day))) {
-            return problems.push(`${where}: ${item.date} is not a weekend day, so listing it as a make-up working day changes nothing (typo?)`);
-          }
-          target.set(day, item);
-        });
-      }
+      for (const [day, item] of read.daysOff) this.daysOff.set(day, item);
+      for (const [day, item] of read.makeUpDays) this.makeUpDays.set(day, item);
     }
 
     if (problems.length > 0) throw new Error(`${CALENDAR_FILE} is invalid:\n- ${problems.join('\n- ')}`);
     this.years = years.sort((a, b) => a - b);
     this.covered = new Set(years);
     this.provisionalYears = provisional;
+  }
+
+  /** Whether the data holds `year` (else its days follow missingYears). */
+  covers(year: number): boolean {
+    return this.covered.has(year);
   }
 
   /** Whether a year's data is still an estimate awaiting the official notice. */
@@ -279,7 +278,10 @@ export class WorkingCalendar {
 
   private worked(day: number): boolean {
     const year = yearOfDay(day);
-    if (!this.covered.has(year)) throw new CalendarYearMissingError(year, this.years);
+    if (!this.covered.has(year)) {
+      if (this.missingYears === 'error') throw new CalendarYearMissingError(year, this.years);
+      return isoWeekdayOfDay(day) <= 5;
+    }
     if (this.makeUpDays.has(day)) return true;
     if (this.daysOff.has(day)) return false;
     return !this.weekend.has(isoWeekdayOfDay(day));
@@ -291,6 +293,120 @@ export class WorkingCalendar {
     const working = this.worked(day);
     const entry = this.makeUpDays.get(day) ?? this.daysOff.get(day);
     return entry ? { ...entry, date: isoDateOfDay(day), working } : null;
+  }
+}
+
+/**
+ * One year's data checked day by day, with problems named by JSON pointer
+ * (/holidays/3/date): the one home of the rules for the file, the API and
+ * the import command. A day must be a real date of that year, named, listed
+ * once; a make-up working day must fall on a weekend day.
+ */
+function readYear(year: number, entry: CalendarYear, weekend: ReadonlySet<number>): { problems: FieldProblem[]; daysOff: Map<number, CalendarDay>; makeUpDays: Map<number, CalendarDay> } {
+  const problems: FieldProblem[] = [];
+  const daysOff = new Map<number, CalendarDay>();
+  const makeUpDays = new Map<number, CalendarDay>();
+  if (!entry || typeof entry !== 'object' || !Array.isArray(entry.holidays)) {
+    problems.push({ path: '/holidays', message: 'must be a list (it may be empty)' });
+    return { problems, daysOff, makeUpDays };
+  }
+  if (entry.workingDays !== undefined && !Array.isArray(entry.workingDays)) {
+    problems.push({ path: '/workingDays', message: 'must be a list' });
+    return { problems, daysOff, makeUpDays };
+  }
+  const lists: Array<['holidays' | 'workingDays', CalendarDay[], Map<number, CalendarDay>]> = [
+    ['holidays', entry.holidays, daysOff],
+    ['workingDays', entry.workingDays ?? [], makeUpDays],
+  ];
+  for (const [listName, list, target] of lists) {
+    list.forEach((item, i) => {
+      const where = `/${listName}/${i}`;
+      const day = item && typeof item.date === 'string' ? dayOfIsoDate(item.date) : null;
+      if (day === null) return problems.push({ path: `${where}/date`, message: `must be a real YYYY-MM-DD date, got ${describe(item?.date)}` });
+      if (yearOfDay(day) !== year) return problems.push({ path: `${where}/date`, message: `${item.date} is not in ${year}` });
+      if (typeof item.name !== 'string' || item.name.trim() === '') return problems.push({ path: `${where}/name`, message: 'is required' });
+      if (daysOff.has(day) || makeUpDays.has(day)) return problems.push({ path: `${where}/date`, message: `${item.date} is listed twice` });
+      if (listName === 'workingDays' && !weekend.has(isoWeekdayOfDay(day))) {
+        return problems.push({ path: `${where}/date`, message: `${item.date} is not a weekend day, so listing it as a make-up working day changes nothing (typo?)` });
+      }
+      target.set(day, item);
+    });
+  }
+  return { problems, daysOff, makeUpDays };
+}
+
+/** Problems of one year's data (PUT /v1/catalogue/calendar/{year}, pakn calendar import), by JSON pointer. */
+export function checkCalendarYear(year: number, entry: CalendarYear, weekend: readonly number[]): FieldProblem[] {
+  return readYear(year, entry, new Set(weekend)).problems;
+}
+
+/** The settings every year shares; the shipped file's header, or these. */
+export interface CalendarSettings {
+  timeZone: string;
+  weekend: number[];
+  workingDayEnds?: string;
+}
+
+export const DEFAULT_CALENDAR_SETTINGS: CalendarSettings = { timeZone: CALENDAR_TIME_ZONE, weekend: [6, 7], workingDayEnds: '17:00' };
+
+/**
+ * The calendar as every node computes deadlines with it: the years stored in
+ * the database (calendar_years), reloaded whenever the reference version
+ * changes (engine/hotline/catalogue.ts, Catalogue.ensureCurrent), so a year
+ * an analyst adds or corrects is in force on every node without a restart.
+ * A year without data never stops the hotline: its Monday to Friday are
+ * working days, and the cases that needed it are flagged.
+ */
+export class LiveCalendar implements WorkingDays {
+  private current: WorkingCalendar;
+
+  constructor(readonly settings: CalendarSettings = DEFAULT_CALENDAR_SETTINGS) {
+    this.current = new WorkingCalendar({ ...settings, years: {} }, { missingYears: 'weekdays' });
+  }
+
+  /** Replace the data with these years (already checked when they were written). */
+  load(years: Record<string, CalendarYear>): void {
+    this.current = new WorkingCalendar({ ...this.settings, years }, { missingYears: 'weekdays' });
+  }
+
+  get years(): readonly number[] {
+    return this.current.years;
+  }
+
+  covers(year: number): boolean {
+    return this.current.covers(year);
+  }
+
+  isProvisional(year: number): boolean {
+    return this.current.isProvisional(year);
+  }
+
+  isWorkingDay(date: DateInput): boolean {
+    return this.current.isWorkingDay(date);
+  }
+
+  addWorkingDays(from: DateInput, n: number): Date {
+    return this.current.addWorkingDays(from, n);
+  }
+
+  workingDaysBetween(a: DateInput, b: DateInput): number {
+    return this.current.workingDaysBetween(a, b);
+  }
+
+  dayEntry(date: DateInput): (CalendarDay & { working: boolean }) | null {
+    return this.current.dayEntry(date);
+  }
+
+  /**
+   * Years without data that a deadline running from `from` to `to` crossed
+   * (their weekdays were counted as working days): what flags a case.
+   */
+  missingBetween(from: Date, to: Date): number[] {
+    const a = Number(formatVietnamTime(from).slice(0, 4));
+    const b = Number(formatVietnamTime(to).slice(0, 4));
+    const out: number[] = [];
+    for (let y = Math.min(a, b); y <= Math.max(a, b); y++) if (!this.covers(y)) out.push(y);
+    return out;
   }
 }
 
@@ -306,6 +422,19 @@ export function loadCalendar(path: string | URL): WorkingCalendar {
   return new WorkingCalendar(data as CalendarData);
 }
 
+/** The shipped holiday file's data, checked (every mistake named); for seeding the stored calendar. */
+export function readCalendarFile(path: string | URL): CalendarData {
+  const text = readFileSync(path, 'utf8');
+  let data: CalendarData;
+  try {
+    data = JSON.parse(text);
+  } catch (err: any) {
+    throw new Error(`${String(path)} is not valid JSON: ${err?.message ?? err}`, { cause: err });
+  }
+  new WorkingCalendar(data);
+  return data;
+}
+
 /** The calendar's FEEL functions by name, known to validation even where no calendar is loaded (pakn lint). */
 export const CALENDAR_FUNCTIONS = ['add working days', 'working days between', 'is working day'] as const;
 
@@ -319,7 +448,7 @@ export type CalendarFeelFunctions = Record<(typeof CALENDAR_FUNCTIONS)[number], 
  * Bad arguments throw instead of yielding FEEL null: a deadline that
  * silently became null would never fire.
  */
-export function feelFunctions(calendar: WorkingCalendar): CalendarFeelFunctions {
+export function feelFunctions(calendar: WorkingDays): CalendarFeelFunctions {
   const fns: CalendarFeelFunctions = {
     'add working days': (from: unknown, n: unknown) => {
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new TypeError(`add working days: n must be a whole number of working days, got ${describe(n)}`);

@@ -1,14 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ValidateFunction } from 'ajv';
 import type { Db } from '../../db/connect.js';
-import { catalogueEntries, replaceCatalogue } from '../../db/catalogue.js';
+import { calendarYears, catalogueEntries, findCalendarYear, findEntry, putCalendarYear, putEntry, referenceVersion, bumpReferenceVersion, seedCatalogue } from '../../db/catalogue.js';
+import { lockSystemChain } from '../../db/history.js';
+import type { Actor } from '../actor.js';
 import { systemClock, type Clock } from '../clock.js';
+import { appendEvents, appendSystemEvent } from '../history.js';
+import type { PendingEvent } from '../session.js';
+import type { Knex } from 'knex';
 import { vietnamDate } from '../vietnam-time.js';
 import { UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
+import { checkCalendarYear, LiveCalendar, type CalendarData, type CalendarYear } from './calendar.js';
 
 export const CATALOGUE_KINDS = ['agencies', 'units', 'fields', 'procedures'] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
+
+/** The schema's definition of one entry of each kind (catalogue.schema.json $defs). */
+const ENTRY_DEF: Record<CatalogueKind, string> = { agencies: 'agency', units: 'unit', fields: 'field', procedures: 'procedure' };
+
+/** Who wrote what the shipped files hold. */
+export const SEED_ACTOR: Actor = { id: 'system:seed', name: 'processes/ at start', roles: ['system'], agency: null };
 
 export interface CatalogueEntry {
   code: string;
@@ -20,9 +33,42 @@ export interface CatalogueEntry {
   [key: string]: unknown;
 }
 
+/** The body of PUT /v1/catalogue/calendar/{year} and of one year in the holiday file. */
+const CALENDAR_DAY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['date', 'name'],
+  properties: {
+    date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, a civil date in Asia/Ho_Chi_Minh' },
+    name: { type: 'string', minLength: 1, maxLength: 300 },
+    note: { type: 'string', minLength: 1, maxLength: 2000 },
+  },
+} as const;
+
+/** The body of PUT /v1/catalogue/calendar/{year} and one year of the holiday file (inline: it is also an OpenAPI schema). */
+export const CALENDAR_YEAR_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['holidays'],
+  properties: {
+    holidays: { type: 'array', maxItems: 100, items: CALENDAR_DAY_SCHEMA, description: 'Every weekday that is off: holidays, compensatory days (nghỉ bù), swapped days (hoán đổi)' },
+    workingDays: { type: 'array', maxItems: 50, items: CALENDAR_DAY_SCHEMA, description: 'Weekend days that are worked (làm bù)' },
+    source: { type: 'string', minLength: 1, maxLength: 2000, description: 'The decree or notice the year follows' },
+    note: { type: 'string', minLength: 1, maxLength: 2000 },
+    provisional: { type: 'boolean', description: 'True while derived from the law and precedent rather than the official notice' },
+  },
+} as const;
 
 export function inForce(e: Pick<CatalogueEntry, 'validFrom' | 'validTo'>, day: string): boolean {
   return e.validFrom <= day && (e.validTo === null || e.validTo === undefined || day <= e.validTo);
+}
+
+/** Validators of one entry per kind, from processes/catalogue/catalogue.schema.json. */
+export function entryValidators(dir: string): Record<CatalogueKind, ValidateFunction> {
+  const ajv = createAjv();
+  const schema = JSON.parse(readFileSync(join(dir, 'catalogue.schema.json'), 'utf8'));
+  ajv.addSchema(schema);
+  return Object.fromEntries(CATALOGUE_KINDS.map((k) => [k, ajv.getSchema(`${schema.$id}#/$defs/${ENTRY_DEF[k]}`)!])) as Record<CatalogueKind, ValidateFunction>;
 }
 
 /** Read and schema-check processes/catalogue/*.json; a bad file stops the boot with the file and field named. */
@@ -49,25 +95,75 @@ export function readCatalogueFiles(dir: string): Record<CatalogueKind, Catalogue
   return out;
 }
 
-/** Replace the catalogue in the database with the files' content, in one transaction (a kind with no file is emptied). */
+/**
+ * Seed the catalogue from the files' content, in one transaction: entries
+ * the files wrote follow the files (a kind with no file is emptied of them);
+ * entries an analyst wrote through the API stay as the analyst left them.
+ * Every entry that changes is recorded on the system chain.
+ */
 export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, CatalogueEntry[]>, clock: Clock = systemClock): Promise<number> {
-  return replaceCatalogue(db, Object.fromEntries(CATALOGUE_KINDS.map((kind) => [kind, entries[kind] ?? []])), clock.now());
+  return db.transaction(async (trx) => {
+    await lockSystemChain(trx);
+    const changes = await seedCatalogue(trx, Object.fromEntries(CATALOGUE_KINDS.map((kind) => [kind, entries[kind] ?? []])), clock.now(), SEED_ACTOR.id);
+    // One event for the whole seed (hundreds of entries on a new database), each change with its before and after.
+    if (changes.length) {
+      await appendSystemEvent(trx, { type: 'catalogue.seeded', payload: { changes }, actor: SEED_ACTOR }, clock);
+      await bumpReferenceVersion(trx);
+    }
+    return changes.length;
+  });
 }
 
 /**
- * The catalogue as the runtime reads it: a snapshot of the table, small
- * enough (hundreds of rows) to hold in memory, refreshed after a change.
+ * Seed calendar years from the shipped holiday file: a year not stored yet
+ * is added; a year the files wrote follows the file; a year an analyst wrote
+ * (API or pakn calendar import) stays. Changes go to the system chain.
+ */
+export async function syncCalendar(db: Db, data: CalendarData, clock: Clock = systemClock): Promise<number> {
+  return db.transaction(async (trx) => {
+    await lockSystemChain(trx);
+    const changes: Array<{ year: number; before: unknown; after: unknown }> = [];
+    for (const [key, year] of Object.entries(data.years ?? {})) {
+      const stored = await findCalendarYear(trx, Number(key), true);
+      if (stored?.source === 'api' || (stored && JSON.stringify(stored.data) === JSON.stringify(year))) continue;
+      await putCalendarYear(trx, Number(key), year, 'file', clock.now(), SEED_ACTOR.id);
+      changes.push({ year: Number(key), before: stored?.data ?? null, after: year });
+    }
+    if (changes.length) {
+      await appendSystemEvent(trx, { type: 'calendar.seeded', payload: { changes }, actor: SEED_ACTOR }, clock);
+      await bumpReferenceVersion(trx);
+    }
+    return changes.length;
+  });
+}
+
+/**
+ * The catalogue and the working-day calendar as a node reads them: copies of
+ * small tables (hundreds of rows), held only while the database's reference
+ * version proves them current. ensureCurrent() is called before every API
+ * request and every job (one indexed row read); any write through the API,
+ * the CLI or the seed bumps the version in its transaction, so every node
+ * takes the change on its next request, with no restart.
  * Validity dates let units and agencies merge and split: a new case may use
  * only entries in force on its date, while a running case keeps what it had.
  */
 export class Catalogue {
   private entries = new Map<CatalogueKind, Map<string, CatalogueEntry>>();
+  private meta = new Map<string, { updatedAt: Date; updatedBy: string | null; source: string }>();
+  private seen = -1;
+  private validators?: Record<CatalogueKind, ValidateFunction>;
 
   constructor(
     private readonly db: Db,
     /** When an entry was last written (updated_at). */
     private readonly clock: Clock = systemClock,
+    private readonly options: { calendar?: LiveCalendar; schemaDir?: string } = {},
   ) {}
+
+  /** The working-day calendar reloaded with the catalogue. */
+  get calendar(): LiveCalendar {
+    return (this.options.calendar ??= new LiveCalendar());
+  }
 
   /** Replace the stored catalogue with `entries` (readCatalogueFiles), then read it back. */
   async sync(entries: Record<CatalogueKind, CatalogueEntry[]>): Promise<number> {
@@ -76,11 +172,26 @@ export class Catalogue {
     return n;
   }
 
+  /** Reload unless the stored version is the one held. */
+  async ensureCurrent(): Promise<void> {
+    if ((await referenceVersion(this.db)) !== this.seen) await this.refresh();
+  }
+
   async refresh(): Promise<void> {
+    const version = await referenceVersion(this.db);
     const next = new Map<CatalogueKind, Map<string, CatalogueEntry>>();
+    const meta = new Map<string, { updatedAt: Date; updatedBy: string | null; source: string }>();
     for (const kind of CATALOGUE_KINDS) next.set(kind, new Map());
-    for (const r of await catalogueEntries(this.db)) next.get(r.kind as CatalogueKind)?.set(r.code, r.data as CatalogueEntry);
+    for (const r of await catalogueEntries(this.db)) {
+      next.get(r.kind as CatalogueKind)?.set(r.code, r.data as CatalogueEntry);
+      meta.set(`${r.kind}/${r.code}`, { updatedAt: r.updatedAt, updatedBy: r.updatedBy, source: r.source });
+    }
+    const years: Record<string, CalendarYear> = {};
+    for (const y of await calendarYears(this.db)) years[String(y.year)] = y.data as CalendarYear;
+    this.calendar.load(years);
     this.entries = next;
+    this.meta = meta;
+    this.seen = version;
   }
 
   list(kind: CatalogueKind, day?: string): CatalogueEntry[] {
@@ -92,8 +203,115 @@ export class Catalogue {
     return this.entries.get(kind)?.get(code);
   }
 
+  /** Who changed an entry last, and when. */
+  changed(kind: CatalogueKind, code: string): { updatedAt: Date; updatedBy: string | null; source: string } | undefined {
+    return this.meta.get(`${kind}/${code}`);
+  }
+
   isEmpty(): boolean {
     return [...this.entries.values()].every((m) => m.size === 0);
+  }
+
+  /**
+   * Create or change one entry (PUT /v1/catalogue/{kind}/{code}): checked
+   * against catalogue.schema.json and against the catalogue (successor,
+   * parent and unit must exist; validTo not before validFrom), then written
+   * with its before and after on the system chain, in one transaction.
+   */
+  async put(kind: CatalogueKind, code: string, body: Record<string, unknown>, actor: Actor): Promise<{ entry: CatalogueEntry; created: boolean }> {
+    const entry = { ...body, code } as CatalogueEntry;
+    const problems: FieldProblem[] = [];
+    if (body.code !== undefined && body.code !== code) problems.push({ path: '/code', message: `must be the code in the path (${code}) or left out` });
+    const validate = this.entryValidators()[kind];
+    if (!validate(entry)) problems.push(...fieldProblems(validate.errors));
+    if (!problems.length) problems.push(...this.entryReferences(kind, entry));
+    if (problems.length) throw new UnprocessableError(`The ${kind} entry ${code} is not valid.`, dedupe(problems));
+    const result = await this.db.transaction(async (trx) => {
+      await lockSystemChain(trx);
+      const before = await findEntry(trx, kind, code, true);
+      const created = !before;
+      if (before && JSON.stringify(before.data) === JSON.stringify(entry)) return { created, changed: false };
+      await putEntry(trx, kind, entry, this.clock.now(), actor.id);
+      await appendSystemEvent(trx, { type: 'catalogue.changed', payload: { kind, code, before: before?.data ?? null, after: entry }, actor }, this.clock);
+      await bumpReferenceVersion(trx);
+      return { created, changed: true };
+    });
+    await this.refresh();
+    return { entry, created: result.created };
+  }
+
+  private entryValidators(): Record<CatalogueKind, ValidateFunction> {
+    if (!this.validators) {
+      if (!this.options.schemaDir) throw new Error('The catalogue has no schema directory: it cannot check new entries.');
+      this.validators = entryValidators(this.options.schemaDir);
+    }
+    return this.validators;
+  }
+
+  private entryReferences(kind: CatalogueKind, e: CatalogueEntry): FieldProblem[] {
+    const out: FieldProblem[] = [];
+    if (e.validTo && e.validTo < e.validFrom) out.push({ path: '/validTo', message: `${e.validTo} is before validFrom ${e.validFrom}` });
+    const must = (field: string, refKind: CatalogueKind, value: unknown) => {
+      if (typeof value !== 'string') return;
+      if (value === e.code) out.push({ path: `/${field}`, message: 'cannot name the entry itself' });
+      else if (!this.get(refKind, value)) out.push({ path: `/${field}`, message: `"${value}" is not in the ${refKind} catalogue` });
+    };
+    must('successor', kind, e.successor);
+    if (kind === 'units') must('parent', 'units', e.parent);
+    if (kind === 'agencies') must('unit', 'units', e.unit);
+    if (kind === 'fields') must('defaultAgency', 'agencies', e.defaultAgency);
+    if (kind === 'procedures') {
+      must('field', 'fields', e.field);
+      must('agency', 'agencies', e.agency);
+    }
+    return out;
+  }
+
+  /**
+   * Set a year's holidays and make-up working days (PUT
+   * /v1/catalogue/calendar/{year}, pakn calendar import): checked day by
+   * day, written with before and after on the system chain, in force on
+   * every node at its next request. Deadlines already set keep their date;
+   * every deadline computed from now on uses the new data.
+   */
+  async putCalendarYear(year: number, body: CalendarYear, actor: Actor): Promise<{ created: boolean; changed: boolean }> {
+    const problems = calendarYearProblems(year, body, this.calendar.settings.weekend);
+    if (problems.length) throw new UnprocessableError(`The calendar of ${year} is not valid.`, problems);
+    const data: CalendarYear = { ...body, workingDays: body.workingDays ?? [] };
+    const result = await this.db.transaction(async (trx) => {
+      await lockSystemChain(trx);
+      const before = await findCalendarYear(trx, year, true);
+      if (before && before.source === 'api' && JSON.stringify(before.data) === JSON.stringify(data)) return { created: false, changed: false };
+      await putCalendarYear(trx, year, data, 'api', this.clock.now(), actor.id);
+      await appendSystemEvent(trx, { type: 'calendar.changed', payload: { year, before: before?.data ?? null, after: data }, actor }, this.clock);
+      await bumpReferenceVersion(trx);
+      return { created: !before, changed: true };
+    });
+    await this.refresh();
+    return result;
+  }
+
+  /** A stored year: its data, who wrote it last, and when. */
+  async calendarYear(year: number): Promise<{ data: CalendarYear; source: string; updatedAt: Date; updatedBy: string } | undefined> {
+    const y = await findCalendarYear(this.db, year);
+    return y && { data: y.data as CalendarYear, source: y.source, updatedAt: y.updatedAt, updatedBy: y.updatedBy };
+  }
+
+  /**
+   * Years analysts must enter soon: the current year if missing, and from
+   * 1 October the next year too (the holiday decree for it is usually out
+   * by then). Empty when nothing is due.
+   */
+  missingYears(at: Date): number[] {
+    const today = vietnamDate(at);
+    const year = Number(today.slice(0, 4));
+    const due = today.slice(5) >= '10-01' ? [year, year + 1] : [year];
+    return due.filter((y) => !this.calendar.covers(y));
+  }
+
+  /** Years without data that deadlines from `from` to `to` crossed (Monday–Friday used): what flags a case. */
+  fallbackYears(from: Date, to: Date): number[] {
+    return this.calendar.missingBetween(from, to);
   }
 
   /** Entries that replaced `code` and are in force on `day` (successor chain, or units formed from it). */
@@ -158,3 +376,62 @@ export const DEFAULT_CODE_FIELDS: Record<string, CatalogueKind> = {
   toAgency: 'agencies',
   findingAgency: 'agencies',
 };
+
+/** Problems of one year's data: its schema, then day by day (engine/hotline/calendar.ts). */
+let calendarYearValidator: ValidateFunction | undefined;
+
+export function calendarYearProblems(year: number, body: unknown, weekend: readonly number[]): FieldProblem[] {
+  const validate = (calendarYearValidator ??= createAjv().compile(CALENDAR_YEAR_SCHEMA));
+  if (!validate(body)) return fieldProblems(validate.errors);
+  return checkCalendarYear(year, body as CalendarYear, weekend);
+}
+
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => !seen.has(`${p.path}|${p.message}`) && seen.add(`${p.path}|${p.message}`));
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The actor of the calendar.fallback event: the calendar, not the caller, decided. */
+const CALENDAR_ACTOR: Actor = { id: 'system:calendar', name: 'Working-day calendar', roles: ['system'], agency: null };
+
+/**
+ * RuntimeOptions.onSave: a command whose deadlines ran through a year
+ * without calendar data (counted Monday to Friday, holidays unknown) leaves
+ * a calendar.fallback event in the case's history, in the command's
+ * transaction, naming the years and the deadlines, so the case can be
+ * reviewed when the year is entered. The deadlines are the command's task
+ * deadlines and the date-times it set in variables (dueAt …) that lie
+ * ahead of it: a deadline in or beyond a missing year crossed it.
+ */
+export function flagCalendarFallback(catalogue: Catalogue) {
+  return async (trx: Knex.Transaction, kase: { id: string }, events: readonly PendingEvent[], now: Date): Promise<void> => {
+    const deadlines: Array<{ what: string; at: string }> = [];
+    for (const e of events) {
+      if (e.type === 'task.created' && typeof e.payload?.due === 'string') deadlines.push({ what: `task ${e.elementId ?? ''}`.trim(), at: e.payload.due });
+      if (e.type === 'variables.changed') {
+        for (const c of (e.payload?.changes as Array<{ name: string; new: unknown }> | undefined) ?? []) {
+          if (typeof c.new === 'string' && ISO_INSTANT.test(c.new)) deadlines.push({ what: `variable ${c.name}`, at: c.new });
+        }
+      }
+    }
+    const years = new Set<number>();
+    const crossed: Array<{ what: string; at: string }> = [];
+    for (const d of deadlines) {
+      const at = new Date(d.at);
+      if (Number.isNaN(at.getTime()) || at.getTime() < now.getTime()) continue;
+      const missing = catalogue.fallbackYears(now, at);
+      if (!missing.length) continue;
+      missing.forEach((y) => years.add(y));
+      crossed.push(d);
+    }
+    if (!years.size) return;
+    await appendEvents(
+      trx,
+      kase.id,
+      [{ type: 'calendar.fallback', payload: { years: [...years].sort(), rule: 'Monday to Friday are working days (no holiday data)', deadlines: crossed }, actor: CALENDAR_ACTOR }],
+      { now: () => now },
+    );
+  };
+}

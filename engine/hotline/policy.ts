@@ -57,6 +57,8 @@ export const ACCESS = {
   resolveIncident: ['coordinator', 'analyst'],
   // Catalogue, reports, keys, system
   readCatalogue: STAFF,
+  // Catalogue entries and the working-day calendar: Home Affairs' analysts, and admins
+  writeCatalogue: ['analyst', 'admin'],
   readReports: ['coordinator', 'reviewer', 'auditor'],
   manageKeys: ['admin'],
   readMetrics: ['admin', 'auditor'],
