@@ -124,16 +124,33 @@ export async function systemChain(db: Db): Promise<ChainedRow[]> {
   return db('case_events').whereNull('case_id').orderBy('seq').select('*');
 }
 
-/** How often each element of a case started and ended: the path the case page draws. */
+/** How often each element of a case started and ended: the path the case page draws (a called process's elements apart). */
 export async function activityCounts(db: Db, caseId: string): Promise<Array<{ element_id: string; type: string; n: number }>> {
   const rows = await db('case_events')
     .where({ case_id: caseId })
     .whereIn('type', ['activity.started', 'activity.completed', 'activity.cancelled'])
     .whereNotNull('element_id')
+    .whereRaw(`not jsonb_exists(payload, 'calledBy')`)
     .groupBy('element_id', 'type')
     .select('element_id', 'type')
     .count('* as n');
   return rows.map((r: any) => ({ element_id: r.element_id, type: r.type, n: Number(r.n) }));
+}
+
+/**
+ * The same counts for the processes a case's call activities called
+ * (engine/call-activity.ts tags their events with process, processVersion, calledBy).
+ */
+export async function calledActivityCounts(db: Db, caseId: string): Promise<Array<{ process: string; version: number; called_by: string; element_id: string; type: string; n: number }>> {
+  const rows = await db('case_events')
+    .where({ case_id: caseId })
+    .whereIn('type', ['activity.started', 'activity.completed', 'activity.cancelled'])
+    .whereNotNull('element_id')
+    .whereRaw(`jsonb_exists(payload, 'calledBy')`)
+    .groupByRaw(`payload->>'process', payload->>'processVersion', payload->>'calledBy', element_id, type`)
+    .select(db.raw(`payload->>'process' as process`), db.raw(`payload->>'processVersion' as version`), db.raw(`payload->>'calledBy' as called_by`), 'element_id', 'type')
+    .count('* as n');
+  return rows.map((r: any) => ({ process: r.process, version: Number(r.version), called_by: r.called_by, element_id: r.element_id, type: r.type, n: Number(r.n) }));
 }
 
 /**

@@ -169,8 +169,8 @@ function feelScripts(functions: FeelFunctions) {
   };
 }
 
-/** Element types whose completion payload becomes case variables. */
-const OUTPUT_TO_VARIABLES = new Set(['bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:ManualTask', 'bpmn:BoundaryEvent']);
+/** Element types whose completion payload becomes case variables (a call activity's: its camunda:out mappings, engine/call-activity.ts). */
+const OUTPUT_TO_VARIABLES = new Set(['bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:IntermediateCatchEvent', 'bpmn:ManualTask', 'bpmn:BoundaryEvent', 'bpmn:CallActivity']);
 
 /** camunda:outputParameter entries of an element: name → text (FEEL when it starts with =). */
 export function outputParameters(behaviour: any): Array<{ name: string; value: string }> {

@@ -4,6 +4,7 @@ import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incid
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import { UnprocessableError } from './errors.js';
 import type { EngineSession } from './session.js';
+import { variablesOf } from './call-activity.js';
 
 export const USER_TASK = 'bpmn:UserTask';
 
@@ -28,7 +29,8 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
     if (known.has(w.executionId)) continue;
     let assignment: ReturnType<typeof taskAssignment>;
     try {
-      assignment = taskAssignment(w.behaviour, variables, now, functions);
+      // A called process's task reads the called process's variables (engine/call-activity.ts).
+      assignment = taskAssignment(w.behaviour, variablesOf(w, variables), now, functions);
     } catch (err) {
       if (err instanceof FeelError) throw new UnprocessableError(`The process could not create its next task: ${err.message}`);
       throw err;

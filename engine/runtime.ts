@@ -18,6 +18,7 @@ import { writeOutbox, type RenderMessage } from './outbox.js';
 import { projectTimers } from './jobs.js';
 import { projectTasks, USER_TASK } from './projection.js';
 import { EngineSession, type PendingEvent, type WaitingActivity } from './session.js';
+import { CaseSession, callResolver } from './call-activity.js';
 
 export type { CaseRow, TaskRow, MigrationResult, BatchMigrationResult };
 
@@ -340,14 +341,15 @@ export class Runtime {
   /** A new engine for one command, its hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
   session(trx: Knex.Transaction, caseId: string, context: Awaited<ReturnType<DefinitionStore['context']>>): EngineSession {
     const decisions = this.options.decisions;
-    return new EngineSession(caseId, context, {
+    // A CaseSession also runs the processes its call activities call (engine/call-activity.ts).
+    return new CaseSession(caseId, context, {
       functions: this.functions,
       clock: this.clock,
       decide: (ref: string, variables: Record<string, unknown>, map: string | undefined) => {
         if (!decisions) return Promise.reject(new Error('No decision store is configured'));
         return decisions.decide(ref, variables, map, trx);
       },
-    });
+    }, { resolver: callResolver(() => trx, (id, t) => this.definitions.context(id, t)) });
   }
 
   /** load → act → run → save, in one transaction. */

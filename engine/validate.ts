@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { capitalizedNames, feelResultKind, feelSyntaxError, freeVariables, isFeel, unknownFunctions } from './feel.js';
 import { extensionProperties, parseBpmn } from './bpmn.js';
 import { ENGINE_VARIABLES } from './session.js';
+import { callSpec } from './call-activity.js';
 
 // bpmnlint is CommonJS without an exports map; its Node resolver loads rules by name.
 const require = createRequire(import.meta.url);
@@ -108,6 +109,11 @@ export interface ValidateOptions {
   intakeVariables?: Record<string, readonly string[]>;
   /** The fields each installed form sets (formKey → field names; a message's form is message-<name>). */
   formFields?: Record<string, readonly string[]>;
+  /**
+   * Deployed BPMN processes (key → version numbers): a call activity must call one of them, and a
+   * pinned version must exist. Omitted (no database at hand) → not checked.
+   */
+  processes?: Record<string, readonly number[]>;
   /** The outputs each deployed decision sets (decision id → output names). */
   decisionOutputs?: Record<string, readonly string[]>;
 }
@@ -161,6 +167,8 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
 
   const processes = (root.rootElements ?? []).filter((e: any) => e.$type === 'bpmn:Process');
   const executable = processes.filter((p: any) => p.isExecutable);
+  /** The key this diagram deploys as: a call activity may not call it (a case would call itself without end). */
+  const ownKey: string | undefined = executable[0]?.id;
   if (executable.length !== 1) {
     add(null, 'one-executable-process', executable.length === 0
       ? 'Mark exactly one process as executable (isExecutable="true"); none is.'
@@ -202,6 +210,49 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       else if (!groups.has(group)) add(id, 'candidate-group-unknown', `Candidate group "${group}" on "${elementName}" is neither a role nor an agency code in the catalogue: use a role (${[...groups].filter((g) => /^[a-z]+$/.test(g)).join(', ')}), an agency code such as ${[...groups].find((g) => /^[A-Z]/.test(g)) ?? 'SXD'}, or FEEL such as "=agency".`);
     }
   };
+  /**
+   * A call activity names a deployed process by key (engine/call-activity.ts): the active version,
+   * or one pinned with camunda:calledElementBinding="version" and camunda:calledElementVersion.
+   * Its camunda:in / camunda:out mappings copy a variable (source) or evaluate FEEL (sourceExpression).
+   */
+  const checkCallActivity = (el: any) => {
+    const id = el.id;
+    const label = `Call activity "${el.name ?? id}"`;
+    const spec = callSpec(el);
+    const key = spec.calledElement;
+    if (!key) {
+      add(id, 'called-element-missing', `${label} names no process: set calledElement to the key (the process id) of a deployed process, e.g. quality-check.`);
+    } else if (/[${}#=\s]/.test(key)) {
+      add(id, 'called-element-key', `${label} calls "${key}": calledElement must be the plain key of a deployed process (its process id), not an expression.`);
+    } else if (key === ownKey) {
+      add(id, 'called-element-recursive', `${label} calls its own process "${key}": a case would call itself without end. Call another process, or draw a loop back in this one.`);
+    } else if (options.processes) {
+      const versions = options.processes[key];
+      if (!versions?.length) {
+        add(id, 'called-element-unknown', `${label} calls process "${key}", which is not deployed: deploy "${key}" first, or use the key of a deployed process${Object.keys(options.processes).length ? ` (${Object.keys(options.processes).sort().join(', ')})` : ''}.`);
+      } else if (spec.version !== null && !versions.includes(spec.version)) {
+        add(id, 'called-element-unknown', `${label} is pinned to version ${spec.version} of process "${key}", which does not exist (deployed versions: ${[...versions].sort((a, b) => a - b).join(', ')}).`);
+      }
+    }
+    if (spec.binding !== 'latest' && spec.binding !== 'version') {
+      add(id, 'called-element-binding', `${label} has camunda:calledElementBinding="${spec.binding}": use "latest" (the active version, the default) or "version" with camunda:calledElementVersion.`);
+    } else if (spec.binding === 'version' && spec.version === null) {
+      add(id, 'called-element-binding', `${label} pins a version (camunda:calledElementBinding="version") but camunda:calledElementVersion is not a version number (found ${JSON.stringify(el.calledElementVersion ?? null)}).`);
+    }
+    if (el.loopCharacteristics) add(id, 'unsupported-element', `${label} is a multi-instance call activity, which is not supported: call the process once, or use a multi-instance user task inside the called process.`);
+    for (const [dir, mappings] of [['camunda:in', spec.ins], ['camunda:out', spec.outs]] as const) {
+      for (const m of mappings) {
+        if (m.all) continue;
+        if (!m.target) add(id, 'call-mapping', `A ${dir} mapping on ${label} has no target: say which variable receives the value (target="…").`);
+        if (m.sourceExpression !== undefined) {
+          if (m.sourceExpression.includes('${') || m.sourceExpression.includes('#{')) refuseJuel(id, `The ${dir} sourceExpression on ${label}`, m.sourceExpression);
+          else checkFeel(id, `The ${dir} sourceExpression on ${label}`, m.sourceExpression);
+        } else if (!m.source) {
+          add(id, 'call-mapping', `A ${dir} mapping on ${label} has neither source (a variable name) nor sourceExpression (FEEL), nor variables="all".`);
+        }
+      }
+    }
+  };
   const refuseJuel = (id: string, what: string, value: string) => {
     add(id, 'not-feel', `${what} uses a \${…} expression, which is never evaluated here. Write FEEL starting with "=" instead, e.g. "=agency".`);
     void value;
@@ -213,7 +264,7 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
     if (type === 'bpmn:ScriptTask') {
       add(id, 'no-script-task', `Script task "${el.name ?? id}" is refused: no script from a diagram ever runs. Use a user task, a business-rule task or a FEEL expression.`);
     } else if (type === 'bpmn:CallActivity') {
-      add(id, 'unsupported-element', `Call activity "${el.name ?? id}" is not supported: model the called steps as an embedded sub-process.`);
+      checkCallActivity(el);
     } else if (!SUPPORTED.has(type)) {
       add(id, 'unsupported-element', `${type.replace('bpmn:', '')} "${el.name ?? id}" is not supported by the engine. Supported: ${[...SUPPORTED].map((t) => t.replace('bpmn:', '')).join(', ')}.`);
     }
@@ -411,6 +462,8 @@ const definitionsOf = (el: any): string[] => (el.eventDefinitions ?? []).map((d:
 /** Elements where a case waits for someone or something: a command (or a timer) moves it on. */
 function isWaitState(el: any): boolean {
   if (/UserTask|ReceiveTask|ManualTask|EventBasedGateway/.test(el.$type)) return true;
+  // The called process is itself deployed only if it waits somewhere (this same rule, at its deploy).
+  if (el.$type === 'bpmn:CallActivity') return true;
   if (el.$type === 'bpmn:IntermediateCatchEvent') return definitionsOf(el).some((d) => /Message|Timer|Signal/.test(d));
   if (el.$type === 'bpmn:SubProcess') return (el.flowElements ?? []).some(isWaitState);
   return false;
@@ -562,6 +615,8 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
   const sets = (el: any): readonly string[] | null => {
     if (el.$type === 'bpmn:UserTask') return el.formKey ? (options.formFields?.[el.formKey] ?? null) : null;
     if (el.$type === 'bpmn:ManualTask') return null;
+    // camunda:out variables="all" brings back whatever the called process set.
+    if (el.$type === 'bpmn:CallActivity') return callSpec(el).outs.some((m) => m.all) ? null : [];
     if (el.$type === 'bpmn:BusinessRuleTask') return el.resultVariable ? [el.resultVariable] : (options.decisionOutputs?.[el.decisionRef] ?? null);
     if (/ReceiveTask|IntermediateCatchEvent|BoundaryEvent/.test(el.$type)) return messageFields(el);
     return [];
@@ -569,6 +624,8 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
   const outputs = (el: any): string[] => {
     const out: string[] = [];
     for (const ext of el.extensionElements?.values ?? []) if (ext.$type === 'camunda:InputOutput') for (const p of ext.outputParameters ?? []) if (p.name) out.push(p.name);
+    // A call activity sets the targets of its camunda:out mappings when the called process ends.
+    if (el.$type === 'bpmn:CallActivity') for (const m of callSpec(el).outs) if (m.target) out.push(m.target);
     return out;
   };
   const gen = new Map<string, Known>();

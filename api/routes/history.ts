@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { caseHeldBy, findCaseByCode } from '../../db/cases.js';
-import { activityCounts, caseHistory, streamEvents, type EventRow } from '../../db/history.js';
+import { activityCounts, calledActivityCounts, caseHistory, streamEvents, type EventRow } from '../../db/history.js';
 import { statementBytes, type CheckpointRow } from '../../engine/checkpoints.js';
 import { ConflictError, NotFoundError } from '../../engine/errors.js';
 import { verifyChains } from '../../engine/history.js';
+import { CALLED_PATHS_SCHEMA, calledPaths } from '../../engine/call-activity.js';
 import { actorOf, type Principal } from '../auth.js';
 import { holdsCase, isExceptionalPiiRead, maskDeep, maySeeCase, rolesFor, type CaseFacts } from '../../engine/hotline/policy.js';
 import { tasksOfCase } from '../../db/tasks.js';
@@ -105,7 +106,8 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
       description: 'For the case page: BPMN XML of the exact version the case runs on, element visit counts (loops show as more than 1), elements waiting now.',
       tags: ['History'],
       access: rolesFor('readCaseHistory'),
-      responses: { 200: { description: 'Diagram and path', schema: CaseDiagramSchema } },
+      // calls: the called processes' diagrams and paths (engine/call-activity.ts).
+      responses: { 200: { description: 'Diagram and path', schema: { ...CaseDiagramSchema, properties: { ...(CaseDiagramSchema as any).properties, calls: CALLED_PATHS_SCHEMA } } } },
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const kase = await visibleCase(ctx.params.code, p);
@@ -120,7 +122,11 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
         // A flow counts as taken when both its ends were visited (flows themselves are not recorded).
         const context: any = await deps.definitions.context(definition.id);
         const taken = (context.elements?.sequenceFlows ?? []).filter((f: any) => visits[f.sourceId] && visits[f.targetId]).map((f: any) => f.id);
-        ctx.body = { code: kase.code, status: kase.status, process: { key: kase.process_key, version: kase.process_version }, xml: definition.xml, visits, active, taken };
+        const calls = await calledPaths(await calledActivityCounts(deps.db, kase.id), kase.status === 'running', async (key, version) => {
+          const called = await deps.definitions.version(key, version);
+          return { xml: called.xml, context: await deps.definitions.context(called.id) };
+        });
+        ctx.body = { code: kase.code, status: kase.status, process: { key: kase.process_key, version: kase.process_version }, xml: definition.xml, visits, active, taken, calls };
       },
     },
     {
