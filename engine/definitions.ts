@@ -103,7 +103,6 @@ export class DefinitionStore {
       formFields: plan ? this.options.formStore!.fieldsOf(plan.candidates) : this.options.formFields,
       decisionOutputs: await activeDecisionOutputs(this.db),
       processes: await this.deployedProcesses(),
-      processes: await this.deployedProcesses(),
     });
     const problems = [...(plan?.problems ?? []), ...result.problems];
     const ok = result.moddle && result.processId && !problems.some((p) => p.severity === 'error');
@@ -196,13 +195,6 @@ export class DefinitionStore {
       const active = staged && !first ? false : await this.activateIn(trx, key, id, version, actor, by.impact);
       return { id, kind, key, version, name: processName, created: true, active, warnings };
     });
-  }
-
-  /** Deployed BPMN keys and their versions: what a call activity may call (engine/call-activity.ts). */
-  private async deployedProcesses(): Promise<Record<string, number[]>> {
-    const out: Record<string, number[]> = {};
-    for (const d of await listDefinitions(this.db)) if (d.kind === 'bpmn') (out[d.key] ??= []).push(d.version);
-    return out;
   }
 
   /** Deployed BPMN keys and their versions: what a call activity may call (engine/call-activity.ts). */
