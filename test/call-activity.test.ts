@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { openPage, servePages } from './helpers/browser.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { fixture, testSystem, type TestSystem } from './helpers/system.js';
 
@@ -121,6 +122,36 @@ describe('Call activities', () => {
       const done = await s.http.post(`/v1/tasks/${close.id}/complete`).set(coordinator).send({});
       expect(done.status, JSON.stringify(done.body)).to.equal(200);
       expect(done.body.caseStatus).to.equal('completed');
+    });
+  });
+
+  describe('Given the case page in a real browser (headless Chromium) while the called process waits', () => {
+    let pages: Awaited<ReturnType<typeof servePages>>;
+    before(async function () {
+      this.timeout(90_000);
+      pages = await servePages(s);
+    });
+    after(() => pages?.close());
+
+    it('Then the case’s diagram links the call activity to the called process’s diagram below it, whose task waits, and the timeline names the process', async function () {
+      this.timeout(90_000);
+      const kase = await start('call-parent', { agency: 'SNNMT' });
+      expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ answerText: 'Đã sửa.' })).status).to.equal(200);
+      const page = await openPage(pages.browser, `${pages.base}/ui/cases/${kase.code}`, coordinator.Authorization);
+      try {
+        expect(await page.locator('#diagram [data-element-id="check"].active').count()).to.equal(1);
+        expect(await page.locator('#diagram .call-link').innerText()).to.contain('quality-check');
+        const called = page.locator('#calls .called[data-process="quality-check"][data-call-activity="check"]');
+        expect(await called.count()).to.equal(1);
+        expect(await called.locator('h2').innerText()).to.contain('phiên bản 2').and.contain('Kiểm tra chất lượng');
+        expect(await called.locator('[data-element-id="qcStart"].visited').count()).to.equal(1);
+        expect(await called.locator('[data-element-id="qcReview"].active').count()).to.equal(1);
+        expect(await called.locator('[data-element-id="qcEnd"].visited').count()).to.equal(0);
+        const timeline = await page.locator('#timeline li[data-process="quality-check"]').allInnerTexts();
+        expect(timeline.some((l) => l.includes('[quality-check] Giao nhiệm vụ: Kiểm tra chất lượng trả lời'))).to.equal(true);
+      } finally {
+        await page.close();
+      }
     });
   });
 

@@ -25,6 +25,9 @@
     'decision.evaluated': 'Xác định theo bảng quyết định',
     'incident.opened': 'Sự cố: bước bị giữ lại',
     'incident.resolved': 'Đã xử lý sự cố',
+    'call.started': 'Gọi quy trình',
+    'call.completed': 'Quy trình được gọi đã xong',
+    'call.cancelled': 'Hủy quy trình được gọi',
   };
 
   /** A runtime incident in words: which step is held, which expression gave what, what it waits for. */
@@ -82,9 +85,70 @@
       const out = e.type === 'task.completed' ? e.payload.output || {} : {};
       if (out.outcome === 'transfer' || out.decision === 'reassign') detail = ' → ' + out.toAgency;
       else if (out.outcome || out.reviewDecision || out.finding) detail = ' (' + (out.outcome || out.reviewDecision || out.finding) + ')';
-      what.textContent = (TYPE_LABELS[e.type] || e.type) + (e.elementName ? ': ' + e.elementName : '') + detail + ' — ' + who;
+      if (e.type.startsWith('call.') && e.payload.called) detail = ' ' + e.payload.called.key + ' v' + e.payload.called.version + detail;
+      // A step of a called process says which process it belongs to.
+      const where = e.payload && e.payload.calledBy && e.payload.process ? '[' + e.payload.process + '] ' : '';
+      if (where) li.dataset.process = e.payload.process;
+      what.textContent = where + (TYPE_LABELS[e.type] || e.type) + (e.elementName ? ': ' + e.elementName : '') + detail + ' — ' + who;
       li.append(when, what);
       list.append(li);
+    }
+  }
+
+  /** A diagram with the path a run took: visited elements, visit counts, flows taken, what waits now. */
+  async function drawPath(container, path) {
+    const viewer = new BpmnJS({ container });
+    await viewer.importXML(path.xml);
+    const canvas = viewer.get('canvas');
+    canvas.zoom('fit-viewport');
+    const overlays = viewer.get('overlays');
+    const registry = viewer.get('elementRegistry');
+    for (const [id, count] of Object.entries(path.visits)) {
+      if (!registry.get(id)) continue;
+      canvas.addMarker(id, 'visited');
+      if (count > 1) {
+        const badge = document.createElement('span');
+        badge.className = 'visit-count';
+        badge.textContent = '×' + count;
+        overlays.add(id, 'visits', { position: { top: -10, right: 10 }, html: badge });
+      }
+    }
+    for (const id of path.taken) if (registry.get(id)) canvas.addMarker(id, 'visited');
+    for (const id of path.active) if (registry.get(id)) canvas.addMarker(id, 'active');
+    return { canvas, registry, overlays };
+  }
+
+  /**
+   * The processes the case's call activities called, each below the case's diagram with its own path;
+   * the call activity on the case's diagram links to it.
+   */
+  async function renderCalls(calls, registry, overlays) {
+    const box = document.getElementById('calls');
+    box.textContent = '';
+    box.hidden = calls.length === 0;
+    for (const [i, call] of calls.entries()) {
+      const section = document.createElement('section');
+      section.className = 'called';
+      section.id = 'call-' + i;
+      section.dataset.process = call.process.key;
+      section.dataset.callActivity = call.callActivity;
+      const from = registry.get(call.callActivity);
+      const fromName = (from && from.businessObject && from.businessObject.name) || call.callActivity;
+      const title = document.createElement('h2');
+      title.textContent = 'Quy trình được gọi: ' + call.process.key + ' phiên bản ' + call.process.version + ' (từ bước “' + fromName + '”)';
+      const canvasBox = document.createElement('div');
+      canvasBox.className = 'called-diagram';
+      section.append(title, canvasBox);
+      box.append(section);
+      await drawPath(canvasBox, call);
+      if (from) {
+        const link = document.createElement('a');
+        link.className = 'call-link';
+        link.href = '#' + section.id;
+        link.textContent = '↓ ' + call.process.key;
+        link.title = 'Xem đường đi trong quy trình được gọi';
+        overlays.add(call.callActivity, 'call-link', { position: { bottom: -4, left: 0 }, html: link });
+      }
     }
   }
 
@@ -93,24 +157,8 @@
     try {
       const [view, history, held] = await Promise.all([api('/v1/cases/' + encodeURIComponent(code) + '/diagram'), api('/v1/cases/' + encodeURIComponent(code) + '/history'), incidents()]);
       document.getElementById('status').textContent = (view.status === 'completed' ? 'đã kết thúc' : 'đang xử lý') + ' · quy trình ' + view.process.key + ' phiên bản ' + view.process.version;
-      const viewer = new BpmnJS({ container: '#diagram' });
-      await viewer.importXML(view.xml);
-      viewer.get('canvas').zoom('fit-viewport');
-      const canvas = viewer.get('canvas');
-      const overlays = viewer.get('overlays');
-      const registry = viewer.get('elementRegistry');
-      for (const [id, count] of Object.entries(view.visits)) {
-        if (!registry.get(id)) continue;
-        canvas.addMarker(id, 'visited');
-        if (count > 1) {
-          const badge = document.createElement('span');
-          badge.className = 'visit-count';
-          badge.textContent = '×' + count;
-          overlays.add(id, 'visits', { position: { top: -10, right: 10 }, html: badge });
-        }
-      }
-      for (const id of view.taken) if (registry.get(id)) canvas.addMarker(id, 'visited');
-      for (const id of view.active) if (registry.get(id)) canvas.addMarker(id, 'active');
+      const { canvas, registry, overlays } = await drawPath('#diagram', view);
+      await renderCalls(view.calls || [], registry, overlays);
       renderIncidents(held, canvas, registry);
       renderTimeline(history.events);
       document.body.dataset.ready = 'true';
