@@ -24,6 +24,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { jobRoutes } from './routes/jobs.js';
+import { formRoutes } from './routes/forms.js';
 import { VERSION } from './version.js';
 
 
@@ -35,6 +36,7 @@ export function routeSpecs(deps: AppDeps): RouteSpec[] {
   specs.push(
     ...systemRoutes(deps, openApi, () => (page ??= renderDocsPage(openApi()))),
     ...definitionRoutes(deps),
+    ...formRoutes(deps),
     ...caseRoutes(deps),
     ...taskRoutes(deps),
     ...historyRoutes(deps),

@@ -5,7 +5,7 @@ import type { Catalogue } from '../engine/hotline/catalogue.js';
 import type { LiveCalendar } from '../engine/hotline/calendar.js';
 import type { DefinitionStore } from '../engine/definitions.js';
 import type { DryRun } from '../engine/dry-run.js';
-import type { FormRegistry } from '../engine/forms.js';
+import type { FormStore } from '../engine/forms.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { ApiKeys, Authenticator } from './auth.js';
 import type { Logger } from './logger.js';
@@ -20,7 +20,8 @@ export interface AppDeps {
   checkpoints?: Checkpoints;
   /** Replays finished cases against a candidate diagram or decision file. */
   dryRun: DryRun;
-  forms: FormRegistry;
+  /** Task forms, by the version a case runs on; message forms installed (engine/forms.ts). */
+  forms: FormStore;
   catalogue: Catalogue;
   /** The working-day calendar as stored (seeded from processes/calendar, changed through the API). */
   calendar?: LiveCalendar | null;

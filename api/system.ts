@@ -16,7 +16,7 @@ import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } f
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { onCommandSaved } from '../engine/hotline/webhooks.js';
 import { DecisionStore } from '../engine/decisions.js';
-import { FormRegistry } from '../engine/forms.js';
+import { FormRegistry, FormStore } from '../engine/forms.js';
 import { checkTaskRowAgainstHistory } from '../engine/history.js';
 import { JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
@@ -83,7 +83,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     release();
     throw err;
   }
-  const forms = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
+  // processes/forms is the installed library; each diagram version keeps the forms deployed with it.
+  const forms = new FormStore(db, FormRegistry.fromDirectory(join(config.processesDir, 'forms')));
   const decisions = new DecisionStore(db);
   const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
   // The file seeds the stored calendar (years an analyst changed through the API stay); deadlines read the database's.
@@ -93,7 +94,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue') });
   await catalogue.refresh();
   const definitions = new DefinitionStore(db, {
-    forms: forms.keys(),
+    formStore: forms,
     decisionIds: () => decisions.ids(),
     functions: [...CALENDAR_FUNCTIONS],
     candidateGroups: (at) => (catalogue.isEmpty() ? undefined : candidateGroupNames(TASK_ROLES, catalogue.list('agencies'), vietnamDate(at))),
@@ -103,7 +104,6 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     readElements: READ_ELEMENTS,
     taskProperties: TASK_PROPERTIES,
     intakeVariables: INTAKE_VARIABLES,
-    formFields: forms.fieldsByForm(),
     clock,
   });
   const metrics = new Metrics(db, clock);
@@ -121,9 +121,16 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     newCaseCode,
     personalVariables: PERSONAL_VARIABLES,
     checkStart: checkIntake(catalogue),
-    checkOutput: checkTaskOutput(catalogue),
+    // The task's form is its case's version's: looked up on the locked task row, checked with the output.
+    checkOutput: ((hotline) => (task, output, at) => {
+      forms.checkTask(task, output);
+      hotline(task, output, at);
+    })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
-    checkTaskRow: checkTaskRowAgainstHistory,
+    checkTaskRow: async (trx, task) => {
+      await checkTaskRowAgainstHistory(trx, task);
+      await forms.prepareTask(trx, task);
+    },
     // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction.
     onSave: ((published, flagged) => async (...args: Parameters<typeof published>) => {
       await published(...args);
@@ -203,6 +210,8 @@ export async function deployProcesses(system: System, dir: string, deployedBy = 
   if (existsSync(join(catalogueDir, 'catalogue.schema.json'))) {
     await system.catalogue.sync(readCatalogueFiles(catalogueDir));
   }
+  // Versions deployed before forms were versioned keep the installed forms from now on, whatever the files become.
+  await system.forms.adoptInstalled();
   const out = [];
   const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn') || f.endsWith('.dmn'));
   // Decisions first: a diagram's business-rule tasks must reference deployed decisions.
@@ -210,7 +219,8 @@ export async function deployProcesses(system: System, dir: string, deployedBy = 
   for (const file of files) {
     try {
       // A changed file becomes a new, staged version once a version of its key is active: analysts switch it on.
-      const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}`, activate: 'if-none-active' });
+      // With the installed forms (processes/forms): a changed form file, like a changed diagram, makes a new version.
+      const r = await system.definitions.deploy(readFileSync(join(dir, file), 'utf8'), { deployedBy, comment: `seed from ${file}`, activate: 'if-none-active', forms: system.forms.installed() });
       out.push({ file, key: r.key, version: r.version, created: r.created, active: r.active });
     } catch (err) {
       if (!(err instanceof UnprocessableError)) throw err;

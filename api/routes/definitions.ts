@@ -4,12 +4,13 @@ import { activateWithImpact, deployWithImpact } from '../../engine/dry-run.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
+import { DeployFormsProperty } from './forms.js';
 import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, DeployJsonBody, DryRunBody, MigrateBatchBody, ValidationReportSchema } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
 /** The diagram arrives either as the raw XML body or as JSON `{xml, comment}`. */
-function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean; confirm?: boolean; reason?: string } {
+function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean; confirm?: boolean; reason?: string; forms?: Record<string, Record<string, unknown>> } {
   if (typeof ctx.state.body === 'string') {
     // A risky activation confirmed with an XML body: ?confirm=true and the reason in X-Impact-Reason (percent-encoded, as X-Deploy-Comment).
     return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined, confirm: ctx.query.confirm === 'true' || undefined, reason: headerComment(ctx, 'X-Impact-Reason') };
@@ -82,15 +83,15 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
         'Validates, then stores a new version and makes it the one new cases start on. activate=false (JSON field, or ?activate=false with an XML body) stages it instead. Identical XML returns the existing version (200, created=false) and, unless staged, switches back to it: a rollback. 422 lists every problem by element. Before a version becomes active its impact on the open cases of the version it replaces is previewed (`impact` in the answer); when any would fire a timer at once or land on a task with no candidate group, 422 lists them by element unless confirm and reason are given (JSON fields, or ?confirm=true and X-Impact-Reason with an XML body), and the reason is recorded in the history with the analyst.',
       tags: ['Definitions'],
       access: rolesFor('deployDefinition'),
-      body: { ...DeployJsonBody, properties: { ...(DeployJsonBody.properties as object), ...CONFIRM_PROPERTIES } },
+      body: { ...DeployJsonBody, properties: { ...(DeployJsonBody.properties as object), ...CONFIRM_PROPERTIES, forms: DeployFormsProperty } },
       rawBody: XML_TYPES,
       responses: {
         201: { description: 'New version deployed', schema: { $ref: '#/components/schemas/Definition' } },
         200: { description: 'Identical diagram already deployed', schema: { $ref: '#/components/schemas/Definition' } },
       },
       handler: async (ctx) => {
-        const { xml, comment, activate, confirm, reason } = diagramOf(ctx);
-        const result = await deployWithImpact(deps.definitions, deps.dryRun, xml, { deployedBy: ctx.state.principal!.id, comment, activate, confirm, reason, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
+        const { xml, comment, activate, confirm, reason, forms } = diagramOf(ctx);
+        const result = await deployWithImpact(deps.definitions, deps.dryRun, xml, { deployedBy: ctx.state.principal!.id, comment, activate, confirm, reason, forms, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
         ctx.status = result.created ? 201 : 200;
         ctx.body = result;
       },
@@ -101,11 +102,12 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'Validate a BPMN diagram without deploying it',
       tags: ['Definitions'],
       access: rolesFor('validateDefinition'),
-      body: DeployJsonBody,
+      body: { ...DeployJsonBody, properties: { ...(DeployJsonBody.properties as object), forms: DeployFormsProperty } },
       rawBody: XML_TYPES,
       responses: { 200: { description: 'Every problem found (empty when the diagram is deployable)', schema: ValidationReportSchema } },
       handler: async (ctx) => {
-        const { problems } = await deps.definitions.validate(diagramOf(ctx).xml);
+        const { xml, forms } = diagramOf(ctx);
+        const { problems } = await deps.definitions.validate(xml, forms);
         ctx.body = { valid: !problems.some((p) => p.severity === 'error'), problems };
       },
     },
