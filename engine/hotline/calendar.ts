@@ -79,7 +79,7 @@ export class CalendarYearMissingError extends DomainError {
   ) {
     super(
       `The working-day calendar has no data for ${year} (it covers ${coveredYears.join(', ') || 'no year'}): ` +
-        `the Department of Home Affairs (Sở Nội vụ) must add year ${year} (PUT /v1/catalogue/calendar/${year} or pakn calendar import).`,
+        `the Department of Home Affairs (Sở Nội vụ) must add year ${year} to ${CALENDAR_FILE} (or through PUT /v1/catalogue/calendar/${year} or pakn calendar import).`,
     );
     this.name = 'CalendarYearMissingError';
   }
