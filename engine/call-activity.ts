@@ -93,6 +93,11 @@ export interface CalledWaiting extends WaitingActivity {
   called: { key: string; version: number; calledBy: string; variables: Record<string, unknown> };
 }
 
+/** Whether a waiting activity belongs to a called process (not to the case's own diagram). */
+export function isCalled(w: WaitingActivity): boolean {
+  return Boolean((w as CalledWaiting).called);
+}
+
 /** The variables a waiting activity's expressions see: a called process's own, else the case's. */
 export function variablesOf(w: WaitingActivity, caseVariables: Record<string, unknown>): Record<string, unknown> {
   return (w as CalledWaiting).called?.variables ?? caseVariables;

@@ -10,6 +10,7 @@ import { planMigration, remapState, type ActivityMapping } from './migration.js'
 import { USER_TASK } from './projection.js';
 import type { Runtime } from './runtime.js';
 import type { EngineSession } from './session.js';
+import { isCalled } from './call-activity.js';
 
 export interface MigrationInput {
   toVersion: number;
@@ -67,7 +68,8 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
     let target: EngineSession | undefined;
     try {
       await source.recover(row.engine_state);
-      const waiting = source.waitingActivities();
+      // A called process's steps stay in their own version (engine/call-activity.ts): only the case's own steps move.
+      const waiting = source.waitingActivities().filter((w) => !isCalled(w));
       const plan = planMigration(
         waiting.map((w) => ({ id: w.id, type: w.type, name: w.name, attachedTo: w.api.owner?.attachedTo?.id ?? null, parent: w.api.owner?.parent?.id ?? null })),
         await runtime.definitions.context(to.id, trx),
@@ -89,7 +91,7 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
       target = runtime.session(trx, row.id, await runtime.definitions.context(to.id, trx));
       await target.recover(remapState(await source.state(), renamed));
       const expected = waiting.map((w) => renamed[w.id] ?? w.id).sort();
-      const placed = target.waitingActivities().map((w) => w.id).sort();
+      const placed = target.waitingActivities().filter((w) => !isCalled(w)).map((w) => w.id).sort();
       if (JSON.stringify(expected) !== JSON.stringify(placed)) {
         throw new UnprocessableError(`Case ${row.code} could not be placed in version ${to.version}: it would wait at ${placed.join(', ') || 'nothing'} instead of ${expected.join(', ')}. Nothing was changed.`);
       }
@@ -101,7 +103,7 @@ export async function migrateCase(runtime: Runtime, input: MigrationInput & { co
         type: 'case.migrated',
         payload: { process: from.key, fromVersion: from.version, toVersion: to.version, mapping: renamed, comment: input.comment ?? null },
       });
-      for (const w of target.waiting().filter((x) => x.type === USER_TASK && Object.values(renamed).includes(x.id))) {
+      for (const w of target.waiting().filter((x) => x.type === USER_TASK && !isCalled(x) && Object.values(renamed).includes(x.id))) {
         await renameTaskElement(trx, row.id, w.executionId, { id: w.id, name: w.name, formKey: w.behaviour.formKey ?? null });
       }
       for (const m of plan.moves) await renameTimerElement(trx, row.id, m.from, m.to);

@@ -188,6 +188,23 @@ describe('Call activities', () => {
     });
   });
 
+  describe('Given a case whose called process waits, when the case moves to a new version of its own process', () => {
+    it('Then the called process keeps running in its version, and its end moves the case on in the new version', async () => {
+      const kase = await start('call-parent', { agency: 'SNNMT' });
+      expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ answerText: 'Đã sửa.' })).status).to.equal(200);
+      const v2 = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('call-parent.bpmn').replace('name="Đóng hồ sơ"', 'name="Đóng hồ sơ (phiên bản 2)"'), activate: false });
+      expect(v2.status, JSON.stringify(v2.body)).to.equal(201);
+      const moved = await s.runtime.migrateCase({ code: kase.code, toVersion: v2.body.version, actor: { id: 'test:analyst', name: 'Analyst', roles: ['analyst'], agency: null } });
+      expect(moved.outcome).to.equal('migrated');
+      const task = (await inboxOf(agency)).find((i) => i.caseCode === kase.code);
+      expect(task.elementId).to.equal('qcReview');
+      expect((await s.http.post(`/v1/tasks/${task.id}/complete`).set(agency).send({ verdict: 'ok' })).status).to.equal(200);
+      const view = await s.http.get(`/v1/cases/${kase.code}`).set(operator);
+      expect(view.body.tasks.map((x: any) => x.name)).to.deep.equal(['Đóng hồ sơ (phiên bản 2)']);
+      expect(view.body.variables).to.include({ qualityResult: 'passed' });
+    });
+  });
+
   describe('Deploy checks the called process', () => {
     it('Given a call activity naming a process that is not deployed, then 422 called-element-unknown naming the element, and nothing is stored', async () => {
       const before = await t.db('definitions').count('* as n').first();
