@@ -282,12 +282,15 @@ class PaknPropertiesProvider {
     this._eventBus = eventBus;
     // Runs after the packaged providers (lower priority): it trims their groups and adds ours.
     propertiesPanel.registerProvider(100, this);
-    eventBus.on('selection.changed', () => this._showErrors());
+    eventBus.on('selection.changed', (e) => {
+      this._selected = e.newSelection.length === 1 ? e.newSelection[0] : null;
+      this._showErrors();
+    });
   }
 
   /** The server's problems (already in Vietnamese) of the element that is selected, on its fields. */
-  _showErrors(element) {
-    const selected = element || this._selected;
+  _showErrors() {
+    const selected = this._selected;
     const errors = {};
     if (selected) {
       for (const p of this._data.problems.filter((x) => x.elementId === selected.id && x.severity === 'error')) {
@@ -300,7 +303,6 @@ class PaknPropertiesProvider {
 
   getGroups(element) {
     return (groups) => {
-      this._selected = element;
       const kept = groups.filter((g) => KEPT_GROUPS.includes(g.id));
       const ours = [];
       const problems = this._data.problems.filter((p) => p.elementId === element.id);
