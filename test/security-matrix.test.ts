@@ -87,6 +87,16 @@ describe('Security: every route × every kind of caller gets exactly the expecte
       expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
     },
     {
+      route: 'GET /v1/definitions/{key}/versions/{version}/forms',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/versions/1/forms' }),
+      expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
+      route: 'GET /v1/definitions/{key}/versions/{version}/forms/{formKey}',
+      prepare: async () => ({ path: '/v1/definitions/complaint-handling/versions/1/forms/handle' }),
+      expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
       route: 'POST /v1/cases',
       prepare: async () => ({ path: '/v1/cases', body: { variables: { title: 'Phản ánh mới', field: 'Y-TE' } } }),
       expect: { operator: 201, noKey: 401, revokedKey: 401, rest: 403 },
