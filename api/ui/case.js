@@ -145,7 +145,7 @@
         const link = document.createElement('a');
         link.className = 'call-link';
         link.href = '#' + section.id;
-        link.textContent = '↓ ' + call.process.key;
+        link.textContent = 'xem bên dưới: ' + call.process.key;
         link.title = 'Xem đường đi trong quy trình được gọi';
         overlays.add(call.callActivity, 'call-link', { position: { bottom: -4, left: 0 }, html: link });
       }

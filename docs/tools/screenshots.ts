@@ -19,8 +19,15 @@
  *              modeler-routing.png   the routing table (?process=routing) with the agency cell of row
  *                                    r-dat-dai changed to "SXD", after "Chạy thử": the land cases listed,
  *                                    diverging at the decision step route (agency SNNMT → SXD)
+ *   modeler-panel modeler-panel.png  the properties panel of the handling step, its candidate group
+ *                                    changed to SXD (Sở Xây dựng) from the catalogue list
+ *              modeler-panel-problem.png  a due date typed with a FEEL mistake and, after "Kiểm tra",
+ *                                    the server's problem on an unknown form key, both in the panel
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
+ *   call-activity case-page-call.png a coordinator opens /ui/cases/{code} of a case whose call
+ *                                    activity called the shared quality check (test/fixtures/call-*.bpmn),
+ *                                    waiting there: the called process's diagram below (whole page)
  *
  * The browser tests (test/ui-*.test.ts) check what these pages show; this
  * script only takes the pictures, so running the tests never rewrites files
@@ -35,9 +42,10 @@ import { connect } from '../../db/connect.js';
 import { openPage, servePages } from '../../test/helpers/browser.js';
 import { Hotline } from '../../test/helpers/scenario.js';
 import { ROOT } from '../../test/helpers/system.js';
+import { buildUi } from '../../scripts/build-ui.mjs';
 
 const IMAGES = join(ROOT, 'docs', 'images');
-const GROUPS = ['modeler', 'case-page', 'dashboard'] as const;
+const GROUPS = ['modeler', 'modeler-panel', 'case-page', 'dashboard', 'call-activity'] as const;
 type Group = (typeof GROUPS)[number];
 const USAGE = `usage: npm run screenshots [-- ${GROUPS.join(' | ')} …]`;
 
@@ -167,6 +175,47 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
+/** The properties panel, as test/ui-properties-panel.test.ts uses it. */
+async function modelerPanel({ h, base, browser }: Stage): Promise<void> {
+  const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+  const viewport = { width: 1400, height: 860 };
+  const focus = (id: string) => (elementId: string) => {
+    const modeler = (window as any).paknModeler;
+    const element = modeler.get('elementRegistry').get(elementId);
+    const canvas = modeler.get('canvas');
+    canvas.zoom(1.2);
+    const box = canvas.viewbox();
+    canvas.viewbox({ x: element.x + element.width / 2 - box.width / 2, y: element.y + element.height / 2 - box.height / 3, width: box.width, height: box.height });
+    modeler.get('selection').select(element);
+    return id;
+  };
+
+  // 1. The handling step selected; its candidate group picked from the catalogue list: SXD.
+  let page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await page.evaluate(focus('handle'), 'handle');
+  await page.selectOption('#bio-properties-panel-pakn-candidateGroups', 'SXD');
+  await shoot(page, 'modeler-panel.png');
+  await page.close();
+
+  // 2. The review step: a form key the server does not have, "Kiểm tra", then a due date typed with a FEEL mistake.
+  page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
+  await page.evaluate(() => {
+    const modeler = (window as any).paknModeler;
+    modeler.get('modeling').updateProperties(modeler.get('elementRegistry').get('review'), { 'camunda:formKey': 'duyet-cu' });
+  });
+  await page.click('#validate');
+  await page.waitForSelector('#problems li.error');
+  await page.evaluate(focus('review'), 'review');
+  await page.locator('#properties [data-entry-id="pakn-dueDate"] .cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText('add working days(now(, reviewDays)');
+  await page.keyboard.press('Tab');
+  await page.waitForSelector('#properties [data-entry-id="pakn-dueDate"] .bio-properties-panel-error');
+  await page.waitForSelector('#properties [data-entry-id="pakn-formKey"] .bio-properties-panel-error');
+  await shoot(page, 'modeler-panel-problem.png');
+  await page.close();
+}
+
 /** The case page of a case transferred SXD → CONG-AN → SXD, as test/ui-case-page.test.ts builds it. */
 async function casePage({ h, base, browser }: Stage): Promise<void> {
   const kase = await h.intake({ title: 'Xe tải chở cát làm hỏng đường', field: 'GIAO-THONG', citizenName: 'Đỗ Văn Hùng', citizenPhone: '0977000111' });
@@ -186,7 +235,26 @@ async function dashboard({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
-const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'case-page': casePage, dashboard };
+/** A case whose call activity called the shared quality check (the fixtures of test/call-activity.test.ts), waiting in it. */
+async function callActivity({ h, base, browser }: Stage): Promise<void> {
+  const analyst = await h.s.as('analyst');
+  for (const file of ['call-quality-check.bpmn', 'call-parent.bpmn']) {
+    const res = await h.s.http.post('/v1/definitions').set(analyst).send({ xml: readFileSync(join(ROOT, 'test', 'fixtures', file), 'utf8') });
+    if (res.status !== 201) throw new Error(`deploy ${file}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const operator = await h.s.as('operator');
+  const started = await h.s.http.post('/v1/cases').set(operator).send({ process: 'call-parent', variables: { title: 'Nước thải chảy ra đường Lê Lợi', description: 'Cống bị tắc, nước thải tràn ra mặt đường.', channel: 'call', agency: 'SNNMT' } });
+  if (started.status !== 201) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
+  const clerk = await h.s.as('agency', 'SNNMT', 'Cán bộ Sở Nông nghiệp và Môi trường');
+  const done = await h.s.http.post(`/v1/tasks/${started.body.tasks[0].id}/complete`).set(clerk).send({ answerText: 'Đã nạo vét cống.' });
+  if (done.status !== 200) throw new Error(`complete: ${done.status} ${JSON.stringify(done.body)}`);
+  const page = await openPage(browser, `${base}/ui/cases/${started.body.code}`, h.keys.coordinator.Authorization, { width: 1600, height: 900 });
+  await page.waitForSelector('#calls .called [data-element-id="qcReview"].active');
+  await shoot(page, 'case-page-call.png', true);
+  await page.close();
+}
+
+const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'modeler-panel': modelerPanel, 'case-page': casePage, dashboard, 'call-activity': callActivity };
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => !(GROUPS as readonly string[]).includes(a));
@@ -196,6 +264,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const chosen = argv.length ? GROUPS.filter((g) => argv.includes(g)) : [...GROUPS];
   mkdirSync(IMAGES, { recursive: true });
+  if (chosen.some((g) => g.startsWith('modeler'))) await buildUi(); // the modeler page's bundle, from the current source
   // Each group on its own system, so that one group's cases never show in another's picture.
   for (const group of chosen) {
     const db = connect({ dataDir: 'memory' });
