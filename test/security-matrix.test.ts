@@ -210,6 +210,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     { route: 'GET /v1/reports/scorecard', prepare: async () => ({ path: '/v1/reports/scorecard' }), expect: { coordinator: 200, reviewer: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/reports/stats', prepare: async () => ({ path: '/v1/reports/stats?groupBy=agency' }), expect: { coordinator: 200, reviewer: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /ui/modeler', prepare: async () => ({ path: '/ui/modeler' }), expect: { rest: 200 } },
+    { route: 'GET /ui/forms', prepare: async () => ({ path: '/ui/forms' }), expect: { rest: 200 } },
     { route: 'GET /v1/me', prepare: async () => ({ path: '/v1/me' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
     { route: 'GET /ui/dashboard', prepare: async () => ({ path: '/ui/dashboard' }), expect: { rest: 200 } },
     { route: 'GET /ui/cases/{code}', prepare: async () => ({ path: `/ui/cases/${(await caseOfA()).code}` }), expect: { rest: 200 } },

@@ -21,6 +21,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
   'modeler.js': { file: join(UI_DIR, 'modeler.js'), type: 'application/javascript; charset=utf-8' },
+  'forms.js': { file: join(UI_DIR, 'forms.js'), type: 'application/javascript; charset=utf-8' },
   // bpmn-js with the properties panel, built from api/ui/modeler.panel.js by scripts/build-ui.mjs (npm install / build / start).
   'modeler-bundle.js': { file: join(UI_DIR, 'dist', 'modeler-bundle.js'), type: 'application/javascript; charset=utf-8' },
   'modeler-bundle.css': { file: join(UI_DIR, 'dist', 'modeler-bundle.css'), type: 'text/css; charset=utf-8' },
@@ -69,6 +70,12 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
       'modeler.html',
       'Analysts’ modeler: open a deployed version of a diagram or decision table, edit, validate (problems on the elements), dry-run, deploy, switch the active version',
       'On bpmn-js and dmn-js; read-only for keys without the analyst role. ?process=KEY picks the diagram or decision file (default complaint-handling).',
+    ),
+    page(
+      '/ui/forms',
+      'forms.html',
+      'Analysts’ form editor: open a form of a deployed version, edit its JSON Schema (errors in Vietnamese), preview its fields, deploy it as a new version with the diagram',
+      'Reads GET /v1/definitions/{key}/versions/{version}/forms and deploys through POST /v1/definitions with `forms`; read-only for keys without the analyst role. ?process=KEY&version=N&form=FORMKEY pick what opens.',
     ),
     page(
       '/ui/dashboard',
