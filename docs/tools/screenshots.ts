@@ -179,7 +179,8 @@ async function modeler({ h, base, browser }: Stage): Promise<void> {
 async function modelerPanel({ h, base, browser }: Stage): Promise<void> {
   const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
   const viewport = { width: 1400, height: 860 };
-  const focus = (id: string) => (elementId: string) => {
+  // Run in the page: zoom in on the element and select it, as a click would.
+  const focus = (elementId: string) => {
     const modeler = (window as any).paknModeler;
     const element = modeler.get('elementRegistry').get(elementId);
     const canvas = modeler.get('canvas');
@@ -187,12 +188,11 @@ async function modelerPanel({ h, base, browser }: Stage): Promise<void> {
     const box = canvas.viewbox();
     canvas.viewbox({ x: element.x + element.width / 2 - box.width / 2, y: element.y + element.height / 2 - box.height / 3, width: box.width, height: box.height });
     modeler.get('selection').select(element);
-    return id;
   };
 
   // 1. The handling step selected; its candidate group picked from the catalogue list: SXD.
   let page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization, viewport);
-  await page.evaluate(focus('handle'), 'handle');
+  await page.evaluate(focus, 'handle');
   await page.selectOption('#bio-properties-panel-pakn-candidateGroups', 'SXD');
   await shoot(page, 'modeler-panel.png');
   await page.close();
@@ -205,7 +205,7 @@ async function modelerPanel({ h, base, browser }: Stage): Promise<void> {
   });
   await page.click('#validate');
   await page.waitForSelector('#problems li.error');
-  await page.evaluate(focus('review'), 'review');
+  await page.evaluate(focus, 'review');
   await page.locator('#properties [data-entry-id="pakn-dueDate"] .cm-content').click();
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText('add working days(now(, reviewDays)');
