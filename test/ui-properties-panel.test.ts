@@ -5,6 +5,8 @@ import { openPage, hotlineInBrowser } from './helpers/browser.js';
 import { Hotline } from './helpers/scenario.js';
 import { buildUi } from '../scripts/build-ui.mjs';
 
+const FORM_MISSING = 'Không có biểu mẫu (formKey) này: không gửi kèm, không có ở phiên bản trước, không có trong bộ cài sẵn processes/forms.';
+
 /** Select a diagram element as the analyst's click would (flows and boundary events are small targets). */
 async function select(page: Page, id: string) {
   await page.evaluate((elementId) => {
@@ -130,12 +132,12 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     await page.waitForSelector('#problems li.error');
     await select(page, 'handle');
     const problem = page.locator('#properties .pakn-problem.error[data-rule="form-missing"]');
-    expect(await problem.innerText()).to.equal('Lỗi: Biểu mẫu (formKey) không có trong processes/forms.');
-    expect(await page.locator('#properties [data-entry-id="pakn-formKey"] .bio-properties-panel-error').innerText()).to.equal('Biểu mẫu (formKey) không có trong processes/forms.');
+    expect(await problem.innerText()).to.equal('Lỗi: ' + FORM_MISSING);
+    expect(await page.locator('#properties [data-entry-id="pakn-formKey"] .bio-properties-panel-error').innerText()).to.equal(FORM_MISSING);
     // The unknown key stays visible (and selectable) next to the deployed forms.
     const form = page.locator('#bio-properties-panel-pakn-formKey');
     expect(await form.inputValue()).to.equal('khong-co-mau');
-    expect(await form.locator('option').allInnerTexts()).to.include.members(['handle', 'classify', 'review', 'khong-co-mau — chưa được triển khai']);
+    expect(await form.locator('option').allInnerTexts()).to.include.members(['handle', 'classify', 'review', 'coordinate', 'khong-co-mau — chưa được triển khai']).and.not.include('message-citizen-info');
     await form.selectOption('handle');
     await page.click('#validate');
     await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Không có lỗi'));

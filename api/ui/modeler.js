@@ -81,8 +81,9 @@
   }
 
   async function open() {
-    const xml = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/versions/' + $('version').value + '.xml');
-    if (kind === 'bpmn') addResources([xml]);
+    const xml = await api(versionPath(processKey, $('version').value) + '.xml');
+    // The version opened may have forms and templates the active ones do not.
+    if (kind === 'bpmn' && canEdit) offer(await formsOf(processKey, $('version').value), templatesIn(xml));
     await modeler.importXML(xml);
     if (kind === 'dmn') {
       // A routing file is one decision table: open the table, not the requirements diagram.
@@ -127,7 +128,7 @@
     'timer': () => 'Hẹn giờ không hợp lệ: cần đúng một trong ngày giờ, khoảng thời gian hoặc chu kỳ ISO 8601, hoặc FEEL.',
     'candidate-groups-missing': () => 'Công việc không có nhóm xử lý: không hộp việc nào hiện nó.',
     'candidate-group-unknown': () => 'Nhóm xử lý không phải vai trò hay mã cơ quan trong danh mục.',
-    'form-missing': () => 'Biểu mẫu (formKey) không có trong processes/forms.',
+    'form-missing': () => 'Không có biểu mẫu (formKey) này: không gửi kèm, không có ở phiên bản trước, không có trong bộ cài sẵn processes/forms.',
     'condition-not-feel': () => 'Điều kiện phải viết bằng FEEL (language="feel").',
     'no-script-task': () => 'Không được dùng script: không đoạn mã nào từ sơ đồ được chạy.',
     'unsupported-element': () => 'Phần tử này máy quy trình không hỗ trợ.',
@@ -178,40 +179,41 @@
   }
 
   const CAMUNDA = 'http://camunda.org/schema/1.0/bpmn';
-
-  /**
-   * Form keys and SMS template names the panel offers. The API serves no list of forms or templates
-   * yet, so these are the ones the active diagrams use (plus the diagram being edited, on open);
-   * when forms become resources of their own, point this at their listing.
-   */
-  async function deployedResources(all) {
-    const active = all.filter((x) => x.kind !== 'dmn' && x.active);
-    return Promise.all(active.map((d) => api('/v1/definitions/' + encodeURIComponent(d.key) + '/versions/' + d.version + '.xml')));
-  }
+  const versionPath = (key, version) => '/v1/definitions/' + encodeURIComponent(key) + '/versions/' + version;
 
   /** What the panel offers, filled before the modeler is made and when a version is opened. */
   const panelData = { agencies: [], forms: [], templates: {}, problems: [] };
 
-  /** Adds the form keys and SMS templates these diagrams use to the panel's lists. */
-  function addResources(xmls) {
-    const forms = new Set(panelData.forms);
-    const templates = new Set(Object.keys(panelData.templates));
-    for (const xml of xmls) {
-      const doc = new DOMParser().parseFromString(xml, 'application/xml');
-      for (const el of doc.getElementsByTagName('*')) {
-        const form = el.getAttributeNS(CAMUNDA, 'formKey');
-        if (form) forms.add(form);
-        if (el.namespaceURI === CAMUNDA && el.localName === 'property' && el.getAttribute('name') === 'template') templates.add(el.getAttribute('value'));
-      }
-    }
-    panelData.forms = [...forms].sort();
-    panelData.templates = Object.fromEntries([...templates].sort().map((t) => [t, panelData.templates[t] || '']));
+  /** The form keys a version's tasks can name: its forms, less those of messages (message-<name>). */
+  async function formsOf(key, version) {
+    return (await api(versionPath(key, version) + '/forms')).forms.map((f) => f.formKey).filter((k) => !k.startsWith('message-'));
   }
 
+  /**
+   * SMS templates the panel offers: the API serves no list of them (they live in
+   * processes/sms/templates.json on the server), so these are the ones the diagrams use.
+   */
+  function templatesIn(xml) {
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    return [...doc.getElementsByTagNameNS(CAMUNDA, 'property')].filter((el) => el.getAttribute('name') === 'template').map((el) => el.getAttribute('value'));
+  }
+
+  /** Adds form keys and template names to the panel's lists (kept sorted, without repeats). */
+  function offer(forms, templates) {
+    panelData.forms = [...new Set([...panelData.forms, ...forms])].sort();
+    panelData.templates = Object.fromEntries([...new Set([...Object.keys(panelData.templates), ...templates])].sort().map((t) => [t, panelData.templates[t] || '']));
+  }
+
+  /** Agencies in force today, and the forms and templates of every active diagram. */
   async function loadPanelData(all) {
-    const [list, xmls] = await Promise.all([agencies(), deployedResources(all)]);
+    const active = all.filter((d) => d.kind !== 'dmn' && d.active);
+    const [list, forms, xmls] = await Promise.all([
+      agencies(),
+      Promise.all(active.map((d) => formsOf(d.key, d.version))),
+      Promise.all(active.map((d) => api(versionPath(d.key, d.version) + '.xml'))),
+    ]);
     panelData.agencies = list;
-    addResources(xmls);
+    offer(forms.flat(), xmls.flatMap(templatesIn));
   }
 
   async function currentXml() {
