@@ -43,6 +43,8 @@ describe('Forms are versioned with the diagram that uses them', function () {
     const one = await h.s.http.get('/v1/definitions/complaint-handling/versions/1/forms/handle').set(analyst);
     expect(one.status).to.equal(200);
     expect(one.body.schema).to.deep.equal(HANDLE);
+    // Stored as deployed: the fields keep the analyst's order (agencies' screens draw them in it).
+    expect(Object.keys(one.body.schema.properties)).to.deep.equal(Object.keys(HANDLE.properties));
     expect(one.body.sha256).to.match(/^[0-9a-f]{64}$/);
     const missing = await h.s.http.get('/v1/definitions/complaint-handling/versions/1/forms/no-such-form').set(analyst);
     expect(missing.status).to.equal(404);

@@ -147,7 +147,7 @@
         if (type === 'integer') control.step = '1';
         if (typeof field.minimum === 'number') control.min = String(field.minimum);
         if (typeof field.maximum === 'number') control.max = String(field.maximum);
-      } else if (type === 'string' && (!field.maxLength || field.maxLength > 200)) {
+      } else if (type === 'string' && field.maxLength > 200) {
         control = document.createElement('textarea');
         control.rows = 3;
       } else {

@@ -9,7 +9,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('definition_forms', (t) => {
     t.integer('definition_id').notNullable().references('definitions.id').comment('the diagram version whose user tasks use this form');
     t.text('form_key').notNullable().comment('camunda:formKey of the user tasks that use it');
-    t.jsonb('schema').notNullable().comment('the form: a JSON Schema (draft 2020-12) the task data must satisfy');
+    // json, not jsonb: the text is kept as deployed, so fields keep the order the analyst gave them (pages draw them in that order).
+    t.json('schema').notNullable().comment('the form: a JSON Schema (draft 2020-12) the task data must satisfy, as deployed');
     t.text('sha256').notNullable().comment('SHA-256 of the schema (RFC 8785 canonical JSON): equal forms across versions compare equal');
     t.primary(['definition_id', 'form_key']);
   });

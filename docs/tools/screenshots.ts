@@ -23,6 +23,8 @@
  *                                    changed to SXD (Sở Xây dựng) from the catalogue list
  *              modeler-panel-problem.png  a due date typed with a FEEL mistake and, after "Kiểm tra",
  *                                    the server's problem on an unknown form key, both in the panel
+ *   forms      forms-editor.png      an analyst opens /ui/forms on the handling form and edits the answer
+ *                                    field (new label, at least 60 characters): schema left, preview right
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
  *   call-activity case-page-call.png a coordinator opens /ui/cases/{code} of a case whose call
@@ -45,7 +47,7 @@ import { ROOT } from '../../test/helpers/system.js';
 import { buildUi } from '../../scripts/build-ui.mjs';
 
 const IMAGES = join(ROOT, 'docs', 'images');
-const GROUPS = ['modeler', 'modeler-panel', 'case-page', 'dashboard', 'call-activity'] as const;
+const GROUPS = ['modeler', 'modeler-panel', 'forms', 'case-page', 'dashboard', 'call-activity'] as const;
 type Group = (typeof GROUPS)[number];
 const USAGE = `usage: npm run screenshots [-- ${GROUPS.join(' | ')} …]`;
 
@@ -254,7 +256,21 @@ async function callActivity({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
-const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'modeler-panel': modelerPanel, 'case-page': casePage, dashboard, 'call-activity': callActivity };
+/** The form editor: the handling form of v1 with an edited answer field, its preview updated. */
+async function formsEditor({ h, base, browser }: Stage): Promise<void> {
+  const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+  const page = await openPage(browser, `${base}/ui/forms?process=complaint-handling&form=handle`, analyst.Authorization, { width: 1400, height: 860 });
+  const schema = JSON.parse(await page.locator('#schema').inputValue());
+  schema.properties.answer = { ...schema.properties.answer, title: 'Nội dung trả lời chi tiết', minLength: 60 };
+  await page.fill('#schema', JSON.stringify(schema, null, 2));
+  await page.fill('#comment', 'Trả lời tối thiểu 60 ký tự');
+  await page.waitForSelector('body[data-valid="true"]');
+  await page.locator('#schema').evaluate((el) => (el.scrollTop = 0));
+  await shoot(page, 'forms-editor.png');
+  await page.close();
+}
+
+const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'modeler-panel': modelerPanel, forms: formsEditor, 'case-page': casePage, dashboard, 'call-activity': callActivity };
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => !(GROUPS as readonly string[]).includes(a));
