@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { calledStates } from '../db/call-activities.js';
+import type { Db } from '../db/connect.js';
 import { activeProcess, definitionByVersion } from '../db/definitions.js';
 import type { Actor } from './actor.js';
 import type { EngineHooks, SourceContext, TimerRef } from './bpmn.js';
@@ -423,3 +425,21 @@ export const CALLED_PATHS_SCHEMA = {
     },
   },
 } as const;
+
+/**
+ * The version of the called process a waiting step belongs to (by its execution id), or undefined
+ * when it is the case's own: a called process's task is completed with its own version's forms.
+ */
+export async function calledDefinitionOf(db: Db, caseId: string, executionId: string): Promise<number | undefined> {
+  return innermost(await calledStates(db, caseId), `"${executionId}"`);
+}
+
+function innermost(called: unknown, needle: string): number | undefined {
+  for (const s of Object.values((called ?? {}) as Record<string, StoredChild>)) {
+    const { [CHILDREN_KEY]: deeper, ...own } = (s.state ?? {}) as Record<string, unknown>;
+    const found = innermost(deeper, needle);
+    if (found !== undefined) return found;
+    if (JSON.stringify(own).includes(needle)) return s.definitionId;
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@ import { planMigration, remapState, type ActivityMapping } from './migration.js'
 import { USER_TASK } from './projection.js';
 import type { Runtime } from './runtime.js';
 import type { EngineSession } from './session.js';
-import { isCalled } from './call-activity.js';
+import { calledDefinitionOf, isCalled } from './call-activity.js';
 
 export interface MigrationInput {
   toVersion: number;
@@ -130,6 +130,8 @@ async function missingForms(trx: Knex.Transaction, caseId: string, targetId: num
   const keys = new Set(forms.forms.map((f) => f.form_key));
   const problems: unknown[] = [];
   for (const task of await tasksOfCase(trx, caseId)) {
+    // A called process's task keeps the forms of its own version: the case's migration does not move it.
+    if (await calledDefinitionOf(trx, caseId, task.execution_id)) continue;
     const moved = renamed[task.element_id];
     const formKey = moved ? ((target as any).getActivityById?.(moved)?.behaviour?.formKey ?? null) : task.form_key;
     if (!formKey || keys.has(formKey)) continue;

@@ -9,6 +9,7 @@ import { parseBpmn } from './bpmn.js';
 import { createAjv, fieldProblems } from './json-schema.js';
 import { UnprocessableError } from './errors.js';
 import type { Problem } from './validate.js';
+import { calledDefinitionOf } from './call-activity.js';
 
 export type { FormRow };
 
@@ -188,8 +189,10 @@ export class FormStore {
    * task command: look up the forms of the version its case runs on now (a
    * migration changes it under the same lock), for checkTask.
    */
-  async prepareTask(trx: Db, task: { id: string; case_id: string }): Promise<void> {
-    const definitionId = await caseDefinitionId(trx, task.case_id);
+  async prepareTask(trx: Db, task: { id: string; case_id: string; execution_id?: string }): Promise<void> {
+    // A called process's task: the forms of the called version (engine/call-activity.ts).
+    const called = task.execution_id ? await calledDefinitionOf(trx, task.case_id, task.execution_id) : undefined;
+    const definitionId = called ?? (await caseDefinitionId(trx, task.case_id));
     const forms = definitionId === undefined ? null : await this.ofVersion(definitionId, trx);
     this.prepared.delete(task.id);
     this.prepared.set(task.id, forms);
@@ -215,9 +218,10 @@ export class FormStore {
   }
 
   /** The form a task of this case is completed with (its version's), or undefined. */
-  async forCase(caseId: string, formKey: string | null | undefined, db: Db = this.db): Promise<Record<string, unknown> | undefined> {
+  async forCase(caseId: string, formKey: string | null | undefined, db: Db = this.db, executionId?: string): Promise<Record<string, unknown> | undefined> {
     if (!formKey) return undefined;
-    const definitionId = await caseDefinitionId(db, caseId);
+    const called = executionId ? await calledDefinitionOf(db, caseId, executionId) : undefined;
+    const definitionId = called ?? (await caseDefinitionId(db, caseId));
     const forms = definitionId === undefined ? null : await this.ofVersion(definitionId, db);
     return forms ? forms.get(formKey)?.schema : this.library.schema(formKey);
   }

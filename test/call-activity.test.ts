@@ -208,7 +208,7 @@ describe('Call activities', () => {
   describe('Deploy checks the called process', () => {
     it('Given a call activity naming a process that is not deployed, then 422 called-element-unknown naming the element, and nothing is stored', async () => {
       const before = await t.db('definitions').count('* as n').first();
-      const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('call-unknown.bpmn') });
+      const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('bad/call-unknown.bpmn') });
       expect(res.status).to.equal(422);
       const problem = res.body.problems.find((p: any) => p.rule === 'called-element-unknown');
       expect(problem, JSON.stringify(res.body.problems)).to.deep.include({ elementId: 'check', severity: 'error' });
@@ -217,7 +217,7 @@ describe('Call activities', () => {
     });
 
     it('Given a call pinned to a version that does not exist, then 422 called-element-unknown listing the versions', async () => {
-      const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('call-unknown-version.bpmn') });
+      const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture('bad/call-unknown-version.bpmn') });
       expect(res.status).to.equal(422);
       const problem = res.body.problems.find((p: any) => p.rule === 'called-element-unknown');
       expect(problem, JSON.stringify(res.body.problems)).to.deep.include({ elementId: 'check' });
@@ -235,6 +235,26 @@ describe('Call activities', () => {
       const xml = fixture('call-parent.bpmn').replace('sourceExpression="=agency"', 'sourceExpression="${agency}"');
       const res = await s.http.post('/v1/definitions/validate').set(analyst).send({ xml });
       expect(res.body.problems.filter((p: any) => p.severity === 'error').map((p: any) => p.rule)).to.include('not-feel');
+    });
+  });
+
+  describe('Given the called process’s task has a form deployed with the called process only', () => {
+    it('Then the task is completed with the called version’s form: wrong data 422 naming the field, right data moves the case on', async () => {
+      const xml = fixture('call-quality-check.bpmn').replace('camunda:candidateGroups="=reviewer"', 'camunda:candidateGroups="=reviewer" camunda:formKey="quality-check"');
+      const form = { type: 'object', additionalProperties: false, required: ['verdict'], properties: { verdict: { type: 'string', enum: ['ok', 'rework'] } } };
+      const deployed = await s.http.post('/v1/definitions').set(analyst).send({ xml, forms: { 'quality-check': form } });
+      expect(deployed.status, JSON.stringify(deployed.body)).to.equal(201);
+      const kase = await start('call-parent', { agency: 'SNNMT' });
+      expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ answerText: 'Đã sửa.' })).status).to.equal(200);
+      const task = (await inboxOf(agency)).find((i) => i.caseCode === kase.code);
+      expect(task.elementId).to.equal('qcReview');
+      const wrong = await s.http.post(`/v1/tasks/${task.id}/complete`).set(agency).send({ verdict: 'maybe' });
+      expect(wrong.status, JSON.stringify(wrong.body)).to.equal(422);
+      expect(JSON.stringify(wrong.body)).to.contain('verdict');
+      const right = await s.http.post(`/v1/tasks/${task.id}/complete`).set(agency).send({ verdict: 'rework' });
+      expect(right.status, JSON.stringify(right.body)).to.equal(200);
+      const view = await s.http.get(`/v1/cases/${kase.code}`).set(operator);
+      expect(view.body.variables).to.include({ qualityVerdict: 'rework', qualityResult: 'failed' });
     });
   });
 });

@@ -14,7 +14,10 @@ const REFUSALS: Record<string, string> = {
   'condition-javascript.bpmn': 'condition-not-feel',
   'condition-expression.bpmn': 'condition-not-feel',
   'complex-gateway.bpmn': 'unsupported-element',
-  'call-activity.bpmn': 'unsupported-element',
+  // Call activities run (engine/call-activity.ts); one calling a process that is not deployed is refused.
+  'call-activity.bpmn': 'called-element-unknown',
+  'call-unknown.bpmn': 'called-element-unknown',
+  'call-unknown-version.bpmn': 'called-element-unknown',
   'bad-timer.bpmn': 'timer',
   'bad-feel.bpmn': 'feel-syntax',
   'juel-attribute.bpmn': 'not-feel',
@@ -62,6 +65,8 @@ describe('Deploying definitions', () => {
   it('Given the shipped diagram, every fixture that is not a refusal and every decision file in processes/, then validation finds no error (no false positives from the structure, names and ${…} rules)', async () => {
     // The routing decision the shipped diagram's business-rule task names (its outputs are names the diagram reads).
     await s.definitions.deploy(readFileSync(join(ROOT, 'processes', 'routing.dmn'), 'utf8'), { deployedBy: 'test' });
+    // The process the call-activity fixtures call (call-parent, call-pinned: version 1).
+    await s.definitions.deploy(fixture('call-quality-check.bpmn'), { deployedBy: 'test' });
     const files = [
       join(ROOT, 'processes', 'complaint-handling.bpmn'),
       ...readdirSync(join(ROOT, 'processes')).filter((f) => f.endsWith('.dmn')).map((f) => join(ROOT, 'processes', f)),
