@@ -222,6 +222,25 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     { route: 'POST /v1/history/checkpoints', prepare: async () => ({ path: '/v1/history/checkpoints', body: {} }), expect: { auditor: 409, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/history/checkpoints/{id}', prepare: async () => ({ path: '/v1/history/checkpoints/1' }), expect: { auditor: 404, noKey: 401, revokedKey: 401, rest: 403 } },
     { route: 'GET /v1/catalogue/{kind}', prepare: async () => ({ path: '/v1/catalogue/agencies' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    { route: 'GET /v1/catalogue/{kind}/{code}', prepare: async () => ({ path: '/v1/catalogue/agencies/SYT' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    {
+      route: 'PUT /v1/catalogue/{kind}/{code}',
+      prepare: async () => ({ path: '/v1/catalogue/fields/DAT-DAI', body: { name: 'Đất đai', nameEn: 'Land', defaultAgency: 'STNMT', validFrom: '2018-02-07', validTo: null } }),
+      expect: { analyst: 200, admin: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    { route: 'GET /v1/catalogue/calendar', prepare: async () => ({ path: '/v1/catalogue/calendar?year=2026' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
+    {
+      route: 'PUT /v1/catalogue/calendar/{year}',
+      // A new year per call, so every permitted caller creates one (201).
+      prepare: (() => {
+        let year = 2040;
+        return async () => {
+          year += 1;
+          return { path: `/v1/catalogue/calendar/${year}`, body: { holidays: [{ date: `${year}-01-01`, name: 'Tết Dương lịch' }] } };
+        };
+      })(),
+      expect: { analyst: 201, admin: 201, noKey: 401, revokedKey: 401, rest: 403 },
+    },
     {
       route: 'POST /v1/keys',
       prepare: async () => ({ path: '/v1/keys', body: { name: 'Sở Y tế', roles: ['agency'], agency: 'SYT' } }),
