@@ -9,17 +9,19 @@ export interface Answer {
   status: number; // 0: no answer (connection refused, reset, timed out)
   body: any;
   retryAfter: number | null;
+  /** When the request was sent and when its answer (or the failure) came. */
+  sent: number;
   at: number;
 }
 
 export class Tally {
   readonly byStatus: Record<string, number> = {};
-  readonly answers: Array<{ at: number; status: number; what: string; detail: string }> = [];
+  readonly answers: Array<{ sent: number; at: number; status: number; what: string; detail: string }> = [];
 
   add(a: Answer, what: string) {
     const k = a.status === 0 ? 'no answer' : String(a.status);
     this.byStatus[k] = (this.byStatus[k] ?? 0) + 1;
-    this.answers.push({ at: a.at, status: a.status, what, detail: a.status >= 500 && a.status !== 503 ? JSON.stringify(a.body).slice(0, 300) : '' });
+    this.answers.push({ sent: a.sent, at: a.at, status: a.status, what, detail: a.status >= 500 && a.status !== 503 ? JSON.stringify(a.body).slice(0, 300) : '' });
   }
 
   count(pred: (s: number) => boolean): number {
@@ -28,6 +30,7 @@ export class Tally {
 }
 
 export async function send(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown, timeoutMs = 30_000): Promise<Answer> {
+  const sent = Date.now();
   try {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -43,9 +46,9 @@ export async function send(base: string, method: string, path: string, headers: 
       /* not JSON */
     }
     const ra = res.headers.get('retry-after');
-    return { status: res.status, body: parsed, retryAfter: ra === null ? null : Number(ra), at: Date.now() };
+    return { status: res.status, body: parsed, retryAfter: ra === null ? null : Number(ra), sent, at: Date.now() };
   } catch (err: any) {
-    return { status: 0, body: String(err?.cause?.code ?? err?.message ?? err), retryAfter: null, at: Date.now() };
+    return { status: 0, body: String(err?.cause?.code ?? err?.message ?? err), retryAfter: null, sent, at: Date.now() };
   }
 }
 

@@ -205,7 +205,8 @@ export async function fuzzScenario(node: Node, keys: Keys, checks: Checks, opts:
   let checked = 0;
   let before: string | null = null;
   const t0 = Date.now();
-  for (const r of all) {
+  for (const [k, r] of all.entries()) {
+    if (k > 0 && k % 1000 === 0) opts.log(`d: ${k} of ${all.length} requests sent`);
     before ??= await checks.digest();
     let status = 0;
     let text: string;

@@ -21,7 +21,7 @@ export async function build(): Promise<void> {
   for (const file of files) {
     const { outputText } = ts.transpileModule(readFileSync(join(ROOT, file), 'utf8'), {
       fileName: file,
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, esModuleInterop: true, verbatimModuleSyntax: false },
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, esModuleInterop: true },
     });
     const out = join(BUILD, file.replace(/\.ts$/, '.js'));
     mkdirSync(dirname(out), { recursive: true });

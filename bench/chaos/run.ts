@@ -212,7 +212,7 @@ async function scenarioB(nodes: Node[], keys: Keys, checks: Checks, cluster: Clu
   const bases = () => nodes.map((x) => x.base);
   const failures: string[] = [];
   // Timers due during the outage: they must fire after it, on the executors that lived through it.
-  await deployTimers(nodes[0], keys, 6);
+  await deployTimers(nodes[0], keys, 12);
   const timerTally = new Tally();
   await pool(SIZE.bTimers, 16, async (i) => {
     const r = await sendRetrying(bases, i, 'POST', '/v1/cases', keys.operator, intakeBody(`${timerPrefix}${i}`, 'chaos-timers'), timerTally, 'timer case');
@@ -220,20 +220,27 @@ async function scenarioB(nodes: Node[], keys: Keys, checks: Checks, cluster: Clu
   });
   const logFrom = nodes.map((x) => x.lines.length);
   let done = 0;
-  let down = 0;
-  let up = 0;
+  let down = 0; // pg_ctl stop called
+  let stopped = 0; // … and returned: the server is gone
+  let restarting = 0; // pg_ctl start called
+  let up = 0; // … and returned
   let outage: Promise<void> | undefined;
+  let pendingAtStop = 0;
   const t0 = Date.now();
   await pool(n, 24, async (i) => {
     const r = await sendRetrying(bases, i, 'POST', '/v1/cases', { ...keys.operator, 'Idempotency-Key': `${keyPrefix}${i}` }, intakeBody(`${prefix}${i}`), tally, 'intake');
     if (r.answer.status !== 201) failures.push(`intake ${i}: ${r.answer.status} ${JSON.stringify(r.answer.body).slice(0, 200)}`);
     done++;
-    if (!outage && done >= n / 4) {
+    // The outage starts a quarter into the load (or 3 s in), while the timer cases' 12 s timers are still pending.
+    if (!outage && (done >= n / 4 || Date.now() - t0 > 3000)) {
       outage = (async () => {
+        pendingAtStop = await checks.pendingTimers(timerPrefix);
         down = Date.now();
         await cluster.stop();
+        stopped = Date.now();
         log(`b: PostgreSQL stopped after ${done} of ${n} intakes`);
         await sleep(10_000);
+        restarting = Date.now();
         await cluster.start();
         up = Date.now();
         log('b: PostgreSQL started again');
@@ -255,25 +262,28 @@ async function scenarioB(nodes: Node[], keys: Keys, checks: Checks, cluster: Clu
     if (found.length > 1) doubled++;
   }
   const { stuck } = await checks.keys(keyPrefix);
-  // What was answered while the database was down (requests sent before it came back).
-  const during = tally.answers.filter((a) => a.at >= down && a.at <= up);
+  // What was answered to the requests sent while the database was down (after pg_ctl stop returned, answered before pg_ctl start began).
+  const during = tally.answers.filter((a) => a.sent >= stopped && a.at <= restarting);
   const duringNot503 = during.filter((a) => a.status !== 503 && a.status !== 0).length;
+  const duringNoAnswer = during.filter((a) => a.status === 0).length;
   const lines = nodes.flatMap((x, k) => x.lines.slice(logFrom[k]).filter((l) => l.at >= down && l.at <= up + 5000));
   const errorLines = lines.filter((l) => l.level >= 50);
   for (const f of failures.slice(0, 5)) log(`b: ${f}`);
   for (const l of errorLines.slice(0, 4)) log(`b: log: ${l.raw.slice(0, 240)}`);
   rows.push({
     scenario: 'b. PostgreSQL stopped 10 s',
-    load: `${n} intakes with keys, 24 clients honouring Retry-After, ${seconds.toFixed(0)} s; ${SIZE.bTimers} timer cases due during the outage; stopped (pg_ctl -m fast) at ${((down - t0) / 1000).toFixed(1)} s for ${((up - down) / 1000).toFixed(1)} s`,
+    load: `${n} intakes with keys, 24 clients honouring Retry-After, ${seconds.toFixed(0)} s; ${SIZE.bTimers} timer cases due during the outage; stopped (pg_ctl -m fast) at ${((down - t0) / 1000).toFixed(1)} s, down ${((restarting - stopped) / 1000).toFixed(1)} s, accepting connections again ${((up - stopped) / 1000).toFixed(1)} s after`,
     figures: [
       ['500 answers (whole scenario)', tally.count((s) => s >= 500 && s !== 503) + timerTally.count((s) => s >= 500 && s !== 503), 'zero'],
       ['answers during the outage that were not 503', duringNot503, 'zero'],
+      ['requests without an answer during the outage (node gone or hung)', duringNoAnswer, 'zero'],
       ['intakes lost', lost, 'zero'],
       ['intakes doubled', doubled, 'zero'],
       ['keys stuck', stuck.length, 'zero'],
       ['clients not answered in the end', failures.length, 'zero'],
       ['timers not fired after the outage', timers.notFired, 'zero'],
       ['timers fired twice', timers.firedTwice, 'zero'],
+      ['timers pending when PostgreSQL stopped', pendingAtStop, 'info'],
       ['503 answers during the outage', during.filter((a) => a.status === 503).length, 'info'],
       ['log lines during the outage (2 nodes): all / error', `${lines.length} / ${errorLines.length}`, 'info'],
       ['answers by status', statuses(tally), 'info'],
