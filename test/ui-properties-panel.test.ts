@@ -152,6 +152,9 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     await select(page, 'classify');
     expect(await page.locator('#properties .bio-properties-panel-group-header-title').allInnerTexts()).to.include.members(['Chung', 'Giao việc', 'Mô tả', 'Tham số đầu ra (đặt biến hồ sơ)', 'Thuộc tính mở rộng']);
     expect(await page.locator('#bio-properties-panel-pakn-publicStatus').inputValue()).to.equal('received');
+    expect(await page.locator('#properties .bio-properties-panel-header-type').innerText()).to.match(/^công việc của người$/i);
+    await select(page, 'remind');
+    expect(await page.locator('#properties .bio-properties-panel-header-type').innerText()).to.match(/^hẹn giờ trên bước \(không dừng bước\)$/i);
     await page.close();
 
     const viewer = await openPage(browser, `${base}/ui/modeler`, h.keys.auditor.Authorization);
