@@ -248,6 +248,10 @@ describe('Call activities', () => {
       expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ answerText: 'Đã sửa.' })).status).to.equal(200);
       const task = (await inboxOf(agency)).find((i) => i.caseCode === kase.code);
       expect(task.elementId).to.equal('qcReview');
+      // The task says which form it is completed with: the called version's.
+      const shown = await s.http.get(`/v1/tasks/${task.id}`).set(agency);
+      expect(shown.status, JSON.stringify(shown.body)).to.equal(200);
+      expect(shown.body.form).to.deep.equal(form);
       const wrong = await s.http.post(`/v1/tasks/${task.id}/complete`).set(agency).send({ verdict: 'maybe' });
       expect(wrong.status, JSON.stringify(wrong.body)).to.equal(422);
       expect(JSON.stringify(wrong.body)).to.contain('verdict');

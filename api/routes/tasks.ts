@@ -124,7 +124,8 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         const task = await loadVisible(ctx.params.id, p);
         const kase = await caseSummary(deps.db, task.case_id);
         // The form of the version the task's case runs on: the one completing is checked against.
-        const form = await deps.forms.forCase(task.case_id, task.form_key);
+        // A called process's task: the form of the called version (engine/call-activity.ts).
+        const form = await deps.forms.forCase(task.case_id, task.form_key, undefined, task.execution_id);
         ctx.body = {
           ...taskView(task, deps.clock.now(), kase.code, kase.variables),
           mayAct: mayActNow(p, task),
@@ -178,7 +179,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const task = await loadVisible(ctx.params.id, p);
-        if (!allowedOutcomes(await deps.forms.forCase(task.case_id, task.form_key)).includes(TRANSFER.outcome)) {
+        if (!allowedOutcomes(await deps.forms.forCase(task.case_id, task.form_key, undefined, task.execution_id)).includes(TRANSFER.outcome)) {
           throw new UnprocessableError(`Step "${task.name ?? task.element_id}" cannot be transferred; only handling steps can.`);
         }
         await complete(ctx, task, { outcome: TRANSFER.outcome, [TRANSFER.toAgency]: ctx.state.body.toAgency, [TRANSFER.reason]: ctx.state.body.reason });
