@@ -73,7 +73,7 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     await page.close();
   });
 
-  it('Given a due date typed with a FEEL mistake, the panel says in Vietnamese what is wrong and where, and takes the corrected expression', async () => {
+  it('Given a due date typed with a FEEL mistake, the panel offers the diagram’s variables, says in Vietnamese what is wrong and where, and takes the corrected expression', async () => {
     const analyst = await h.s.as('analyst', 'SNV');
     const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization);
     await select(page, 'review');
@@ -83,6 +83,15 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     await typeFeel(page, 'pakn-dueDate', 'add working days(now(, reviewDays)');
     await entry.locator('.bio-properties-panel-error').waitFor();
     expect(await entry.locator('.bio-properties-panel-error').innerText()).to.match(/^Biểu thức FEEL viết sai ở ký tự thứ \d+/);
+
+    // Names the diagram sets are offered as one types (here an output parameter of the start event).
+    await entry.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('add working days(now(), transferLi');
+    await page.locator('.cm-tooltip-autocomplete').waitFor();
+    expect(await page.locator('.cm-tooltip-autocomplete').innerText()).to.contain('transferLimit');
+    await page.keyboard.press('Escape');
 
     await typeFeel(page, 'pakn-dueDate', 'add working days(now(), 3)');
     await entry.locator('.bio-properties-panel-error').waitFor({ state: 'detached' });

@@ -15,6 +15,8 @@ import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule, useService } from 'bpmn-js-properties-panel';
 import { FeelEntry, Group, SelectEntry, isFeelEntryEdited, isSelectEntryEdited } from '@bpmn-io/properties-panel';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+import { useEffect, useState } from '@bpmn-io/properties-panel/preact/hooks';
+import { getProcessVariables } from '@bpmn-io/extract-process-variables';
 import CamundaPlatformBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import { lintExpression } from '@bpmn-io/feel-lint';
@@ -111,6 +113,31 @@ function withCurrent(options, current, label) {
   return known ? options : [{ value: current, label: current + ' — ' + label }, ...options];
 }
 
+/**
+ * The variables the diagram itself sets (output parameters, result variables), offered by the FEEL
+ * editor as it completes a name; the server's check (feel-unknown-name) still has the last word.
+ */
+function useDiagramVariables(element) {
+  const [variables, setVariables] = useState([]);
+  useEffect(() => {
+    let root = element;
+    while (root.parent) root = root.parent;
+    const bo = getBusinessObject(root);
+    const processes = is(bo, 'bpmn:Collaboration') ? bo.get('participants').map((p) => p.processRef).filter(Boolean) : [bo];
+    let current = true;
+    Promise.all(processes.map((p) => getProcessVariables(p))).then((lists) => {
+      if (!current) return;
+      const byName = new Map();
+      for (const v of lists.flat()) byName.set(v.name, (byName.get(v.name) || []).concat(v.origin.map((o) => o.name || o.id)));
+      setVariables([...byName].map(([name, origins]) => ({ name, info: 'Đặt ở: ' + [...new Set(origins)].join(', ') })));
+    });
+    return () => {
+      current = false;
+    };
+  }, [element]);
+  return variables;
+}
+
 // ---- entries ----
 
 function CandidateGroups(props) {
@@ -149,8 +176,9 @@ function DueDate(props) {
   const modeling = useService('modeling');
   const debounce = useService('debounceInput');
   const bo = getBusinessObject(element);
+  const variables = useDiagramVariables(element);
   return jsx(FeelEntry, {
-    element, id, debounce, feel: 'required',
+    element, id, debounce, variables, feel: 'required',
     label: 'Hạn xử lý (FEEL)',
     description: 'Ví dụ: add working days(now(), 2), hoặc dueAt (hạn trả lời của hồ sơ).',
     getValue: () => bo.get('camunda:dueDate') || '',
@@ -203,8 +231,9 @@ function Condition(props) {
     if (!body) return modeling.updateProperties(element, { conditionExpression: undefined });
     modeling.updateProperties(element, { conditionExpression: bpmnFactory.create('bpmn:FormalExpression', { body, language: 'feel' }) });
   };
+  const variables = useDiagramVariables(element);
   return jsx(FeelEntry, {
-    element, id, debounce, feel: 'required', getValue, setValue, validate: lintFeel,
+    element, id, debounce, variables, feel: 'required', getValue, setValue, validate: lintFeel,
     label: 'Điều kiện (FEEL)',
     description: 'Ví dụ: outcome = "transfer". Đi theo mũi tên này khi điều kiện đúng.',
   });
@@ -242,8 +271,9 @@ function TimerValue(props) {
   const debounce = useService('debounceInput');
   const timer = timerOf(element);
   const kind = timerKind(timer);
+  const variables = useDiagramVariables(element);
   return jsx(FeelEntry, {
-    element, id, debounce, feel: 'optional', validate: lintFeel,
+    element, id, debounce, variables, feel: 'optional', validate: lintFeel,
     label: 'Thời điểm hoặc khoảng thời gian',
     description: 'FEEL (nút fx), ví dụ add working days(dueAt, -2); hoặc ISO 8601: 2026-12-31T17:00:00+07:00, P2D, R3/PT1H.',
     getValue: () => (kind && timer.get(kind) ? timer.get(kind).body || '' : ''),
