@@ -47,7 +47,13 @@ export interface RouteSpec {
    */
   forms?: boolean;
   query?: JsonSchema;
-  /** Schema of the path parameters (an object schema); a value that fails it answers 404. */
+  /**
+   * Schema of the path parameters (an object schema), checked by ajv like the
+   * body: a value that fails it answers 400 naming the parameter (an enum —
+   * Open311's format — answers 404: it names a resource that does not exist).
+   * A parameter it does not declare is a string of at most MAX_PATH_PARAM_LENGTH
+   * characters; one declared `integer` is read from its digits first.
+   */
   params?: JsonSchema;
   /** Every status the route answers itself (errors the middleware adds for every route are added by the document builder). */
   responses: Record<number, RouteResponse>;
@@ -234,12 +240,19 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
   for (const spec of specs) {
     const validateBody = spec.body ? ajv.compile(spec.body) : null;
     const validateQuery = spec.query ? ajv.compile(spec.query) : null;
-    const validateParams = spec.params ? ajv.compile(spec.params) : null;
+    const paramsSchema = pathParamsSchema(spec);
+    const validateParams = paramsSchema ? ajv.compile(paramsSchema) : null;
     (router as any)[spec.method](spec.path, async (ctx: Ctx) => {
       cleanParams(ctx.params);
-      if (validateParams && !validateParams(ctx.params)) {
-        const errors = fieldProblems(validateParams.errors);
-        throw new NotFoundError(`No resource at ${ctx.method} ${ctx.path}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`);
+      if (validateParams) {
+        const params = normalizeQuery(ctx.params, paramsSchema!, false);
+        if (!validateParams(params)) {
+          const failures = validateParams.errors ?? [];
+          const errors = fieldProblems(failures).map((e) => ({ path: e.path.replace(/^\//, ''), message: e.message }));
+          const detail = errors.map((e) => `path parameter ${e.path} ${e.message}`).join('; ');
+          if (failures.every((f) => f.keyword === 'enum')) throw new NotFoundError(`No resource at ${ctx.method} ${ctx.path}: ${detail}.`);
+          throw new InputError(`The ${detail}.`, errors);
+        }
       }
       if (spec.access !== 'public') {
         const principal = await authenticate(ctx, authenticators);
@@ -270,6 +283,19 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
       await spec.handler(ctx);
     });
   }
+}
+
+/**
+ * The route's path parameters as one object schema: what the route declares,
+ * and a bounded string for a parameter it does not, so that every path
+ * parameter of every route goes through ajv.
+ */
+export function pathParamsSchema(spec: RouteSpec): JsonSchema | null {
+  const names = [...spec.path.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => m[1]);
+  if (!names.length) return null;
+  const declared = (spec.params?.properties ?? {}) as Record<string, JsonSchema>;
+  const properties = Object.fromEntries(names.map((n) => [n, declared[n] ?? { type: 'string', minLength: 1, maxLength: MAX_PATH_PARAM_LENGTH }]));
+  return { ...(spec.params ?? {}), type: 'object', required: names, properties };
 }
 
 /** Largest multipart body read (photos included): beyond it, 413 before anything is parsed. */
@@ -389,14 +415,14 @@ function check(validate: ValidateFunction, data: unknown, where: 'body' | 'query
 }
 
 /**
- * Query strings are text: turn declared integers and booleans into numbers and
+ * Query strings (and path parameters) are text: turn declared integers and booleans into numbers and
  * booleans; a declared list takes both `a,b` and a repeated parameter; an empty
  * parameter is absent. A repeated scalar stays a list, which its schema refuses.
  */
-function normalizeQuery(query: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
+function normalizeQuery(query: Record<string, unknown>, schema: JsonSchema, dropEmpty = true): Record<string, unknown> {
   const props = (schema.properties ?? {}) as Record<string, { type?: string }>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(withoutEmpty(query))) {
+  for (const [k, v] of Object.entries(dropEmpty ? withoutEmpty(query) : query)) {
     const type = props[k]?.type;
     if (type === 'array') {
       out[k] = (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);

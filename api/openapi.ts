@@ -1,5 +1,5 @@
 import type { JsonSchema, RouteResponse, RouteSpec } from './http.js';
-import { MAX_JSON_DEPTH, MAX_PATH_PARAM_LENGTH } from './http.js';
+import { MAX_JSON_DEPTH, MAX_PATH_PARAM_LENGTH, pathParamsSchema } from './http.js';
 import {
   BatchMigrationSchema,
   CaseSchema,
@@ -14,7 +14,7 @@ import {
 
 /** Errors every route of a kind can answer, whatever its handler does (added unless the route declares them). */
 const COMMON_ERRORS: Record<number, string> = {
-  400: `Invalid request: \`errors\` names each field (also JSON nested deeper than ${MAX_JSON_DEPTH} levels, a path parameter longer than ${MAX_PATH_PARAM_LENGTH} characters, NUL or a lone UTF-16 surrogate in any string; strings are normalised to NFC first)`,
+  400: `Invalid request: \`errors\` names each field (also JSON nested deeper than ${MAX_JSON_DEPTH} levels, a path parameter that fails its schema — an integer beyond its range, a malformed id, longer than ${MAX_PATH_PARAM_LENGTH} characters —, NUL or a lone UTF-16 surrogate in any string; strings are normalised to NFC first)`,
   401: 'No or unknown API key',
   403: 'The key lacks the role, or may see but not act',
   404: 'Not found, or not visible to the caller',
@@ -65,8 +65,9 @@ export function buildOpenApi(specs: RouteSpec[], version: string): Record<string
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) {
     const path = openApiPath(spec.path);
-    const paramSchemas = (spec.params?.properties ?? {}) as Record<string, JsonSchema>;
-    const params = [...spec.path.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchemas[m[1]] ?? { type: 'string' } }));
+    // The same schemas ajv checks the path parameters with (a bounded string where the route declares none).
+    const paramSchemas = (pathParamsSchema(spec)?.properties ?? {}) as Record<string, JsonSchema>;
+    const params = Object.entries(paramSchemas).map(([name, schema]) => ({ name, in: 'path', required: true, schema }));
     const requiredQuery = new Set((spec.query?.required ?? []) as string[]);
     const queryParams = Object.entries((spec.query?.properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({
       name,

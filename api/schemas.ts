@@ -5,6 +5,29 @@ import type { JsonSchema } from './http.js';
 
 /** Versions are PostgreSQL integers: a larger number is refused here (400) rather than by the database. */
 const INT32_MAX = 2_147_483_647;
+/**
+ * Path parameters, checked by ajv like bodies (api/http.ts): a value of the
+ * wrong shape, an integer beyond its column's range, or an over-long string
+ * answers 400 naming the parameter before any query runs.
+ */
+export const PathParam = {
+  /** A case code (PA2611-7K3QX), read out on the phone: any letter case. */
+  caseCode: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9][A-Za-z0-9-]*$', description: 'case code, e.g. PA2611-7K3QX (any letter case)' },
+  /** Rows keyed by a UUID (tasks, subscriptions, API keys). */
+  uuid: { type: 'string', format: 'uuid', maxLength: 36 },
+  /** Rows keyed by a bigint (jobs, incidents, checkpoints): digits, read as text so no precision is lost. */
+  int64: { type: 'string', pattern: '^[1-9][0-9]{0,17}$', maxLength: 18, description: 'a positive integer of at most 18 digits' },
+  /** A process or decision key (an XML NCName). */
+  definitionKey: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$' },
+  /** A BPMN message name. */
+  messageName: { type: 'string', minLength: 1, maxLength: 200 },
+} as const;
+
+/** The object schema of a route's path parameters, each required. */
+export function pathParams(properties: Record<string, JsonSchema>): JsonSchema {
+  return { type: 'object', required: Object.keys(properties), properties };
+}
+
 export const ProblemSchema: JsonSchema = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail'],
@@ -339,7 +362,7 @@ export const TaskListQuery: JsonSchema = {
     unit: { type: 'string', maxLength: 64 },
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
     cursor: { type: 'string', maxLength: 500 },
-    dueBefore: { type: 'string', format: 'date-time' },
+    dueBefore: { type: 'string', format: 'date-time', maxLength: 40 },
     overdue: { type: 'boolean' },
     q: { type: 'string', maxLength: 200 },
   },
@@ -655,8 +678,8 @@ export const GeoReportRequestsQuery: JsonSchema = {
     service_request_id: codeList({ type: 'string', minLength: 1, maxLength: 32, pattern: LINE }, 'comma-separated or repeated; overrides every other filter'),
     service_code: codeList(serviceCode, 'comma-separated or repeated'),
     status: codeList({ enum: ['open', 'closed'] }, 'comma-separated or repeated'),
-    start_date: { type: 'string', pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone, e.g. 2026-11-01T00:00:00+07:00' },
-    end_date: { type: 'string', pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone; at most 90 days after start_date' },
+    start_date: { type: 'string', maxLength: 40, pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone, e.g. 2026-11-01T00:00:00+07:00' },
+    end_date: { type: 'string', maxLength: 40, pattern: W3C_DATE_TIME, description: 'W3C date-time with time zone; at most 90 days after start_date' },
     jurisdiction_id: line(100, { description: 'ignored: one jurisdiction' }),
     api_key: line(200, { description: 'a staff key lists every request; without one only published requests are listed' }),
   },

@@ -9,7 +9,7 @@ import { caseSearchScope, holdsCase, isExceptionalPiiRead, maskVariables, maySee
 import { vietnamDayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { JsonSchema, RouteSpec } from '../http.js';
-import { CHANNELS, MessageBody, MigrateCaseBody, StartCaseBody } from '../schemas.js';
+import { CHANNELS, MessageBody, MigrateCaseBody, StartCaseBody, PathParam, pathParams } from '../schemas.js';
 
 export function taskView(t: any, now: Date, code?: string, variables?: Record<string, unknown>) {
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -65,13 +65,13 @@ async function caseView(db: Db | Knex.Transaction, code: string, principal: Prin
   };
 }
 
-const dateOrTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time' };
+const dateOrTime = { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time' };
 
 const CaseSearchQuery: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    phone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', description: "The citizen's phone number, in any usual writing (0912 000 111, +84912000111); not for agency keys" },
+    phone: { type: 'string', maxLength: 20, pattern: '^[+0-9 ().-]{6,20}$', description: "The citizen's phone number, in any usual writing (0912 000 111, +84912000111); not for agency keys" },
     q: { type: 'string', minLength: 1, maxLength: 200, description: 'Words of the title or description, with or without diacritics (den duong finds Đèn đường); every word must appear' },
     status: { enum: ['running', 'completed'] },
     agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64, description: 'Cases this agency holds or held' },
@@ -219,6 +219,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/cases/:code',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'A case with its open tasks',
       description: 'Agencies see only cases they hold or held; personal data is masked for roles that do not need it.',
       tags: ['Cases'],
@@ -231,6 +232,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/cases/:code/messages/:name',
+      params: pathParams({ code: PathParam.caseCode, name: PathParam.messageName }),
       summary: 'Correlate a BPMN message to a case',
       description: 'E.g. the citizen supplied more information, or rated the answer. 409 when the case is not waiting for that message.',
       tags: ['Cases'],
@@ -246,6 +248,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/cases/:code/migrate',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'Move a running case to another version of its process',
       description:
         'Every element the case waits at must exist in the target version under the same id, or be mapped (`mapping`: old id → new id). Otherwise 422 lists one problem per element (rule migration-mapping) and nothing changes. Open tasks keep their agency, assignee and deadline; history records case.migrated. 409 when the case is not running.',

@@ -5,7 +5,7 @@ import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
 import { DeployFormsProperty } from './forms.js';
-import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, DeployJsonBody, DryRunBody, MigrateBatchBody, ValidationReportSchema } from '../schemas.js';
+import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, DeployJsonBody, DryRunBody, MigrateBatchBody, ValidationReportSchema, PathParam, pathParams } from '../schemas.js';
 
 const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
@@ -137,6 +137,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/definitions/:key/active',
+      params: pathParams({ key: PathParam.definitionKey }),
       summary: 'Switch the version new cases start on (switch on a staged deploy, or roll back)',
       description: 'Running cases keep the version they started on. For a DMN file, routing done from now on uses the chosen version.',
       tags: ['Definitions'],
@@ -152,6 +153,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/definitions/:key/dry-run',
+      params: pathParams({ key: PathParam.definitionKey }),
       summary: 'Replay recorded cases against a candidate diagram or decision file',
       description:
         'The candidate (BPMN of process {key}, or a DMN file whose key is {key}) is validated, then the recorded history of the last `last` finished cases (or of `cases`) is replayed against it in memory: the same start data, task outcomes, messages and timers in the same order. Each case is reported as same, diverged (with the first step where the path or the assigned agency differs) or failed. Nothing is written. Expressions reading the clock are evaluated at replay time.',
@@ -167,6 +169,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/definitions/:key/impact',
+      params: pathParams({ key: PathParam.definitionKey }),
       summary: 'Preview what activating a candidate diagram would do to the open cases of the active version',
       description:
         'Each open case of the active version of {key} (oldest 200) is replayed in memory against the candidate and against its own version: it would wait where it is, move, fire a timer at once, land on a task with no candidate group, or fail. Nothing is written. Deploy and switch run the same preview and refuse a risky version unless confirmed with a reason.',
@@ -181,6 +184,7 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/definitions/:key/migrate',
+      params: pathParams({ key: PathParam.definitionKey }),
       summary: 'Move running cases of a process to another version (batch)',
       description:
         'Each case moves in its own transaction with the same activity mapping, oldest first, up to `limit` per call (`remaining` says how many are left). A case whose waiting elements have no counterpart is refused with its problems and left as it was; the others move. `check: true` only reports.',
@@ -209,8 +213,8 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'One version of a definition; append .xml for the diagram itself',
       tags: ['Definitions'],
       access: rolesFor('readDefinitions'),
-      // Versions are PostgreSQL integers: a longer number names no version (404), it must not reach the database.
-      params: { type: 'object', properties: { version: { type: 'string', pattern: '^[1-9][0-9]{0,8}(\\.xml)?$', description: 'the version number, with .xml for the XML itself' } } },
+      // Versions are PostgreSQL integers: a longer number is refused (400) before it reaches the database.
+      params: pathParams({ key: PathParam.definitionKey, version: { type: 'string', maxLength: 13, pattern: '^[1-9][0-9]{0,8}(\\.xml)?$', description: 'the version number (at most 9 digits), with .xml for the XML itself' } }),
       responses: {
         200: { description: 'The version (JSON), or its BPMN or DMN XML when the path ends in .xml', content: { 'application/json': DefinitionVersionSchema, 'application/xml': { type: 'string' } } },
       },

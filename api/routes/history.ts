@@ -11,7 +11,7 @@ import { holdsCase, isExceptionalPiiRead, maskDeep, maySeeCase, rolesFor, type C
 import { tasksOfCase } from '../../db/tasks.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { CaseDiagramSchema, CaseHistorySchema } from '../schemas.js';
+import { CaseDiagramSchema, CaseHistorySchema, PathParam, pathParams } from '../schemas.js';
 
 function eventView(e: EventRow, p: Principal, facts: CaseFacts = {}) {
   return {
@@ -83,6 +83,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/cases/:code/history',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'A case’s whole history: who did what, when, on which element, with what data',
       description: 'Agencies only for cases they hold or held. Personal data masked unless the role needs it; an auditor holding the pii grant sees it, and that read is itself recorded in the history.',
       tags: ['History'],
@@ -102,6 +103,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/cases/:code/diagram',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'The case’s diagram version with the path taken: visits per element, current waits, flows taken',
       description: 'For the case page: BPMN XML of the exact version the case runs on, element visit counts (loops show as more than 1), elements waiting now.',
       tags: ['History'],
@@ -224,6 +226,7 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/history/checkpoints/:id',
+      params: pathParams({ id: PathParam.int64 }),
       summary: 'One checkpoint, exported whole: statement, signature, public key and every case head',
       description:
         'Keep it outside the system: anyone can check it with the public key (the statement’s canonical JSON is what the Ed25519 signature covers; the digest is sha256 over "caseId seq hash\\n" per case in id order). ' +
@@ -253,8 +256,8 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
         type: 'object',
         additionalProperties: false,
         properties: {
-          from: { type: 'string', format: 'date-time' },
-          to: { type: 'string', format: 'date-time' },
+          from: { type: 'string', format: 'date-time', maxLength: 40 },
+          to: { type: 'string', format: 'date-time', maxLength: 40 },
           agency: { type: 'string', maxLength: 64 },
           actor: { type: 'string', maxLength: 200 },
           type: { type: 'string', maxLength: 100 },

@@ -6,7 +6,7 @@ import { rolesFor } from '../../engine/hotline/policy.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { VariablesSchema } from '../schemas.js';
+import { VariablesSchema, PathParam, pathParams } from '../schemas.js';
 
 /** Runtime incidents: a timer or task the guard held because its expression gave null or a wrong type (engine/incidents.ts). */
 const IncidentSchema = {
@@ -64,6 +64,7 @@ export function incidentRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/cases/:code/incidents',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'The incidents of one case (open and resolved)',
       tags: ['Incidents'],
       access: rolesFor('readIncidents'),

@@ -4,6 +4,7 @@ import { retryIncidentJob } from '../../engine/jobs.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
+import { PathParam, pathParams } from '../schemas.js';
 
 /** A job that failed every attempt: an SMS the provider kept refusing, a webhook nobody accepted, a timer whose command kept failing. */
 const JobIncidentSchema = {
@@ -11,7 +12,7 @@ const JobIncidentSchema = {
   required: ['id', 'type', 'caseCode', 'elementId', 'attempts', 'lastError', 'status', 'dueAt', 'updatedAt'],
   properties: {
     id: { type: 'string' },
-    type: { type: 'string', description: 'sms, notification, webhook, timer …' },
+    type: { type: 'string', maxLength: 40, description: 'sms, notification, webhook, timer …' },
     caseCode: { type: ['string', 'null'] },
     elementId: { type: ['string', 'null'] },
     attempts: { type: 'integer' },
@@ -55,6 +56,7 @@ export function jobRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/jobs/:id/retry',
+      params: pathParams({ id: PathParam.int64 }),
       summary: 'Send again a job that failed every attempt (e.g. an SMS to the citizen)',
       description: 'The job goes back in the queue with fresh attempts; the case history records job.retried with who asked. 404 for an unknown job, 409 when the job is not an incident. An SMS keeps its reference, so the provider does not send it twice.',
       tags: ['Incidents'],

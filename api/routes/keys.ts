@@ -1,7 +1,7 @@
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { CreatedKeySchema, CreateKeyBody, KeySchema } from '../schemas.js';
+import { CreatedKeySchema, CreateKeyBody, KeySchema, PathParam, pathParams } from '../schemas.js';
 
 function keyView(k: any) {
   return {
@@ -46,6 +46,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'delete',
       path: '/v1/keys/:id',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'Revoke an API key, effective at once',
       description: 'Revoking a revoked key changes nothing (204). 409 for the caller’s own key (another admin must revoke it) and for the last live admin key (create another first).',
       tags: ['Keys'],

@@ -5,7 +5,7 @@ import { rateOnWeb } from '../../engine/hotline/rating.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
 import { checkGuessDelay, forgetGuesses, limit, recordFailedGuess } from '../throttle.js';
-import { CitizenCaseSchema, PublishedAnswerSchema, RatingRecordedSchema } from '../schemas.js';
+import { CitizenCaseSchema, PublishedAnswerSchema, RatingRecordedSchema, PathParam, pathParams } from '../schemas.js';
 
 export function publicRoutes(deps: AppDeps): RouteSpec[] {
   // Per client address (a fixed budget) and per case code (growing delays after wrong phone digits),
@@ -30,6 +30,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/public/cases/:code/rating',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'The citizen rates the answer (web or app): satisfied or not',
       description: 'Same check as the status lookup (code + last 4 phone digits). Dissatisfied reopens the case once to the coordinator. 409 when the case is not waiting for a rating.',
       tags: ['Public'],
@@ -74,6 +75,7 @@ export function publicRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/public/cases/:code',
+      params: pathParams({ code: PathParam.caseCode }),
       summary: 'Citizen status lookup by case code and the last 4 digits of the phone',
       description:
         'Status, handling agency, due date, and the answer once it is published. Nothing personal. A wrong phone and an unknown code answer the same 404. Rate limited per IP (30/min) and per code (20/h).',

@@ -4,6 +4,7 @@ import { mayManageSubscription, rolesFor, subscriptionAgency, type Caller } from
 import { EVENT_TYPES, newSecret, targetAllowed } from '../../engine/hotline/webhooks.js';
 import type { AppDeps } from '../deps.js';
 import type { JsonSchema, RouteSpec } from '../http.js';
+import { PathParam, pathParams } from '../schemas.js';
 
 const SubscriptionBody: JsonSchema = {
   type: 'object',
@@ -90,6 +91,7 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/subscriptions/:id/deliveries',
+      params: pathParams({ id: PathParam.uuid }),
       summary: "A subscription's delivery attempts, newest first",
       description: 'One entry per attempt: the event (id, type), attempt number, outcome (delivered, failed, refused), the HTTP status the receiver answered, the error. For the key that subscribed, keys of its agency, and admins.',
       tags: ['Notifications'],
@@ -124,6 +126,7 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'delete',
       path: '/v1/subscriptions/:id',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'End a subscription',
       description: 'No delivery starts after this, retries included; the attempts made stay listed.',
       tags: ['Notifications'],

@@ -8,7 +8,7 @@ import { actorOf } from '../auth.js';
 import { onceFor, sendAnswered } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { CommentBody, CommentSchema, CompleteTaskBody, CompletionSchema, TaskDetailSchema, TaskListQuery, TaskPageSchema, TransferBody } from '../schemas.js';
+import { CommentBody, CommentSchema, CompleteTaskBody, CompletionSchema, TaskDetailSchema, TaskListQuery, TaskPageSchema, TransferBody, PathParam, pathParams } from '../schemas.js';
 import { taskView } from './cases.js';
 
 function encodeCursor(row: { due_at: Date | null; id: string }): string {
@@ -64,6 +64,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
   const taskAction = (action: 'claim' | 'unclaim'): RouteSpec => ({
     method: 'post',
     path: `/v1/tasks/:id/${action}`,
+    params: pathParams({ id: PathParam.uuid }),
     summary: action === 'claim' ? 'Claim a task: it becomes yours until you complete or release it' : 'Release a claimed task back to its group',
     description: action === 'claim' ? '409 when someone else claimed it first.' : 'Only the claimant (or the coordinator) may release it; 409 otherwise.',
     tags: ['Tasks'],
@@ -114,6 +115,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/v1/tasks/:id',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'A task with its form schema, allowed outcomes, case summary, comments and recent history',
       description: "The citizen's personal data is masked unless the caller's role needs it.",
       tags: ['Tasks'],
@@ -156,6 +158,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/tasks/:id/complete',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'Complete a task with its form data',
       description:
         '404 for a task the caller may not see, 403 for one it may see but not act on, 409 when it is no longer open or is claimed by someone else, 422 when the form data fails the form schema (errors name the field).',
@@ -170,6 +173,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/tasks/:id/transfer',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'Transfer the case to another agency, with a reason',
       description: 'Completes the step with outcome "transfer"; counts toward the transfer limit, past which the case escalates to the coordinator. 422 when the step cannot be transferred.',
       tags: ['Tasks'],
@@ -188,6 +192,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     {
       method: 'post',
       path: '/v1/tasks/:id/comments',
+      params: pathParams({ id: PathParam.uuid }),
       summary: 'Comment on a task (with attachment metadata)',
       description: 'Anyone who may act on the task may comment; the comment is part of the case history. With an Idempotency-Key header a retry records nothing more and answers the first response (header Idempotent-Replayed: true); the same key with another body is 409.',
       tags: ['Tasks'],
