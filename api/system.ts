@@ -64,11 +64,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const clock = options.clock ?? systemClock;
   let release = () => {};
   if (!options.db && !config.databaseUrl && config.dataDir !== 'memory' && options.lock !== false) release = lockDataDir(config.dataDir);
-  const db = options.db ?? connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = options.db ?? connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   try {
     if (config.migrationDatabaseUrl) {
       // Two roles: the owner migrates (and grants), the application's role may not (it owns nothing).
-      const owner = connect({ databaseUrl: config.migrationDatabaseUrl, poolMax: 1 });
+      const owner = connect({ databaseUrl: config.migrationDatabaseUrl, poolMax: 1, log });
       try {
         await migrateLatest(owner);
       } finally {

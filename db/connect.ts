@@ -16,14 +16,92 @@ export interface DbOptions {
   /** Embedded data folder; 'memory' keeps the database in memory (tests). */
   dataDir?: string;
   poolMax?: number;
+  /** Where knex's own messages go (the node's logger); without it, warnings and errors go to stderr, deduplicated the same way. */
+  log?: DriverLog;
+}
+
+/** The part of a pino logger the driver's messages need (db/ does not import the API's logger). */
+export interface DriverLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const STDERR_LOG: DriverLog = {
+  debug: () => {},
+  info: (obj, msg) => console.error(msg, JSON.stringify(obj)),
+  warn: (obj, msg) => console.error(msg, JSON.stringify(obj)),
+  error: (obj, msg) => console.error(msg, JSON.stringify(obj)),
+};
+
+/** knex messages that mean "could not reach the database": one per failed connection attempt, so per request during an outage. */
+const CONNECTION_NOISE = /^(Acquire connection error|Connection Error)/;
+
+/**
+ * knex's own messages, routed into our logger instead of console.log. Its
+ * "Acquire connection error" (a pool that cannot open a connection) and
+ * "Connection Error" (a pooled connection the server dropped) come once per
+ * attempt, which during an outage is once per request and per job poll: the
+ * first of an outage is logged, the rest are counted, and the first
+ * connection that opens again logs one line with the count (see
+ * `connected`, wired to the pool's afterCreate).
+ */
+export class DriverMessages {
+  private suppressed = 0;
+  private failing = false;
+  constructor(private readonly log: DriverLog) {}
+
+  /** knex's `log` option. */
+  get knexLog(): Knex.Config['log'] {
+    const text = (m: unknown) => (typeof m === 'string' ? m : String((m as any)?.message ?? m));
+    return {
+      warn: (m: unknown) => this.warn(text(m)),
+      error: (m: unknown) => this.log.error({ source: 'knex' }, text(m).slice(0, 2000)),
+      deprecate: (m: unknown) => this.log.warn({ source: 'knex' }, text(m).slice(0, 500)),
+      debug: (m: unknown) => this.log.debug({ source: 'knex' }, text(m).slice(0, 2000)),
+    };
+  }
+
+  private warn(message: string) {
+    if (!CONNECTION_NOISE.test(message)) {
+      this.log.warn({ source: 'knex' }, message.slice(0, 2000));
+      return;
+    }
+    if (this.failing) {
+      this.suppressed++;
+      return;
+    }
+    this.failing = true;
+    this.suppressed = 0;
+    // The first line only (no stack): the reason, not a page of trace per request.
+    this.log.warn({ source: 'knex', reason: message.split('\n')[0].slice(0, 300) }, 'database connections failing: further driver errors are counted until a connection opens again');
+  }
+
+  /** A new connection opened: if connections were failing, say once that they work again. */
+  connected() {
+    if (!this.failing) return;
+    this.failing = false;
+    this.log.info({ source: 'knex', suppressedDriverErrors: this.suppressed }, 'database connections open again');
+    this.suppressed = 0;
+  }
 }
 
 export function connect(options: DbOptions): Db {
   if (options.databaseUrl) {
+    const messages = new DriverMessages(options.log ?? STDERR_LOG);
     return knexFactory({
       client: 'pg',
       connection: options.databaseUrl,
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      log: messages.knexLog,
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate: (conn: unknown, done: (err: Error | null, conn: unknown) => void) => {
+          messages.connected();
+          done(null, conn);
+        },
+      },
     });
   }
   const dataDir = options.dataDir ?? './data';
@@ -32,7 +110,7 @@ export function connect(options: DbOptions): Db {
     mkdirSync(dataDir, { recursive: true });
     connection = { filename: dataDir };
   }
-  return knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection } as Knex.Config);
+  return knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection, log: new DriverMessages(options.log ?? STDERR_LOG).knexLog } as Knex.Config);
 }
 
 /** SQLSTATEs of a server that is going away or not accepting connections: admin/crash shutdown, cannot connect now, class 08 (connection exception). */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/connect.js';
+import { isDatabaseUnavailable, type Db } from '../db/connect.js';
 import type { Knex } from 'knex';
 import { lockCase } from '../db/cases.js';
 import { appendEvents } from './history.js';
@@ -32,6 +32,8 @@ export interface JobExecutorOptions {
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
+/** Longest wait between polls while the database is unavailable (polls double from pollMs up to it). */
+export const MAX_OUTAGE_POLL_MS = 30_000;
 
 /**
  * Timers become jobs here, in the command's transaction: the case's pending
@@ -79,6 +81,8 @@ export class JobExecutor {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Set while the database is unavailable: how many polls failed since it went away. */
+  private outage: { failedPolls: number } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -141,20 +145,44 @@ export class JobExecutor {
     }
   }
 
+  /**
+   * One turn of the loop: run a batch; answer how long to wait before the
+   * next (0: more may be due). While the database is unavailable the loop
+   * neither stops nor logs per poll: one line when the outage starts, one
+   * when a poll succeeds again, and polls back off (doubling from pollMs up
+   * to MAX_OUTAGE_POLL_MS) instead of hammering a database that is away.
+   */
+  async tick(): Promise<number> {
+    try {
+      const ran = await this.runOnce();
+      if (this.outage) {
+        this.opts.log?.('info', 'job executor: database reachable again', { failedPolls: this.outage.failedPolls });
+        this.outage = null;
+      }
+      return ran > 0 ? 0 : this.opts.pollMs;
+    } catch (err: any) {
+      if (!isDatabaseUnavailable(err)) {
+        this.opts.log?.('error', 'job poll failed', { error: String(err?.message ?? err) });
+        return this.opts.pollMs;
+      }
+      if (!this.outage) {
+        this.outage = { failedPolls: 0 };
+        this.opts.log?.('error', 'job executor: database unavailable, polling with back-off until it is back', { code: err?.code, error: String(err?.message ?? err).slice(0, 200) });
+      }
+      this.outage.failedPolls++;
+      return Math.min(this.opts.pollMs * 2 ** this.outage.failedPolls, MAX_OUTAGE_POLL_MS);
+    }
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        let ran = 0;
-        try {
-          ran = await this.runOnce();
-        } catch (err: any) {
-          this.opts.log?.('error', 'job poll failed', { error: String(err?.message ?? err) });
-        }
-        if (ran === 0 && this.running) {
+        const waitMs = await this.tick();
+        if (waitMs > 0 && this.running) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.opts.pollMs);
+            const timer = setTimeout(resolve, waitMs);
             this.wake = () => {
               clearTimeout(timer);
               resolve();

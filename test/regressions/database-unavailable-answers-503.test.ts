@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import { connect, isDatabaseUnavailable, type Db } from '../../db/connect.js';
 import { createLogger } from '../../api/logger.js';
 import { freshDb, ON_POSTGRES, type TestDb } from '../helpers/db.js';
+import { Relay } from '../helpers/relay.js';
 import { testSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -52,39 +51,6 @@ describe('Regression: the database being unavailable answers 503 with Retry-Afte
     });
   });
 
-  /**
-   * A TCP relay between the node and PostgreSQL: closing it is the database
-   * going away (refused connections, reset sockets), reopening it on the same
-   * port is the database coming back.
-   */
-  class Relay {
-    private server: Server | null = null;
-    private sockets = new Set<Socket>();
-    port = 0;
-    constructor(private readonly target: { host: string; port: number }) {}
-    async open(): Promise<void> {
-      const server = createServer((client) => {
-        const upstream = tcpConnect(this.target.port, this.target.host);
-        for (const s of [client, upstream]) {
-          this.sockets.add(s);
-          s.on('close', () => this.sockets.delete(s));
-          s.on('error', () => {});
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-      this.port = (server.address() as AddressInfo).port;
-      this.server = server;
-    }
-    async cut(): Promise<void> {
-      const server = this.server!;
-      this.server = null;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of this.sockets) s.destroy();
-      await closed;
-    }
-  }
-
   (ON_POSTGRES ? describe : describe.skip)('on PostgreSQL, through a relay that is cut and restored (skipped on PGlite: an embedded database cannot become unreachable)', () => {
     let t: TestDb;
     let relay: Relay;
@@ -100,14 +66,16 @@ describe('Regression: the database being unavailable answers 503 with Retry-Afte
       const via = new URL(t.url!);
       via.hostname = '127.0.0.1';
       via.port = String(relay.port);
-      nodeDb = connect({ databaseUrl: via.toString(), poolMax: 4 });
       const sink = new Writable({
         write(chunk, _enc, done) {
           for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
           done();
         },
       });
-      s = await testSystem(nodeDb, {}, { log: createLogger('info', sink) });
+      const log = createLogger('info', sink);
+      // knex's own messages go to the same logger, as createSystem wires them.
+      nodeDb = connect({ databaseUrl: via.toString(), poolMax: 4, log });
+      s = await testSystem(nodeDb, {}, { log });
     });
     after(async () => {
       await nodeDb?.destroy();
@@ -121,7 +89,7 @@ describe('Regression: the database being unavailable answers 503 with Retry-Afte
       await relay.cut();
       const answers = [
         await s.http.get('/v1/cases').set(operator),
-        await s.http.post('/v1/cases').set(operator).send({ title: 'Đèn đường hỏng', description: 'Đèn đường trước nhà số 12 không sáng.', channel: 'call', field: 'GIAO-THONG' }),
+        await s.http.post('/v1/cases').set(operator).send({ variables: { title: 'Đèn đường hỏng', description: 'Đèn đường trước nhà số 12 không sáng.', channel: 'call', field: 'GIAO-THONG' } }),
         await s.http.get('/v1/public/cases/PA2611-AAAAA?phone=1234'),
         await s.http.get('/v1/cases').set(operator),
       ];
@@ -137,11 +105,15 @@ describe('Regression: the database being unavailable answers 503 with Retry-Afte
       const down = lines.filter((l) => /database unavailable/.test(l.msg));
       expect(down, 'one line per outage, not per request').to.have.length(1);
       expect(lines.filter((l) => l.msg === 'unhandled error')).to.have.length(0);
+      // knex's own "Acquire connection error" (one per attempt): one line per outage too.
+      expect(lines.filter((l) => /Acquire connection error|Connection Error/.test(l.msg))).to.have.length(0);
+      expect(lines.filter((l) => /database connections failing/.test(l.msg))).to.have.length(1);
 
       await relay.open(); // same port: the database is back
       expect((await s.http.get('/v1/cases').set(operator)).status).to.equal(200);
       expect((await s.http.get('/ready')).status).to.equal(200);
       expect(lines.filter((l) => /database reachable again/.test(l.msg))).to.have.length(1);
+      expect(lines.filter((l) => /database connections open again/.test(l.msg))).to.have.length(1);
       expect(lines.filter((l) => /database unavailable/.test(l.msg))).to.have.length(1);
     });
   });
