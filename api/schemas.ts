@@ -1,3 +1,4 @@
+import { INTAKE_REQUIRED } from '../engine/hotline/contract.js';
 import { ROLES } from '../engine/hotline/policy.js';
 import type { JsonSchema } from './http.js';
 
@@ -70,14 +71,17 @@ export const CHANNELS = ['call', 'sms', 'web', 'app', 'email', 'zalo'];
 export const StartCaseBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
+  required: ['variables'],
   properties: {
     process: { type: 'string', minLength: 1, maxLength: 200, description: 'Definition key; default: complaint-handling' },
     variables: {
       ...VariablesSchema,
+      description: `${VariablesSchema.description} ${INTAKE_REQUIRED.join(', ')} are required.`,
+      required: [...INTAKE_REQUIRED],
       properties: {
         channel: { enum: CHANNELS, description: 'How the complaint came in: call (via an operator), sms, web, app, email, zalo' },
-        title: { type: 'string', minLength: 1, maxLength: 300 },
-        description: { type: 'string', maxLength: 20000 },
+        title: { type: 'string', minLength: 1, maxLength: 300, pattern: '\\S', description: 'The subject in a line (not only spaces)' },
+        description: { type: 'string', minLength: 1, maxLength: 20000, pattern: '\\S', description: "The citizen's complaint as told (not only spaces)" },
         citizenName: { type: 'string', maxLength: 200, 'x-pii': true },
         citizenPhone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', 'x-pii': true },
         citizenEmail: { type: 'string', format: 'email', maxLength: 200, 'x-pii': true },

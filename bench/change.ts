@@ -35,7 +35,7 @@ try {
   await deployProcesses(system, PROCESSES);
   const { runtime, db } = system;
   const openTask = async (caseId: string) => (await tasksOfCase(db, caseId))[0].id as string;
-  const start = () => runtime.startCase({ processKey: 'complaint-handling', variables: { title: 'Phản ánh đo hiệu năng', field: 'DAT-DAI', citizenPhone: '0900000000' }, actor: operator });
+  const start = () => runtime.startCase({ processKey: 'complaint-handling', variables: { title: 'Phản ánh đo hiệu năng', description: 'Phản ánh dùng để đo thời gian một lệnh.', channel: 'call', field: 'DAT-DAI', citizenPhone: '0900000000' }, actor: operator });
 
   // N finished cases: answer, review, rating.
   for (let i = 0; i < N; i++) {

@@ -67,7 +67,7 @@ async function throughApi(databaseUrl?: string) {
       return json;
     };
     const cycle = async () => {
-      const kase = await call('/v1/cases', opKey, { process: 'bench-lifecycle', variables: { title: 'Phản ánh thử tải' } });
+      const kase = await call('/v1/cases', opKey, { process: 'bench-lifecycle', variables: { title: 'Phản ánh thử tải', description: 'Phản ánh tạo ra khi đo tải.', channel: 'web' } });
       const done = await call(`/v1/tasks/${kase.tasks[0].id}/complete`, agKey, { approved: true });
       if (done.caseStatus !== 'completed') throw new Error('case did not complete');
     };
@@ -88,7 +88,7 @@ async function throughApi(databaseUrl?: string) {
       return process.memoryUsage().heapUsed;
     };
     const heapBefore = heap();
-    for (let i = 0; i < OPEN_CASES; i++) await call('/v1/cases', opKey, { process: 'bench-lifecycle', variables: { title: 'Để mở' } });
+    for (let i = 0; i < OPEN_CASES; i++) await call('/v1/cases', opKey, { process: 'bench-lifecycle', variables: { title: 'Để mở', description: 'Phản ánh để mở trong hộp việc khi đo tải.', channel: 'web' } });
     const heapGrowthPerCase = (heap() - heapBefore) / OPEN_CASES;
     await new Promise<void>((r) => server.close(() => r()));
     const sorted = latencies.sort((a, b) => a - b);

@@ -149,8 +149,8 @@ describe('HTTP API conventions', () => {
     it('Given traffic, /metrics reports request latency by route, commands by outcome, queue depth and open tasks by agency', async () => {
       const operator = await s.as('operator');
       await s.definitions.deploy((await import('./helpers/system.js')).fixture('simple.bpmn'), { deployedBy: 'test' });
-      await s.http.post('/v1/cases').set(operator).send({ process: 'simple' });
-      await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process' });
+      await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } });
+      await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } });
       const res = await s.http.get('/metrics').set(await s.as('admin'));
       expect(res.status).to.equal(200);
       expect(res.text).to.match(/pakn_http_request_duration_seconds_count\{method="POST",route="\/v1\/cases",status="201"\} 1/);

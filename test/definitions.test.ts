@@ -134,12 +134,12 @@ describe('Deploying definitions', () => {
     const staged = await s.http.post('/v1/definitions?activate=false').set(analyst).set('Content-Type', 'application/xml').send(v2);
     expect(staged.status).to.equal(201);
     expect(staged.body).to.include({ version: 2, active: false });
-    const startedBefore = await s.http.post('/v1/cases').set(operator).send({ process: 'message' });
+    const startedBefore = await s.http.post('/v1/cases').set(operator).send({ process: 'message', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } });
     expect(startedBefore.body.process.version).to.equal(1);
 
     const switched = await s.http.post('/v1/definitions/message/active').set(analyst).send({ version: 2 });
     expect(switched.status).to.equal(200);
-    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message' })).body.process.version).to.equal(2);
+    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } })).body.process.version).to.equal(2);
     const list = await s.http.get('/v1/definitions').set(analyst);
     expect(list.body.filter((d: any) => d.key === 'message').map((d: any) => [d.version, d.active])).to.deep.equal([[2, true], [1, false]]);
 
@@ -147,7 +147,7 @@ describe('Deploying definitions', () => {
     const rollback = await s.http.post('/v1/definitions').set(analyst).send({ xml: v1 });
     expect(rollback.status).to.equal(200);
     expect(rollback.body).to.include({ version: 1, created: false, active: true });
-    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message' })).body.process.version).to.equal(1);
+    expect((await s.http.post('/v1/cases').set(operator).send({ process: 'message', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } })).body.process.version).to.equal(1);
     const events = await t.db('case_events').whereNull('case_id').where({ type: 'definition.activated' }).whereRaw(`payload->>'key' = 'message'`);
     expect(events.map((e) => e.payload.version)).to.deep.equal([1, 2, 1]);
     expect((await s.http.post('/v1/definitions/message/active').set(analyst).send({ version: 9 })).status).to.equal(404);

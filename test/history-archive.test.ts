@@ -35,7 +35,7 @@ describe('Archived months: chains continue and verify from the month-start check
     keys.pii = await s.as(['auditor', 'pii'], null, 'Thanh tra có quyền xem dữ liệu cá nhân');
     keys.SNNMT = await s.as('agency', 'SNNMT', 'Cán bộ SNNMT');
     for (const name of ['continues', 'archived']) {
-      const res = await s.http.post('/v1/cases').set(keys.operator).send({ variables: { title: `Nước thải (${name})`, field: 'MOI-TRUONG', channel: 'call' } });
+      const res = await s.http.post('/v1/cases').set(keys.operator).send({ variables: { title: `Nước thải (${name})`, description: 'Nước thải xả ra kênh gây mùi hôi.', field: 'MOI-TRUONG', channel: 'call' } });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       cases[name] = { id: res.body.id, code: res.body.code };
     }

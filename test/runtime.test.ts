@@ -32,7 +32,7 @@ describe('Case runtime through the API', () => {
   after(() => t.close());
 
   async function start(process: string, variables: Record<string, unknown> = {}) {
-    const res = await s.http.post('/v1/cases').set(operator).send({ process, variables });
+    const res = await s.http.post('/v1/cases').set(operator).send({ process, variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call', ...variables } });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body;
   }
@@ -169,26 +169,26 @@ describe('Case runtime through the API', () => {
   describe('Given bad input', () => {
     it('When variables use a reserved name, then 400 names the field and no case is created', async () => {
       const before = await t.db('cases').count('* as n').first();
-      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { content: 'x' } });
+      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call', content: 'x' } });
       expect(res.status).to.equal(400);
       expect(res.body.errors[0].path).to.equal('/variables');
       expect(await t.db('cases').count('* as n').first()).to.deep.equal(before);
     });
 
     it('When the channel is not one the hotline knows, or the phone is not a phone number, then 400 names the field', async () => {
-      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { channel: 'fax', citizenPhone: 'gọi tôi' } });
+      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'fax', citizenPhone: 'gọi tôi' } });
       expect(res.status).to.equal(400);
       const paths = res.body.errors.map((e: any) => e.path);
       expect(paths).to.include.members(['/variables/channel', '/variables/citizenPhone']);
     });
 
     it('When the process is unknown, then 404', async () => {
-      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process' });
+      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'no-such-process', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } });
       expect(res.status).to.equal(404);
     });
 
     it('When an unknown top-level field is sent, then 400 names it', async () => {
-      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', colour: 'red' });
+      const res = await s.http.post('/v1/cases').set(operator).send({ process: 'simple', colour: 'red', variables: { title: 'Phản ánh thử', description: 'Nội dung phản ánh thử.', channel: 'call' } });
       expect(res.status).to.equal(400);
       expect(res.body.errors).to.deep.include({ path: '/colour', message: 'is not a known field' });
     });

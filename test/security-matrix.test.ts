@@ -98,7 +98,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     },
     {
       route: 'POST /v1/cases',
-      prepare: async () => ({ path: '/v1/cases', body: { variables: { title: 'Phản ánh mới', field: 'Y-TE' } } }),
+      prepare: async () => ({ path: '/v1/cases', body: { variables: { title: 'Phản ánh mới', description: 'Nội dung phản ánh mới.', channel: 'call', field: 'Y-TE' } } }),
       expect: { operator: 201, noKey: 401, revokedKey: 401, rest: 403 },
     },
     {

@@ -19,7 +19,7 @@ function newKeyPem(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-const INTAKE = { field: 'MOI-TRUONG', citizenName: 'Trần Văn Bình', citizenPhone: '0909123456', channel: 'call' };
+const INTAKE = { description: 'Rác thải sinh hoạt không được thu gom nhiều ngày.', field: 'MOI-TRUONG', citizenName: 'Trần Văn Bình', citizenPhone: '0909123456', channel: 'call' };
 
 /** Whether a query is refused, and the database's message. */
 async function refused(q: Promise<unknown>): Promise<string> {

@@ -188,7 +188,7 @@ describe('Agencies’ task API: claim, inbox, comments, transfer, limits', () =>
 
   describe('Idempotent intake', () => {
     it('Given a call submitted twice with one Idempotency-Key, then one case exists and both answers are the same', async () => {
-      const body = { variables: { title: 'Gọi lại hai lần', field: 'Y-TE', channel: 'call' } };
+      const body = { variables: { title: 'Gọi lại hai lần', description: 'Người dân gọi lại vì chưa nghe được mã hồ sơ.', field: 'Y-TE', channel: 'call' } };
       const before = Number(((await t.db('cases').count('* as n').first()) as any).n);
       const [a, b] = await Promise.all([
         h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'call-2026-11-27-0001').send(body),
@@ -206,12 +206,12 @@ describe('Agencies’ task API: claim, inbox, comments, transfer, limits', () =>
     });
 
     it('Given the same key with another body, then 409; and a failed request frees its key', async () => {
-      await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Một', field: 'Y-TE' } });
-      const other = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Hai', field: 'Y-TE' } });
+      await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Một', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'Y-TE' } });
+      const other = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-2').send({ variables: { title: 'Hai', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'Y-TE' } });
       expect(other.status).to.equal(409);
-      const bad = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', field: 'KHONG-CO' } });
+      const bad = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'KHONG-CO' } });
       expect(bad.status).to.equal(422);
-      const fixed = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', field: 'KHONG-CO' } });
+      const fixed = await h.s.http.post('/v1/cases').set(h.keys.operator).set('Idempotency-Key', 'k-3').send({ variables: { title: 'Sai mã', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'KHONG-CO' } });
       expect(fixed.status).to.equal(422); // not a replay of a stored failure: the key was released
     });
   });
@@ -220,14 +220,14 @@ describe('Agencies’ task API: claim, inbox, comments, transfer, limits', () =>
     it('Given a node limited to 3 writes per minute per key, the 4th write of a key gets 429 with Retry-After, reads still pass, and another key is unaffected', async () => {
       const limited = supertest(createApp({ ...h.s, writeRateLimitPerMinute: 3 }).callback());
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await limited.post('/v1/cases').set(h.keys.operator).send({ variables: { title: `Giới hạn ${i}`, field: 'Y-TE' } })).status);
+      for (let i = 0; i < 4; i++) statuses.push((await limited.post('/v1/cases').set(h.keys.operator).send({ variables: { title: `Giới hạn ${i}`, description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'Y-TE' } })).status);
       expect(statuses).to.deep.equal([201, 201, 201, 429]);
-      const refused = await limited.post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Lần 5', field: 'Y-TE' } });
+      const refused = await limited.post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Lần 5', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'Y-TE' } });
       expect(refused.type).to.equal('application/problem+json');
       expect(Number(refused.headers['retry-after'])).to.be.greaterThan(0);
       expect((await limited.get('/v1/tasks').set(h.keys.operator)).status).to.equal(200);
       const other = await h.s.as('operator', 'TONG-DAI-1022', 'Tổng đài viên 2');
-      expect((await limited.post('/v1/cases').set(other).send({ variables: { title: 'Khóa khác', field: 'Y-TE' } })).status).to.equal(201);
+      expect((await limited.post('/v1/cases').set(other).send({ variables: { title: 'Khóa khác', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call', field: 'Y-TE' } })).status).to.equal(201);
     });
   });
 });

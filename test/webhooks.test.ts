@@ -79,7 +79,7 @@ describe('Agencies hear of their work: signed webhooks with retries, and the eve
   });
 
   const intake = async () => {
-    const res = await s.http.post('/v1/cases').set(keys.operator).send({ variables: { title: 'Đèn tín hiệu giao thông hỏng', field: 'GIAO-THONG', citizenName: 'Phạm Thị Dung', citizenPhone: '0912000111' } });
+    const res = await s.http.post('/v1/cases').set(keys.operator).send({ variables: { title: 'Đèn tín hiệu giao thông hỏng', description: 'Đèn tín hiệu ở ngã tư tắt từ sáng.', channel: 'call', field: 'GIAO-THONG', citizenName: 'Phạm Thị Dung', citizenPhone: '0912000111' } });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body as { id: string; code: string; tasks: any[] };
   };

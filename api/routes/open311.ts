@@ -222,9 +222,11 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
         const name = [b.last_name, b.first_name].filter((s) => typeof s === 'string' && s.trim()).map((s: string) => s.trim()).join(' ') || undefined;
         const description = typeof b.description === 'string' && b.description.trim() ? b.description.trim() : undefined;
         const classified = b.service_code !== UNCLASSIFIED_SERVICE.code;
+        const title = description ? description.slice(0, 120) : `Phản ánh qua ứng dụng: ${classified ? b.service_code : UNCLASSIFIED_SERVICE.name}`;
         const variables: Record<string, unknown> = {
-          title: description ? description.slice(0, 120) : `Phản ánh qua ứng dụng: ${classified ? b.service_code : UNCLASSIFIED_SERVICE.name}`,
-          ...(description ? { description } : {}),
+          title,
+          // Intake needs a description; GeoReport makes it optional, so a request without one is described by its title.
+          description: description ?? title,
           ...(classified ? { field: b.service_code } : {}),
           channel: 'app',
           ...(name ? { citizenName: name } : {}),

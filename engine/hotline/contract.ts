@@ -11,6 +11,14 @@
 /** The hotline's process: intake starts it when a request names no other. */
 export const HOTLINE_PROCESS = 'complaint-handling';
 
+/**
+ * What every intake of the hotline's process must carry (POST /v1/cases's
+ * schema requires them; the runtime refuses a start without them, whoever
+ * calls: Open311, the demo seed, a script): a case nobody can read the
+ * subject of, or tell how it came in, cannot be routed, answered or reported.
+ */
+export const INTAKE_REQUIRED = ['title', 'description', 'channel'] as const;
+
 /** Case variables that hold a citizen's personal data (and the free text they send: it may name or locate them): masked for roles that do not need them, never logged. */
 export const PERSONAL_VARIABLES = ['citizenName', 'citizenPhone', 'citizenAddress', 'citizenEmail', 'citizenInfo', 'citizenMessage'] as const;
 

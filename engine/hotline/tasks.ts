@@ -4,21 +4,30 @@
  * api/system.ts. The runtime runs them inside the command, whoever calls it.
  */
 import type { TaskRow } from '../../db/tasks.js';
-import { UnprocessableError } from '../errors.js';
+import { InputError, UnprocessableError } from '../errors.js';
 import type { OutboxMessage } from '../session.js';
 import { vietnameseDate } from '../vietnam-time.js';
 import type { Catalogue } from './catalogue.js';
-import { HOTLINE_PROCESS, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
+import { HOTLINE_PROCESS, INTAKE_REQUIRED, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
 import type { SmsTemplates } from './sms.js';
 
 /**
- * Intake of the hotline's process: no variable the process sets itself
+ * Intake of the hotline's process: title, description and channel present
+ * (POST /v1/cases's schema says so too; this holds for every other caller —
+ * Open311, the demo seed, scripts), no variable the process sets itself
  * (refused naming each), and codes (field, unit, procedure …) in the
  * catalogue and in force today.
  */
 export function checkIntake(catalogue: Catalogue) {
   return (variables: Record<string, unknown>, at: Date, processKey: string): void => {
     if (processKey === HOTLINE_PROCESS) {
+      const missing = INTAKE_REQUIRED.filter((name) => typeof variables[name] !== 'string' || !(variables[name] as string).trim());
+      if (missing.length) {
+        throw new InputError(
+          `Intake needs ${missing.join(', ')}.`,
+          missing.map((name) => ({ path: `/variables/${name}`, message: 'is required' })),
+        );
+      }
       const owned = Object.keys(variables).filter((name) => (PROCESS_OWNED_VARIABLES as readonly string[]).includes(name));
       if (owned.length) {
         throw new UnprocessableError(

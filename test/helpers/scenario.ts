@@ -33,8 +33,14 @@ export class Hotline {
     return this.keys[code];
   }
 
+  /**
+   * Open a case through POST /v1/cases. Intake requires title, description and
+   * channel; a scenario that does not care about them gets a plain description
+   * and the hotline call as channel (a scenario may still set its own).
+   */
   async intake(variables: Record<string, unknown>, process?: string) {
-    const res = await this.s.http.post('/v1/cases').set(this.keys.operator).send({ variables, ...(process ? { process } : {}) });
+    const complete = { description: `Nội dung phản ánh: ${String(variables.title ?? 'không tiêu đề')}.`, channel: 'call', ...variables };
+    const res = await this.s.http.post('/v1/cases').set(this.keys.operator).send({ variables: complete, ...(process ? { process } : {}) });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body as { id: string; code: string; status: string; tasks: any[]; variables: Record<string, any> };
   }

@@ -21,7 +21,7 @@ describe('Regression: an Idempotency-Key commits with its case, or not at all', 
   });
   after(() => t.close());
 
-  const body = { variables: { title: 'Nước máy đục', channel: 'call', citizenPhone: '0912000111' } };
+  const body = { variables: { title: 'Nước máy đục', description: 'Nước máy đục và có mùi từ hôm qua.', channel: 'call', citizenPhone: '0912000111' } };
   const count = async () => Number(((await t.db('cases').count('* as n').first()) as any).n);
 
   it('Given a node dies after writing the case but before storing the answer, when the client retries, then exactly one case exists and the retry gets it', async () => {

@@ -22,12 +22,12 @@ describe('Regression: the write limit of a key holds across nodes', () => {
     const other = await testSystem(t.another(), {}, { clock: h.s.clock });
     const nodes = [supertest(createApp({ ...h.s, writeRateLimitPerMinute: 3 }).callback()), supertest(createApp({ ...other, writeRateLimitPerMinute: 3 }).callback())];
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await nodes[i % 2].post('/v1/cases').set(h.keys.operator).send({ variables: { title: `Ghi lần ${i + 1}`, channel: 'call' } })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await nodes[i % 2].post('/v1/cases').set(h.keys.operator).send({ variables: { title: `Ghi lần ${i + 1}`, description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call' } })).status);
     expect(statuses).to.deep.equal([201, 201, 201, 429]);
-    const refused = await nodes[1].post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Lần 5', channel: 'call' } });
+    const refused = await nodes[1].post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Lần 5', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call' } });
     expect(refused.status).to.equal(429);
     expect(Number(refused.headers['retry-after'])).to.be.within(1, 60);
     h.s.clock.advance({ minutes: 1 }); // a new window
-    expect((await nodes[0].post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Phút sau', channel: 'call' } })).status).to.equal(201);
+    expect((await nodes[0].post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Phút sau', description: 'Nội dung phản ánh ghi nhận qua tổng đài.', channel: 'call' } })).status).to.equal(201);
   });
 });

@@ -26,7 +26,7 @@ describe('Scenario: the 2025 administrative reform, done by catalogue data alone
     expect((await h.case(before.code)).variables).to.include({ level: 2, unit: 'H-LONG-THANH' });
 
     h.s.clock.set('2025-07-02T03:00:00Z');
-    const refused = await h.s.http.post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Khai sinh', ...birthRegistration, unit: 'H-LONG-THANH' } });
+    const refused = await h.s.http.post('/v1/cases').set(h.keys.operator).send({ variables: { title: 'Khai sinh', description: 'Hỏi thủ tục đăng ký khai sinh.', channel: 'call', ...birthRegistration, unit: 'H-LONG-THANH' } });
     expect(refused.status).to.equal(422);
     expect(refused.body.errors).to.have.length(1);
     expect(refused.body.errors[0].path).to.equal('/unit');
