@@ -449,14 +449,17 @@ export const TaskPageSchema: JsonSchema = {
   properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Task' } }, nextCursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null on the last' } },
 };
 
+/** additionalProperties false: the public views list their fields explicitly; an answer with any other field fails the response check in tests. */
 export const CitizenCaseSchema: JsonSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['code', 'status', 'statusLabel', 'receivedAt', 'agency', 'due', 'closedAt', 'answer'],
   properties: { code: str, status: str, statusLabel: { type: 'string', description: 'Vietnamese label of status' }, receivedAt: dateTime, agency: codeName, due: dateTimeOrNull, closedAt: dateTimeOrNull, answer: strOrNull },
 };
 
 export const PublishedAnswerSchema: JsonSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['code', 'title', 'field', 'fieldName', 'unit', 'agency', 'answer', 'receivedAt', 'answeredAt'],
   properties: { code: str, title: strOrNull, field: strOrNull, fieldName: strOrNull, unit: strOrNull, agency: codeName, answer: strOrNull, receivedAt: dateTime, answeredAt: dateTimeOrNull },
 };
@@ -743,6 +746,7 @@ export const GeoReportTokenSchema: JsonSchema = { type: 'object', required: ['se
 
 export const GeoReportServiceRequestSchema: JsonSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['service_request_id', 'status', 'service_code', 'service_name', 'requested_datetime', 'updated_datetime'],
   properties: {
     service_request_id: str,

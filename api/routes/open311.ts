@@ -4,7 +4,7 @@ import { caseSummaries, type CaseSummary } from '../../db/cases.js';
 import { vietnamDate } from '../../engine/vietnam-time.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { mayCall } from '../../engine/hotline/policy.js';
-import { isPublished } from '../../engine/hotline/public-status.js';
+import { isPublished, publicVariables } from '../../engine/hotline/public-status.js';
 import { actorOf } from '../auth.js';
 import { onceFor } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
@@ -120,7 +120,8 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
   ];
 
   const requestView = (row: CaseSummary) => {
-    const v = row.variables ?? {};
+    // Only the variables on the public allow-list (engine/hotline/public-status.ts), whoever asks.
+    const v = publicVariables(row.variables);
     const field = typeof v.field === 'string' ? deps.catalogue.get('fields', v.field) : undefined;
     const agency = typeof v.agency === 'string' ? deps.catalogue.get('agencies', v.agency) : undefined;
     const published = isPublished(row.status, v);

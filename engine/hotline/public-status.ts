@@ -85,14 +85,49 @@ export function isPublished(status: string, variables: Record<string, unknown>):
 type Names = (code: string) => string | undefined;
 
 /**
+ * The only case variables a public view (the citizen's lookup, the published
+ * answers, Open311) reads, each with the type it must have. Whatever else a
+ * case carries — personal data, internal notes, reviewers' comments, a name
+ * a diagram or an integration adds tomorrow — cannot reach the public,
+ * because the views never see it.
+ */
+export const PUBLIC_VARIABLES = {
+  title: 'string',
+  field: 'string',
+  unit: 'string',
+  agency: 'string',
+  dueAt: 'string',
+  answer: 'string',
+  publish: 'boolean',
+  outcome: 'string',
+  /** Open311: the place the app reported (not the citizen's home address, citizenAddress), shown once published. */
+  address: 'string',
+  lat: 'number',
+  long: 'number',
+  mediaUrl: 'string',
+} as const;
+
+type PublicVariables = { -readonly [K in keyof typeof PUBLIC_VARIABLES]?: (typeof PUBLIC_VARIABLES)[K] extends 'string' ? string : (typeof PUBLIC_VARIABLES)[K] extends 'number' ? number : boolean };
+
+/** The allowed variables of a case, those of the declared type; nothing else. */
+export function publicVariables(variables: Record<string, unknown> | null | undefined): PublicVariables {
+  const out: Record<string, unknown> = {};
+  for (const [name, type] of Object.entries(PUBLIC_VARIABLES)) {
+    const value = variables?.[name];
+    if (typeof value === type && (type !== 'number' || Number.isFinite(value))) out[name] = value;
+  }
+  return out as PublicVariables;
+}
+
+/**
  * The case as a citizen may see it (caseForCitizen's row): status, handling
  * agency, due date, and the answer once published. Nothing personal.
  */
 export async function citizenView(db: Db, kase: CitizenCase, context: SourceContext | undefined, agencyName: Names) {
   const tasks = await tasksOfCase(db, kase.id);
-  const vars = kase.variables ?? {};
+  const vars = publicVariables(kase.variables);
   const status = publicStatusOf(kase.status, tasks.map((t) => t.element_id), vars, context);
-  const agencyCode = typeof vars.agency === 'string' ? vars.agency : null;
+  const agencyCode = vars.agency ?? null;
   return {
     code: kase.code,
     status,
@@ -100,21 +135,21 @@ export async function citizenView(db: Db, kase: CitizenCase, context: SourceCont
     receivedAt: new Date(kase.created_at).toISOString(),
     agency: agencyCode ? { code: agencyCode, name: agencyName(agencyCode) ?? agencyCode } : null,
     // The answer deadline the diagram keeps in dueAt (the handling task's deadline is the same instant).
-    due: status !== 'closed' && typeof vars.dueAt === 'string' && !Number.isNaN(Date.parse(vars.dueAt)) ? new Date(vars.dueAt).toISOString() : null,
+    due: status !== 'closed' && vars.dueAt !== undefined && !Number.isNaN(Date.parse(vars.dueAt)) ? new Date(vars.dueAt).toISOString() : null,
     closedAt: kase.ended_at ? new Date(kase.ended_at).toISOString() : null,
-    answer: isPublished(kase.status, vars) && typeof vars.answer === 'string' ? vars.answer : null,
+    answer: isPublished(kase.status, vars) ? (vars.answer ?? null) : null,
   };
 }
 
 /** A published answer for the public list: only these fields leave the building; the citizen is never named, nor their contact data. */
 export function publishedAnswerView(row: { code: string; variables: Record<string, any>; created_at: Date; ended_at: Date | null }, names: { field: Names; agency: Names }) {
-  const v = row.variables ?? {};
-  const agency = typeof v.agency === 'string' ? v.agency : null;
+  const v = publicVariables(row.variables);
+  const agency = v.agency ?? null;
   return {
     code: row.code,
-    title: typeof v.title === 'string' ? v.title : null,
+    title: v.title ?? null,
     field: v.field ?? null,
-    fieldName: typeof v.field === 'string' ? (names.field(v.field) ?? null) : null,
+    fieldName: v.field !== undefined ? (names.field(v.field) ?? null) : null,
     unit: v.unit ?? null,
     agency: agency ? { code: agency, name: names.agency(agency) ?? agency } : null,
     answer: v.answer ?? null,
