@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { requestHash } from '../db/idempotency.js';
-import { InputError } from '../engine/errors.js';
+import type { Db } from '../db/connect.js';
+import { requestHash, reserveKey, storeAnswer } from '../db/idempotency.js';
+import { ConflictError, InputError } from '../engine/errors.js';
 import type { CommandResult, Once } from '../engine/runtime.js';
 import type { Ctx } from './http.js';
 
@@ -29,4 +30,32 @@ export function sendAnswered(ctx: Ctx, answered: { status: number; body: unknown
   ctx.status = answered.status;
   if (answered.replayed) ctx.set('Idempotent-Replayed', 'true');
   ctx.body = answered.body;
+}
+
+/**
+ * A write that is not a case command (a subscription, say), with the
+ * request's Idempotency-Key as the runtime's commands have it: reservation,
+ * work and stored answer in one transaction, so a retry after a lost answer
+ * gets the first answer and nothing is done twice; a concurrent twin waits
+ * for the first and replays it. Without the header, the work alone (in a
+ * transaction all the same).
+ */
+export async function writeOnce(
+  ctx: Ctx,
+  db: Db,
+  at: Date,
+  route: string,
+  work: (trx: Knex.Transaction) => Promise<{ status: number; body: unknown }>,
+): Promise<{ status: number; body: unknown; replayed: boolean }> {
+  const once = onceFor(ctx, route, async () => ({ status: 0, body: null }));
+  return db.transaction(async (trx) => {
+    if (once) {
+      const claim = await reserveKey(trx, { principalId: once.principalId, key: once.key, route, hash: once.hash, at });
+      if (claim.kind === 'conflict') throw new ConflictError(`Idempotency-Key "${once.key}": ${claim.reason}.`);
+      if (claim.kind === 'replay') return { status: claim.status, body: claim.response, replayed: true };
+    }
+    const answer = await work(trx);
+    if (once) await storeAnswer(trx, once.principalId, once.key, answer.status, answer.body);
+    return { ...answer, replayed: false };
+  });
 }

@@ -3,6 +3,7 @@ import { InputError, NotFoundError, UnprocessableError } from '../../engine/erro
 import { mayManageSubscription, rolesFor, subscriptionAgency, type Caller } from '../../engine/hotline/policy.js';
 import { EVENT_TYPES, newSecret, targetAllowed } from '../../engine/hotline/webhooks.js';
 import type { AppDeps } from '../deps.js';
+import { sendAnswered, writeOnce } from '../idempotency.js';
 import type { JsonSchema, RouteSpec } from '../http.js';
 import { PathParam, pathParams } from '../schemas.js';
 
@@ -70,7 +71,7 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/subscriptions',
       summary: "Subscribe a system to events (webhooks): new tasks, reminders, overdue tasks, escalations, transfers",
       description:
-        "An agency key subscribes to its own agency's events, an admin to any. Each event is POSTed as JSON {id, type, occurredAt, data} with header X-Pakn-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>; anything but a 2xx is retried with growing delays (5 s, 10 s, 20 s … up to 1 h between attempts); receivers dedupe by id. The secret is in this answer only.",
+        "With an Idempotency-Key header, a repeated request with the same body answers the first response (header Idempotent-Replayed: true) and subscribes nothing more; the same key with another body is 409. An agency key subscribes to its own agency's events, an admin to any. Each event is POSTed as JSON {id, type, occurredAt, data} with header X-Pakn-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>; anything but a 2xx is retried with growing delays (5 s, 10 s, 20 s … up to 1 h between attempts); receivers dedupe by id. The secret is in this answer only.",
       tags: ['Notifications'],
       access: rolesFor('subscribe'),
       body: SubscriptionBody,
@@ -82,10 +83,14 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
           throw new UnprocessableError(`This server delivers only to URLs starting with ${targets.join(' or ')}; ask the administrator to add yours to PAKN_WEBHOOK_TARGETS.`, [{ path: '/url', message: 'is not among the configured targets' }]);
         }
         const agency = subscriptionAgency(p, b.agency);
-        const sub = await insertSubscription(deps.db, { url: b.url, events: b.events, agency, secret: newSecret(), created_by: p.id, at: deps.clock.now() });
-        ctx.status = 201;
-        ctx.set('Location', `/v1/subscriptions/${sub.id}`);
-        ctx.body = { id: sub.id, secret: sub.secret, url: sub.url, events: sub.events, agency: sub.agency, createdAt: new Date(sub.created_at).toISOString() };
+        const at = deps.clock.now();
+        // With an Idempotency-Key a retried subscription is made once and answered the same (its secret included).
+        const answered = await writeOnce(ctx, deps.db, at, 'POST /v1/subscriptions', async (trx) => {
+          const sub = await insertSubscription(trx, { url: b.url, events: b.events, agency, secret: newSecret(), created_by: p.id, at });
+          return { status: 201, body: { id: sub.id, secret: sub.secret, url: sub.url, events: sub.events, agency: sub.agency, createdAt: new Date(sub.created_at).toISOString() } };
+        });
+        sendAnswered(ctx, answered);
+        ctx.set('Location', `/v1/subscriptions/${(answered.body as { id: string }).id}`);
       },
     },
     {

@@ -63,6 +63,9 @@ export const READ_VARIABLES = {
 /** Form fields whose enum lists a step's possible outcomes (the task view's allowedOutcomes). */
 export const OUTCOME_FIELDS = ['outcome', 'decision', 'reviewDecision', 'finding'] as const;
 
+/** The coordinator's new deadline when reassigning a case (a YYYY-MM-DD day, Vietnam time): not in the past. */
+export const NEW_DUE_DATE = 'newDueDate';
+
 /** The outcome a transfer completes a handling step with, and its fields. */
 export const TRANSFER = { outcome: 'transfer', toAgency: 'toAgency', reason: 'transferReason' } as const;
 

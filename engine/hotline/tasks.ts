@@ -6,9 +6,9 @@
 import type { TaskRow } from '../../db/tasks.js';
 import { InputError, UnprocessableError } from '../errors.js';
 import type { OutboxMessage } from '../session.js';
-import { vietnameseDate } from '../vietnam-time.js';
+import { vietnamDate, vietnameseDate } from '../vietnam-time.js';
 import type { Catalogue } from './catalogue.js';
-import { HOTLINE_PROCESS, INTAKE_REQUIRED, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
+import { HOTLINE_PROCESS, INTAKE_REQUIRED, NEW_DUE_DATE, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
 import type { SmsTemplates } from './sms.js';
 
 /**
@@ -43,11 +43,20 @@ export function checkIntake(catalogue: Catalogue) {
 /**
  * A task's output: codes in the catalogue and in force; a transfer or a
  * reassignment only to an agency that handles complaints, and not to the
- * agency that holds the step (it would only restart its own deadline). The transfer limit itself is in the diagram (transferCount).
+ * agency that holds the step (it would only restart its own deadline); a
+ * coordinator's new deadline not in the past. The transfer limit itself is in the diagram (transferCount).
  */
 export function checkTaskOutput(catalogue: Catalogue) {
   return (task: TaskRow, output: Record<string, unknown>, at: Date): void => {
     catalogue.checkCodes(output, at);
+    // A deadline already gone would make the case overdue the moment it is reassigned (today, in Vietnam time, is allowed).
+    const due = output[NEW_DUE_DATE];
+    const today = vietnamDate(at);
+    if (typeof due === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(due) && due < today) {
+      throw new UnprocessableError(`The new deadline ${due} is in the past (today is ${today}).`, [
+        { path: `/${NEW_DUE_DATE}`, message: `must be today (${today}) or later` },
+      ]);
+    }
     const to = output[TRANSFER.toAgency];
     if (typeof to !== 'string') return;
     // Only level 1 (sector departments) and level 2 (local focal points) answer
