@@ -8,6 +8,7 @@ import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry } from '../engine/forms.js';
 import { CALENDAR_FUNCTIONS } from '../engine/hotline/calendar.js';
 import { candidateGroupNames, readCatalogueFiles } from '../engine/hotline/catalogue.js';
+import { importCalendar } from '../engine/hotline/catalogue.js';
 import { vietnamDate } from '../engine/vietnam-time.js';
 import { TASK_ROLES } from '../engine/hotline/policy.js';
 import { validateBpmn, type Problem } from '../engine/validate.js';
@@ -39,6 +40,10 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
   pakn keys list                     list keys (never their secrets)
   pakn keys revoke ID                revoke a key at once
   pakn jobs drain                    run every due job once, then exit (ops, cron, tests)
+  pakn calendar import FILE [--year YYYY]
+                                     import a year's holidays and make-up working days (the shape of
+                                     processes/calendar/vn-holidays.json); every year is checked before any is
+                                     written, each change is in the history and in force on every node at once
 
 An embedded data folder belongs to one process: stop the server before keys,
 deploy or migrate, or use the admin API (POST /v1/keys, POST /v1/definitions).`;
@@ -190,6 +195,34 @@ export async function main(argv: string[]): Promise<number> {
         await system.keys.revoke(positionals[0]);
         console.log(before?.revoked_at ? `Key ${positionals[0]} was already revoked; nothing changed.` : `Key ${positionals[0]} ("${before?.name ?? ''}") revoked: it is refused from now on.`);
         return 0;
+      });
+    }
+    case 'calendar': {
+      const [sub, ...args] = rest;
+      const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { year: { type: 'string' } } });
+      if (sub !== 'import' || positionals.length !== 1) throw new UsageError('pakn calendar import needs one FILE (and optionally --year YYYY).');
+      const year = values.year === undefined ? undefined : Number(values.year);
+      if (year !== undefined && !/^\d{4}$/.test(values.year!)) throw new UsageError(`pakn calendar import --year must be a four-digit year; got "${values.year}".`);
+      const [{ file, xml: text }] = readFiles('calendar import', positionals);
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch (err: any) {
+        throw new UsageError(`pakn calendar import: ${file} is not JSON: ${err?.message ?? err}`);
+      }
+      return withSystem(config, async (system) => {
+        try {
+          const actor = { id: `cli:${userInfo().username}`, name: `pakn calendar import ${file}`, roles: ['analyst'], agency: null };
+          for (const r of await importCalendar(system.catalogue, data, actor, year)) {
+            console.log(`${r.year}: ${r.holidays} day(s) off, ${r.workingDays} make-up working day(s) — ${r.outcome}`);
+          }
+          return 0;
+        } catch (err) {
+          if (!(err instanceof UnprocessableError)) throw err;
+          console.error(`${file}: ${err.message}`);
+          for (const p of err.errors) console.error(`${file}: ${p.path} ${p.message}`);
+          return 1;
+        }
       });
     }
     case 'jobs': {

@@ -435,3 +435,39 @@ export function flagCalendarFallback(catalogue: Catalogue) {
     );
   };
 }
+
+/**
+ * pakn calendar import FILE: the years of a holiday decree file (the shape
+ * of processes/calendar/vn-holidays.json, or one year's object with
+ * `year`), every year checked before any is written; each year then goes
+ * through putCalendarYear (history, version bump) like the API's PUT.
+ */
+export async function importCalendar(
+  catalogue: Catalogue,
+  data: unknown,
+  actor: Actor,
+  only?: number,
+): Promise<Array<{ year: number; holidays: number; workingDays: number; outcome: 'added' | 'changed' | 'unchanged' }>> {
+  const file = (data ?? {}) as { years?: Record<string, unknown>; year?: unknown };
+  let years: Record<string, unknown>;
+  if (file.years && typeof file.years === 'object') years = file.years;
+  else if (typeof file.year === 'number' || only !== undefined) {
+    const { year, ...rest } = file as Record<string, unknown>;
+    years = { [String(only ?? year)]: rest };
+  } else throw new UnprocessableError('The file holds no years: expected {"years": {"2028": {"holidays": [...]}}} as in processes/calendar/vn-holidays.json, or one year with --year.', [{ path: '/years', message: 'is required' }]);
+  const chosen = Object.entries(years).filter(([y]) => only === undefined || Number(y) === only);
+  if (!chosen.length) throw new UnprocessableError(`The file has no year ${only}.`, [{ path: `/years/${only}`, message: 'is not in the file' }]);
+  const problems: FieldProblem[] = [];
+  for (const [y, body] of chosen) {
+    if (!/^\d{4}$/.test(y)) problems.push({ path: `/years/${y}`, message: 'is not a four-digit year' });
+    else problems.push(...calendarYearProblems(Number(y), body, catalogue.calendar.settings.weekend).map((p) => ({ path: `/years/${y}${p.path === '/' ? '' : p.path}`, message: p.message })));
+  }
+  if (problems.length) throw new UnprocessableError('The calendar file is not valid; nothing was imported.', problems);
+  const out = [];
+  for (const [y, body] of chosen) {
+    const year = body as CalendarYear;
+    const r = await catalogue.putCalendarYear(Number(y), year, actor);
+    out.push({ year: Number(y), holidays: year.holidays.length, workingDays: year.workingDays?.length ?? 0, outcome: r.created ? ('added' as const) : r.changed ? ('changed' as const) : ('unchanged' as const) });
+  }
+  return out;
+}
