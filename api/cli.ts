@@ -20,13 +20,15 @@ import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { serve } from './server.js';
+import { defaultWorkers, serve, serveCluster } from './server.js';
 import { createSystem, INTAKE_VARIABLES, type System } from './system.js';
 import { join } from 'node:path';
 
 const USAGE = `pakn — workflow for the 1022 public-service hotline
 
-  pakn serve                         serve the API and run jobs (PORT, DATABASE_URL, PAKN_DATA_DIR)
+  pakn serve [--workers N]           serve the API and run jobs (PORT, DATABASE_URL, PAKN_DATA_DIR); N processes
+                                     share the port, each with its job executor (default: the machine's cores on
+                                     PostgreSQL, 1 with the embedded database)
   pakn migrate                       bring the database schema up to date
   pakn lint FILE... [--impact]       validate BPMN and DMN files (decisions named on the same line are
                                      known to the diagrams); exit 1 when any has an error; --impact also replays
@@ -76,7 +78,10 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   switch (command) {
     case 'serve': {
-      const running = await serve(config);
+      const { values } = parseArgs({ args: rest, options: { workers: { type: 'string' } } });
+      const workers = values.workers === undefined ? defaultWorkers() : Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`pakn serve --workers must be a whole number from 1 to 256; got "${values.workers}".`);
+      const running = values.workers === undefined && !config.databaseUrl ? await serve(config) : await serveCluster(config, workers);
       const shutdown = async () => {
         await running.stop();
         process.exit(0);

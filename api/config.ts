@@ -30,6 +30,25 @@ export interface Config {
   checkpointKeyPem?: string;
   /** Minutes between signed checkpoints (0: only on demand); default 60. */
   checkpointIntervalMinutes?: number;
+  /** Live engines kept per node between commands (PAKN_ENGINE_CACHE, engine/engine-cache.ts); 0 turns the cache off. Unset: the environment's value, else the default. */
+  engineCacheSize?: number;
+}
+
+/**
+ * Default size of the engine cache: an engine of the shipped diagram holds
+ * about 3.3 MB of heap (every element with its broker queues), so 32 engines
+ * cost about 100 MB (docs/performance.md).
+ */
+export const DEFAULT_ENGINE_CACHE = 32;
+
+/**
+ * PAKN_ENGINE_CACHE: how many live engines a node keeps (0: none, every
+ * command recovers its case). Read here for loadConfig and for systems built
+ * from a config that does not say (tests), so the whole suite can be run
+ * with the cache off and on.
+ */
+export function engineCacheSize(env: NodeJS.ProcessEnv = process.env): number {
+  return int('PAKN_ENGINE_CACHE', env.PAKN_ENGINE_CACHE, DEFAULT_ENGINE_CACHE, 0, 1_000_000);
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrationDatabaseUrl: postgresUrl('PAKN_MIGRATION_DATABASE_URL', env.PAKN_MIGRATION_DATABASE_URL),
     checkpointKeyPem: checkpointKey(env.PAKN_CHECKPOINT_KEY_FILE),
     checkpointIntervalMinutes: int('PAKN_CHECKPOINT_INTERVAL_MINUTES', env.PAKN_CHECKPOINT_INTERVAL_MINUTES, 60, 0, 44_640),
+    engineCacheSize: engineCacheSize(env),
   };
 }

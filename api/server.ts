@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { seedDemo } from './demo.js';
@@ -51,6 +53,85 @@ export async function serve(config: Config, out: (line: string) => void = (l) =>
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await system.close();
+    },
+  };
+}
+
+/** `pakn serve --workers N`: how many workers unless told (the machine's cores). */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/**
+ * `pakn serve --workers N` (node:cluster): one Node process runs on one core,
+ * and a command is mostly engine CPU, so a node uses all its cores by
+ * running N workers that share the listening port (the primary hands out
+ * connections). Nodes are stateless, so workers are just more nodes: each has
+ * its own pool, engine cache and job executor (claims use SKIP LOCKED, so the
+ * executors share the queue as separate machines do).
+ *
+ * The primary migrates, deploys processes/ and seeds the demo once, then
+ * forks the workers and restarts one that dies; SIGTERM/SIGINT stop them all.
+ * PGlite is one process's database: with the embedded database there is one
+ * worker, whatever N says.
+ */
+export async function serveCluster(config: Config, workers: number, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ stop(): Promise<void> }> {
+  if (cluster.isWorker) {
+    // A primary that died (even by SIGKILL) takes its workers with it: no orphan keeps serving the port.
+    process.once('disconnect', () => process.exit(0));
+    const running = await serve({ ...config, seedDemo: false }, () => {});
+    return { stop: () => running.stop() };
+  }
+  const n = config.databaseUrl ? workers : 1;
+  if (n <= 1) {
+    if (workers > 1) out(`The embedded database belongs to one process: serving with 1 worker, not ${workers} (set DATABASE_URL to use more).`);
+    const running = await serve(config, out);
+    return { stop: () => running.stop() };
+  }
+  // Once, before any worker: the schema, the processes and the demo keys (printed here, once).
+  const system = await createSystem(config);
+  try {
+    await deployProcesses(system, config.processesDir);
+    if (config.seedDemo) {
+      const keys = await seedDemo(system);
+      if (keys) {
+        out('');
+        out('Khóa API mẫu (chỉ hiển thị một lần) — demo API keys, shown once:');
+        for (const k of keys) out(`  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.key}   # ${k.name}`);
+        out('');
+      }
+    }
+  } finally {
+    await system.close();
+  }
+  let stopping = false;
+  // One worker at a time: each checks the schema and grants at start, and concurrent GRANTs collide ("tuple concurrently updated").
+  const fork = () =>
+    new Promise<void>((resolve) => {
+      const worker = cluster.fork();
+      worker.once('listening', () => resolve());
+      worker.once('exit', () => resolve());
+    });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    system.log.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+    void fork();
+  });
+  for (let i = 0; i < n; i++) await fork();
+  out(`PAKN API: http://localhost:${config.port}  (${n} workers; tài liệu / docs: http://localhost:${config.port}/docs)`);
+  return {
+    async stop() {
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
     },
   };
 }

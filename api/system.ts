@@ -25,7 +25,7 @@ import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
 import { checkIntake, checkTaskOutput, renderOutgoing } from '../engine/hotline/tasks.js';
 import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 import { ApiKeys } from './auth.js';
-import type { Config } from './config.js';
+import { engineCacheSize, type Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -124,6 +124,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     // The task's form is its case's version's: looked up on the locked task row, checked with the output.
     checkOutput: ((hotline) => (task, output, at) => {
       forms.checkTask(task, output);
+    engineCacheSize: config.engineCacheSize ?? engineCacheSize(),
       hotline(task, output, at);
     })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
@@ -198,6 +199,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       release();
     },
   };
+      runtime.engines.clear();
 }
 
 /**

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, dropDatabase } from '../db/connect.js';
 import { createLogger } from '../api/logger.js';
 import { createSystem, type System } from '../api/system.js';
+import type { Config } from '../api/config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PROCESSES = join(here, '..', 'processes');
@@ -13,7 +14,7 @@ export const PROCESSES = join(here, '..', 'processes');
  * own, so the benchmark neither sees nor leaves other data; else on embedded
  * PGlite in memory. `close` drops what it made.
  */
-export async function benchSystem(databaseUrl: string | undefined): Promise<{ system: System; close(): Promise<void> }> {
+export async function benchSystem(databaseUrl: string | undefined, overrides: Partial<Config> = {}): Promise<{ system: System; close(): Promise<void> }> {
   let dropDb = async () => {};
   let url = databaseUrl;
   if (databaseUrl) {
@@ -22,7 +23,7 @@ export async function benchSystem(databaseUrl: string | undefined): Promise<{ sy
     dropDb = () => dropDatabase(databaseUrl, name);
   }
   const system = await createSystem(
-    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
+    { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false, ...overrides },
     { log: createLogger('silent') },
   );
   return {

@@ -48,8 +48,8 @@ async function rawEngine(): Promise<{ stepsPerSec: number; ms: number }> {
   return { stepsPerSec: (RAW_CYCLES * 2) / (ms / 1000), ms };
 }
 
-async function throughApi(databaseUrl?: string) {
-  const { system, close } = await benchSystem(databaseUrl);
+async function throughApi(databaseUrl: string | undefined, engineCacheSize: number) {
+  const { system, close } = await benchSystem(databaseUrl, { engineCacheSize });
   try {
     await system.definitions.deploy(xml, { deployedBy: 'bench' });
     const { key: opKey } = await system.keys.create({ name: 'bench operator', roles: ['operator'] });
@@ -73,6 +73,11 @@ async function throughApi(databaseUrl?: string) {
     };
     for (let i = 0; i < 10; i++) await cycle(); // warm-up
     latencies.length = 0;
+    // SQL statements sent, per request (authentication, rate limit, the command, the answer).
+    let statements = 0;
+    const count = () => statements++;
+    system.db.on('query', count);
+    const { hits, misses } = system.runtime.engines;
     let next = 0;
     const t0 = performance.now();
     await Promise.all(
@@ -81,6 +86,8 @@ async function throughApi(databaseUrl?: string) {
       }),
     );
     const ms = performance.now() - t0;
+    system.db.removeListener('query', count);
+    const cache = { hits: system.runtime.engines.hits - hits, misses: system.runtime.engines.misses - misses };
     // Memory must not grow with open cases: open more and compare the heap after GC.
     const gc = (globalThis as any).gc as (() => void) | undefined;
     const heap = () => {
@@ -92,7 +99,7 @@ async function throughApi(databaseUrl?: string) {
     const heapGrowthPerCase = (heap() - heapBefore) / OPEN_CASES;
     await new Promise<void>((r) => server.close(() => r()));
     const sorted = latencies.sort((a, b) => a - b);
-    return { stepsPerSec: (API_CYCLES * 2) / (ms / 1000), ms, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: sorted.length, heapGrowthPerCase, gc: Boolean(gc) };
+    return { stepsPerSec: (API_CYCLES * 2) / (ms / 1000), ms, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: sorted.length, heapGrowthPerCase, gc: Boolean(gc), statementsPerRequest: statements / sorted.length, cache };
   } finally {
     await close();
   }
@@ -101,15 +108,19 @@ async function throughApi(databaseUrl?: string) {
 const databaseUrl = process.env.DATABASE_URL;
 const rssStart = process.memoryUsage().rss;
 const raw = await rawEngine();
-const api = await throughApi(databaseUrl);
+// The engine cache on (a case's second command finds its engine: the hit path), then off (every command recovers: the miss path).
+const api = await throughApi(databaseUrl, 1000);
 const rssEnd = process.memoryUsage().rss;
+const miss = await throughApi(databaseUrl, 0);
 
 console.log(`pakn benchmark${SHORT ? ' (short mode)' : ''} — Node ${process.version}, ${systemClock.now().toISOString()}`);
 console.log(`(a) raw bpmn-engine, in memory:      ${raw.stepsPerSec.toFixed(0).padStart(6)} steps/s  (${RAW_CYCLES} life cycles, ${raw.ms.toFixed(0)} ms)`);
 console.log(
-  `(b) HTTP API on ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, ${CLIENTS} clients: ${api.stepsPerSec.toFixed(0).padStart(6)} steps/s  (${API_CYCLES} life cycles, ${api.ms.toFixed(0)} ms)`,
+  `(b) HTTP API on ${databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, ${CLIENTS} clients: ${api.stepsPerSec.toFixed(0).padStart(6)} steps/s  (${API_CYCLES} life cycles, ${api.ms.toFixed(0)} ms; engine cache on: ${api.cache.hits} hits, ${api.cache.misses} misses)`,
 );
 console.log(`    ratio (b)/(a): ${(api.stepsPerSec / raw.stepsPerSec).toFixed(2)}`);
 console.log(`    latency per request: p50 ${api.p50.toFixed(1)} ms, p99 ${api.p99.toFixed(1)} ms over ${api.requests} requests`);
+console.log(`    SQL statements per request: ${api.statementsPerRequest.toFixed(1)} (authentication, the command's transaction, the answer)`);
+console.log(`(b, miss path) the same with the engine cache off (PAKN_ENGINE_CACHE=0, every command recovers): ${miss.stepsPerSec.toFixed(0)} steps/s, ratio ${(miss.stepsPerSec / raw.stepsPerSec).toFixed(2)}, p50 ${miss.p50.toFixed(1)} ms, p99 ${miss.p99.toFixed(1)} ms, ${miss.statementsPerRequest.toFixed(1)} statements per request`);
 console.log(`    RSS: ${mb(rssStart)} at start, ${mb(rssEnd)} at end`);
 console.log(`    heap growth per additional open case: ${(api.heapGrowthPerCase / 1024).toFixed(1)} KB over ${OPEN_CASES} cases${api.gc ? '' : ' (run with --expose-gc for a clean figure)'}`);

@@ -1,6 +1,7 @@
 /**
- * npm run bench [-- --short] [-- --clients N]: every benchmark, one after the other,
+ * npm run bench [-- --short] [-- --clients N]: every benchmark (lifecycle, change, workers), one after the other,
  * each printing its figures next to a baseline measured in the same run.
  */
 await import('./lifecycle.js');
 await import('./change.js');
+await import('./workers.js');

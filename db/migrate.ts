@@ -11,6 +11,7 @@ import * as webhooksSearch from './migrations/20261206200000_webhooks_search.js'
 import * as historyTamperEvidence from './migrations/20261206210000_history_tamper_evidence.js';
 import * as incidents from './migrations/20261206211000_incidents.js';
 import * as rateLimits from './migrations/20261206220000_rate_limits.js';
+import * as inboxKeyset from './migrations/20261207010000_inbox_keyset.js';
 import * as versionedForms from './migrations/20261207030000_versioned_forms.js';
 import * as catalogueCalendarApi from './migrations/20261207020000_catalogue_calendar_api.js';
 
@@ -28,6 +29,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261206210000_history_tamper_evidence': historyTamperEvidence,
   '20261206211000_incidents': incidents,
   '20261206220000_rate_limits': rateLimits,
+  '20261207010000_inbox_keyset': inboxKeyset,
   '20261207030000_versioned_forms': versionedForms,
   '20261207020000_catalogue_calendar_api': catalogueCalendarApi,
 };

@@ -19,6 +19,8 @@ import { projectTimers } from './jobs.js';
 import { projectTasks, USER_TASK } from './projection.js';
 import { EngineSession, type PendingEvent, type WaitingActivity } from './session.js';
 import { CaseSession, callResolver } from './call-activity.js';
+import { EngineCache } from './engine-cache.js';
+import { isHeldExpiry } from './bpmn.js';
 
 export type { CaseRow, TaskRow, MigrationResult, BatchMigrationResult };
 
@@ -103,6 +105,11 @@ export interface RuntimeOptions {
    * (e.g. that the row agrees with the case's history); throws to refuse.
    */
   checkTaskRow?: (trx: Knex.Transaction, task: TaskRow) => Promise<void>;
+  /**
+   * How many live engines this node keeps between commands (engine/engine-cache.ts),
+   * each used only while the case row's version proves it current; 0 (the default) recovers every command.
+   */
+  engineCacheSize?: number;
   /** Called after each command; the API uses it for logs and metrics. */
   onCommand?: (info: { command: string; caseId: string; ms: number; outcome: 'ok' | 'error' }) => void;
 }
@@ -117,11 +124,18 @@ export interface RuntimeOptions {
  *           history (history.ts), in the same transaction
  *
  * If anything throws, the transaction rolls back and the case is exactly as
- * it was. No engine outlives its command.
+ * it was. An engine outlives its command only in the engine cache
+ * (engine/engine-cache.ts), after its command committed, and is used again
+ * only while the locked case row's version proves it current; a failed
+ * command drops it.
  */
 export class Runtime {
   readonly clock: Clock;
   private readonly functions: FeelFunctions;
+  /** Live engines kept between commands on this node (engine/engine-cache.ts). */
+  readonly engines: EngineCache;
+  /** The transaction each session's hooks (decisions) read in: rebound when a cached engine serves another command. */
+  private readonly bindings = new WeakMap<EngineSession, { trx: Knex.Transaction }>();
 
   constructor(
     readonly db: Db,
@@ -130,6 +144,7 @@ export class Runtime {
   ) {
     this.functions = options.functions ?? {};
     this.clock = options.clock ?? systemClock;
+    this.engines = new EngineCache(options.engineCacheSize ?? 0);
   }
 
   async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
@@ -151,23 +166,33 @@ export class Runtime {
       this.options.checkStart?.(variables, now, definition.key);
       for (let attempt = 0; ; attempt++) {
         const code = (this.options.newCaseCode ?? defaultCaseCode)(now);
+        let kept: { session: EngineSession; result: CommandResult } | undefined;
         try {
-          return await this.db.transaction(async (trx) => {
+          const done = await this.db.transaction(async (trx) => {
             const replay = input.once && (await this.reserve(trx, input.once, now));
             if (replay) return { answered: replay };
             const row = await insertCase(trx, { code, definition_id: definition.id, created_by: input.actor.id, at: now });
             const session = this.session(trx, row.id, context);
+            let keep = false;
             try {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
               await session.start(variables);
               const result = await this.save(trx, row, session);
-              return { result, answered: input.once && (await this.answer(trx, input.once, result)) };
+              const answered = input.once && (await this.answer(trx, input.once, result));
+              keep = this.engines.enabled && session.reusable();
+              if (keep) kept = { session, result };
+              return { result, answered };
             } finally {
-              session.dispose();
+              if (!keep) session.dispose();
             }
           });
+          // Committed: the engine waits where the stored state says; keep it for the case's next command.
+          if (kept) this.engines.put(kept.result.caseId, { session: kept.session, version: kept.result.version, definitionId: definition.id });
+          kept = undefined;
+          return done;
         } catch (err: any) {
+          kept?.session.dispose();
           // A code collision (unique violation on cases.code) is retried with a new code.
           if (err?.code === '23505' && String(err?.constraint ?? err?.detail ?? '').includes('code') && attempt < 5) continue;
           throw err;
@@ -257,7 +282,7 @@ export class Runtime {
         const row = await lockCase(trx, task.case_id);
         if (!row) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
         const replay = input.once && (await this.reserve(trx, input.once, this.clock.now()));
-        if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task, answered: replay };
+        if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task, answered: replay, from: row.version };
         const current = await this.currentTask(trx, input.taskId);
         this.options.policy.assertMay(input.actor, current, input.action);
         let updated = current;
@@ -282,9 +307,13 @@ export class Runtime {
         const version = row.version + 1;
         await updateCase(trx, row.id, { version, updated_at: this.clock.now() });
         const result = { caseId: row.id, code: row.code, status: row.status, version };
-        return { ...result, task: updated, answered: input.once && (await this.answer(trx, input.once, result)) };
+        return { ...result, task: updated, answered: input.once && (await this.answer(trx, input.once, result)), from: row.version };
       }),
-    );
+    ).then(({ from, ...result }) => {
+      // Committed, and the engine was not touched: a cached engine that was current still is.
+      if (!result.answered?.replayed) this.engines.bump(result.caseId, from, result.version);
+      return result;
+    });
   }
 
   /**
@@ -341,37 +370,80 @@ export class Runtime {
   /** A new engine for one command, its hooks bound to the command's transaction (one connection on PGlite: never step outside it). */
   session(trx: Knex.Transaction, caseId: string, context: Awaited<ReturnType<DefinitionStore['context']>>): EngineSession {
     const decisions = this.options.decisions;
+    const bound = { trx };
     // A CaseSession also runs the processes its call activities call (engine/call-activity.ts).
-    return new CaseSession(caseId, context, {
+    const session = new CaseSession(caseId, context, {
       functions: this.functions,
       clock: this.clock,
       decide: (ref: string, variables: Record<string, unknown>, map: string | undefined) => {
         if (!decisions) return Promise.reject(new Error('No decision store is configured'));
-        return decisions.decide(ref, variables, map, trx);
+        return decisions.decide(ref, variables, map, bound.trx);
       },
-    }, { resolver: callResolver(() => trx, (id, t) => this.definitions.context(id, t)) });
+    }, { resolver: callResolver(() => bound.trx, (id, t) => this.definitions.context(id, t)) });
+    this.bindings.set(session, bound);
+    return session;
+  }
+
+  /**
+   * The case's engine for this command: the cached one when the locked row
+   * proves it current and none of its timers has fallen due (a due timer
+   * fires during a recovery's resume, so that path keeps doing it), else a
+   * recovery from the stored state.
+   */
+  private async load(trx: Knex.Transaction, row: CaseRow): Promise<EngineSession> {
+    const cached = this.engines.take(row.id, row);
+    if (cached) {
+      const now = this.clock.now().getTime();
+      const due = cached.armedTimers().some((t) => !isHeldExpiry(t.expireAt) && t.expireAt.getTime() <= now);
+      if (!due) {
+        this.bindings.get(cached)!.trx = trx;
+        cached.beginCommand();
+        return cached;
+      }
+      cached.dispose();
+      this.engines.hits--;
+      this.engines.misses++;
+    }
+    const session = this.session(trx, row.id, await this.definitions.context(row.definition_id, trx));
+    await session.recover(row.engine_state);
+    return session;
   }
 
   /** load → act → run → save, in one transaction. */
   private async command(caseId: string, actor: Actor, act: (trx: Knex.Transaction, session: EngineSession) => Promise<void>, opts: { allowEnded?: boolean } = {}): Promise<CommandResult> {
-    return this.db.transaction(async (trx) => {
-      const row = await lockCase(trx, caseId);
-      if (!row) throw new NotFoundError(`Case ${caseId} does not exist.`);
-      if (row.status !== 'running') {
-        if (opts.allowEnded) return { caseId: row.id, code: row.code, status: row.status, version: row.version };
-        throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
-      }
-      const session = this.session(trx, row.id, await this.definitions.context(row.definition_id, trx));
-      try {
-        await session.recover(row.engine_state);
-        session.actAs(actor);
-        await act(trx, session);
-        await session.settle();
-        return await this.save(trx, row, session);
-      } finally {
-        session.dispose();
-      }
-    });
+    let kept: { session: EngineSession; definitionId: number } | undefined;
+    try {
+      const result = await this.db.transaction(async (trx) => {
+        const row = await lockCase(trx, caseId);
+        if (!row) throw new NotFoundError(`Case ${caseId} does not exist.`);
+        if (row.status !== 'running') {
+          this.engines.drop(caseId);
+          if (opts.allowEnded) return { caseId: row.id, code: row.code, status: row.status, version: row.version };
+          throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
+        }
+        const session = await this.load(trx, row);
+        let keep = false;
+        try {
+          session.actAs(actor);
+          await act(trx, session);
+          await session.settle();
+          const saved = await this.save(trx, row, session);
+          keep = this.engines.enabled && session.reusable();
+          if (keep) kept = { session, definitionId: row.definition_id };
+          return saved;
+        } finally {
+          // A failed command's engine may be half-way through it: never keep it.
+          if (!keep) session.dispose();
+        }
+      });
+      // Committed: the engine waits where the stored state (version) says; keep it for the next command.
+      if (kept) this.engines.put(caseId, { session: kept.session, version: result.version, definitionId: kept.definitionId });
+      kept = undefined;
+      return result;
+    } finally {
+      // The transaction failed (at commit, or after the save): the engine holds what was rolled back.
+      kept?.session.dispose();
+    }
   }
 
   /** Write everything the command changed, in the command's transaction. */

@@ -154,6 +154,36 @@ export class EngineSession {
     this.actor = actor;
   }
 
+  /**
+   * A cached engine (engine/engine-cache.ts) starts its next command here:
+   * what the last command recorded was written (or the engine would not have
+   * been kept), so the events, outbox rows and held timers start empty again.
+   */
+  beginCommand(): void {
+    this.events.length = 0;
+    this.outbox.length = 0;
+    this.heldTimers.length = 0;
+    this.failure = null;
+    this.actor = SYSTEM_TIMER;
+  }
+
+  /**
+   * Whether this engine may be kept for the case's next command: it waits,
+   * nothing failed, and its process variables are plain JSON, i.e. exactly
+   * what a recovery from the stored state would give it (a FEEL date object
+   * would come back from jsonb as a string, and the next expression could
+   * read it differently).
+   */
+  reusable(): boolean {
+    if (this.completed || this.failure || this.engine.state !== 'running') return false;
+    // A case running called processes (engine/call-activity.ts CaseSession) keeps child engines with their own
+    // per-command records: it is recovered every command rather than kept.
+    if (((this as any).children as Map<string, unknown> | undefined)?.size) return false;
+    const definition = (this.engine.execution as any)?.definitions?.[0];
+    const process = definition?.getProcesses?.()[0];
+    return isPlainJson(process?.environment?.variables ?? {}, 0) && isPlainJson(this.engine.environment.variables ?? {}, 0);
+  }
+
   record(event: Omit<PendingEvent, 'actor'>): void {
     this.events.push({ ...event, actor: this.actor });
   }
@@ -248,7 +278,7 @@ export class EngineSession {
     return stateWithoutSource(this.engine);
   }
 
-  /** Drop every listener so nothing of the case outlives the command. */
+  /** Drop every listener so nothing of the case outlives the command (or its stay in the engine cache). */
   dispose(): void {
     this.listener.removeAllListeners();
     this.engine.removeAllListeners();
@@ -258,4 +288,19 @@ export class EngineSession {
       /* a completed engine has nothing to stop */
     }
   }
+}
+
+/** JSON values only (no Date, no class instance, no non-finite number; undefined only as a property), not deeper than 64 levels. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((v) => isPlainJson(v, depth + 1));
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    // A property holding undefined is dropped by JSON: a recovered engine reads undefined there too.
+    return Object.values(value as Record<string, unknown>).every((v) => v === undefined || isPlainJson(v, depth + 1));
+  }
+  return false;
 }

@@ -123,6 +123,60 @@ describe('Durable timers and the job executor', () => {
     });
   });
 
+  describe('Given 120 cases whose timers are due, claimed in batches', () => {
+    let t: TestDb;
+    let s: TestSystem;
+    before(async function () {
+      this.timeout(120_000);
+      t = await freshDb();
+      s = await testSystem(t.db);
+      await s.definitions.deploy(fixture('timer-catch.bpmn'), { deployedBy: 'test' });
+    });
+    after(() => t.close());
+
+    it('When two nodes claim 40 at a time and fire up to 4 cases at once, then every timer fires exactly once', async function () {
+      this.timeout(180_000);
+      for (let i = 0; i < 120; i++) await s.runtime.startCase({ processKey: 'timer-catch', variables: { delay: 'PT0.5S' }, actor: operator });
+      const second = await testSystem(t.another(), {}, { clock: s.clock });
+      let inFlight = 0;
+      let most = 0;
+      const handlers = (sys: TestSystem) => ({
+        timer: async (job: any) => {
+          most = Math.max(most, ++inFlight);
+          try {
+            return await sys.runtime.fireTimer(job.id);
+          } finally {
+            inFlight--;
+          }
+        },
+      });
+      const a = new JobExecutor(s.db, { handlers: handlers(s), workerId: 'node-a', batchSize: 40, concurrency: 4, clock: s.clock });
+      const b = new JobExecutor(second.db, { handlers: handlers(second), workerId: 'node-b', batchSize: 40, concurrency: 4, clock: s.clock });
+      s.clock.advance(600);
+      const batches: number[] = [];
+      for (const ex of [a, b]) {
+        const claim = ex.claim.bind(ex);
+        ex.claim = async () => {
+          const jobs = await claim();
+          if (jobs.length) batches.push(jobs.length);
+          return jobs;
+        };
+      }
+      await Promise.all([a.drain(), b.drain()]);
+
+      expect(batches.reduce((n, x) => n + x, 0)).to.equal(120);
+      expect(Math.max(...batches)).to.equal(40); // one statement claims a whole batch
+      expect(most).to.be.at.most(8); // two nodes, four cases each
+      if (ON_POSTGRES) expect(most).to.be.greaterThan(1); // fired concurrently (PGlite has one connection: they queue)
+      const fired = await t.db('case_events').where({ type: 'timer.fired' }).select('case_id');
+      expect(fired).to.have.length(120);
+      expect(new Set(fired.map((f) => f.case_id)).size).to.equal(120);
+      expect(await t.db('tasks').where({ element_id: 'after' }).count('* as n').first()).to.deep.equal({ n: 120 });
+      expect(await t.db('jobs').count('* as n').first()).to.deep.equal({ n: 0 });
+      await second.close();
+    });
+  });
+
   describe('Given a job whose handler keeps failing', () => {
     let t: TestDb;
     before(async () => {
