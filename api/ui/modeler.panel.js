@@ -298,7 +298,9 @@ function ProblemEntry(props) {
 /** Which entry a server rule is about, so the problem shows under that field too. */
 function entryOfRule(rule, element) {
   if (rule.startsWith('candidate-group') || rule === 'impact-no-candidate-group') return 'pakn-candidateGroups';
-  if (rule === 'form-missing') return 'pakn-formKey';
+  if (rule.startsWith('form-')) return 'pakn-formKey';
+  if (rule.startsWith('public-status')) return 'pakn-publicStatus';
+  if (rule.includes('template')) return 'pakn-template';
   if (rule === 'timer' || rule === 'impact-timer-at-once' || (rule.startsWith('feel-') && timerOf(element))) return 'pakn-timerValue';
   if (rule === 'condition-not-feel' || (rule.startsWith('feel-') && is(element, 'bpmn:SequenceFlow'))) return 'pakn-condition';
   return null;
