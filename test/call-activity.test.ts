@@ -238,6 +238,30 @@ describe('Call activities', () => {
     });
   });
 
+  describe('Given a called process that itself calls the quality check (two levels)', () => {
+    it('Then the innermost task reaches the inbox, and its end moves both processes on', async () => {
+      // The middle: call-pinned under another key (calls quality-check version 1, every variable in and out).
+      const middle = fixture('call-pinned.bpmn').replace('id="call-pinned-defs"', 'id="call-middle-defs"').replace('id="call-pinned"', 'id="call-middle"');
+      const top = fixture('call-parent.bpmn').replace('id="call-parent-defs"', 'id="call-top-defs"').replaceAll('"call-parent"', '"call-top"').replace('calledElement="quality-check"', 'calledElement="call-middle"');
+      for (const xml of [middle, top]) {
+        const res = await s.http.post('/v1/definitions').set(analyst).send({ xml });
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      }
+      const kase = await start('call-top', { agency: 'SNNMT' });
+      expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ answerText: 'Đã sửa.' })).status).to.equal(200);
+      const task = (await inboxOf(agency)).find((i) => i.caseCode === kase.code);
+      expect([task.elementId, task.name]).to.deep.equal(['qcReview', 'Kiểm tra chất lượng trả lời']);
+      const diagram = await s.http.get(`/v1/cases/${kase.code}/diagram`).set(coordinator);
+      expect(diagram.body.calls.map((c: any) => c.process.key).sort()).to.deep.equal(['call-middle', 'quality-check']);
+      expect((await s.http.post(`/v1/tasks/${task.id}/complete`).set(agency).send({ verdict: 'ok' })).status).to.equal(200);
+      const view = await s.http.get(`/v1/cases/${kase.code}`).set(operator);
+      expect(view.body.tasks.map((x: any) => x.elementId)).to.deep.equal(['close']);
+      expect(view.body.variables).to.include({ qualityVerdict: 'ok', qualityResult: 'passed' });
+      const calls = (await eventsOf(kase.id)).filter((e: any) => e.type === 'call.completed').map((e: any) => e.payload.called.key);
+      expect(calls).to.deep.equal(['quality-check', 'call-middle']);
+    });
+  });
+
   describe('Given the called process’s task has a form deployed with the called process only', () => {
     it('Then the task is completed with the called version’s form: wrong data 422 naming the field, right data moves the case on', async () => {
       const xml = fixture('call-quality-check.bpmn').replace('camunda:candidateGroups="=reviewer"', 'camunda:candidateGroups="=reviewer" camunda:formKey="quality-check"');
