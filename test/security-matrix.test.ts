@@ -213,6 +213,7 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     { route: 'GET /ui/forms', prepare: async () => ({ path: '/ui/forms' }), expect: { rest: 200 } },
     { route: 'GET /v1/me', prepare: async () => ({ path: '/v1/me' }), expect: { noKey: 401, revokedKey: 401, rest: 200 } },
     { route: 'GET /ui/dashboard', prepare: async () => ({ path: '/ui/dashboard' }), expect: { rest: 200 } },
+    { route: 'GET /ui/catalogue', prepare: async () => ({ path: '/ui/catalogue' }), expect: { rest: 200 } },
     { route: 'GET /ui/cases/{code}', prepare: async () => ({ path: `/ui/cases/${(await caseOfA()).code}` }), expect: { rest: 200 } },
     { route: 'GET /ui/assets/{file}', prepare: async () => ({ path: '/ui/assets/case.js' }), expect: { rest: 200 } },
     { route: 'GET /v1/history/verify', prepare: async () => ({ path: '/v1/history/verify' }), expect: { auditor: 200, noKey: 401, revokedKey: 401, rest: 403 } },

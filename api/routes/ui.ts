@@ -19,6 +19,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'index.css': { file: join(UI_DIR, 'index.css'), type: 'text/css; charset=utf-8' },
   'dashboard.js': { file: join(UI_DIR, 'dashboard.js'), type: 'application/javascript; charset=utf-8' },
   'dashboard.css': { file: join(UI_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  'catalogue.js': { file: join(UI_DIR, 'catalogue.js'), type: 'application/javascript; charset=utf-8' },
+  'catalogue.css': { file: join(UI_DIR, 'catalogue.css'), type: 'text/css; charset=utf-8' },
   'chart.umd.min.js': { file: join(CHART_JS, 'chart.umd.min.js'), type: 'application/javascript; charset=utf-8' },
   'modeler.js': { file: join(UI_DIR, 'modeler.js'), type: 'application/javascript; charset=utf-8' },
   'forms.js': { file: join(UI_DIR, 'forms.js'), type: 'application/javascript; charset=utf-8' },
@@ -82,6 +84,12 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
       'dashboard.html',
       'Saturday-review dashboard: the weekly report with charts, for a projector and for print',
       'Reads GET /v1/reports/weekly and /v1/reports/stats with the caller’s key (coordinator, reviewer or auditor). ?week=YYYY-Www picks the week.',
+    ),
+    page(
+      '/ui/catalogue',
+      'catalogue.html',
+      'Analysts’ catalogue page: edit agencies and a year’s holidays and make-up working days',
+      'Reads and writes GET/PUT /v1/catalogue/agencies and /v1/catalogue/calendar with the caller’s key (writes: analyst or admin); warns from 1 October when next year has no holidays. ?year=YYYY picks the year.',
     ),
     {
       method: 'get',
