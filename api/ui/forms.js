@@ -238,8 +238,8 @@
     if (!schema) return;
     const xml = await api('/v1/definitions/' + encodeURIComponent(processKey) + '/versions/' + $('version').value + '.xml');
     const report = await api('/v1/definitions/validate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ xml, forms: Object.assign({}, forms, { [formKey]: schema }) }) });
-    const mine = report.problems.filter((p) => p.rule && p.rule.startsWith('form'));
-    showProblems(mine);
+    // The diagram's own style notes (bpmnlint) are the modeler's business; errors of any rule and the form rules are shown.
+    showProblems(report.problems.filter((p) => p.severity === 'error' || (p.rule && p.rule.startsWith('form'))));
     say(report.valid ? 'Không có lỗi: có thể triển khai.' : 'Máy chủ từ chối: xem danh sách lỗi.');
   }
 
