@@ -27,6 +27,8 @@
  *                                    field (new label, at least 60 characters): schema left, preview right
  *   case-page  case-page.png         an auditor opens /ui/cases/{code} of a case transferred twice
  *   dashboard  dashboard.png         a coordinator opens /ui/dashboard (whole page)
+ *   catalogue  catalogue.png         an analyst opens /ui/catalogue?year=2028 on 2 October 2027 (the warning that
+ *                                    2028 has no holidays), edits Sở Y tế and adds New Year's Day 2028
  *   call-activity case-page-call.png a coordinator opens /ui/cases/{code} of a case whose call
  *                                    activity called the shared quality check (test/fixtures/call-*.bpmn),
  *                                    waiting there: the called process's diagram below (whole page)
@@ -47,7 +49,7 @@ import { ROOT } from '../../test/helpers/system.js';
 import { buildUi } from '../../scripts/build-ui.mjs';
 
 const IMAGES = join(ROOT, 'docs', 'images');
-const GROUPS = ['modeler', 'modeler-panel', 'forms', 'case-page', 'dashboard', 'call-activity'] as const;
+const GROUPS = ['modeler', 'modeler-panel', 'forms', 'case-page', 'dashboard', 'call-activity', 'catalogue'] as const;
 type Group = (typeof GROUPS)[number];
 const USAGE = `usage: npm run screenshots [-- ${GROUPS.join(' | ')} …]`;
 
@@ -237,6 +239,21 @@ async function dashboard({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
+/** The catalogue page on 2 October 2027: 2028 has no holidays yet (the warning), an agency being edited, a day off being added. */
+async function cataloguePage({ h, base, browser }: Stage): Promise<void> {
+  h.s.clock.set('2027-10-02T02:00:00.000Z');
+  const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
+  const page = await openPage(browser, `${base}/ui/catalogue?year=2028`, analyst.Authorization, { width: 1600, height: 1000 });
+  await page.fill('#filter', 'S');
+  await page.locator('#agencies tr[data-code="SYT"] button').click();
+  await page.fill('#agency-form input[name="name"]', 'Sở Y tế tỉnh Đồng Nai');
+  await page.click('#add-holiday');
+  await page.locator('#holidays tbody tr').last().locator('.day-date').fill('2028-01-01');
+  await page.locator('#holidays tbody tr').last().locator('.day-name').fill('Tết Dương lịch');
+  await shoot(page, 'catalogue.png');
+  await page.close();
+}
+
 /** A case whose call activity called the shared quality check (the fixtures of test/call-activity.test.ts), waiting in it. */
 async function callActivity({ h, base, browser }: Stage): Promise<void> {
   const analyst = await h.s.as('analyst');
@@ -270,7 +287,7 @@ async function formsEditor({ h, base, browser }: Stage): Promise<void> {
   await page.close();
 }
 
-const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'modeler-panel': modelerPanel, forms: formsEditor, 'case-page': casePage, dashboard, 'call-activity': callActivity };
+const TAKE: Record<Group, (stage: Stage) => Promise<void>> = { modeler, 'modeler-panel': modelerPanel, forms: formsEditor, 'case-page': casePage, dashboard, 'call-activity': callActivity, catalogue: cataloguePage };
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => !(GROUPS as readonly string[]).includes(a));
