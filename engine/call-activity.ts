@@ -88,6 +88,14 @@ interface Child {
   callActivityId: string;
   process: CalledProcess;
   session: CaseSession;
+  /** The BPMN error an error end event of the called process threw, in this command. */
+  thrown?: ThrownError;
+}
+
+interface ThrownError {
+  id?: string;
+  name?: string;
+  code?: string;
 }
 
 /** A waiting activity of a called process: its own variables decide its task's groups and deadline. */
@@ -213,9 +221,10 @@ export class CaseSession extends EngineSession {
     // Children first: the parent's resume settles, and settling starts a child for every call activity without one.
     for (const [executionId, s] of Object.entries((stored ?? {}) as Record<string, StoredChild>)) {
       const process = { definitionId: s.definitionId, key: s.key, version: s.version };
-      const session = await this.newChild(process, s.callActivityId);
-      await session.recover(s.state);
-      this.children.set(executionId, { callActivityId: s.callActivityId, process, session });
+      const child = { callActivityId: s.callActivityId, process } as Child;
+      child.session = await this.newChild(process, s.callActivityId, (error) => (child.thrown = error));
+      await child.session.recover(s.state);
+      this.children.set(executionId, child);
     }
     await super.recover(own);
   }
@@ -247,8 +256,19 @@ export class CaseSession extends EngineSession {
       for (const [executionId, child] of [...this.children]) {
         if (!child.session.ended) continue;
         const call = calls.get(executionId)!;
-        const output = applyMappings(callSpec(call.behaviour).outs, child.session.variables(), child.session.functions);
         this.children.delete(executionId);
+        if (child.thrown && this.catchesError(call, child.thrown)) {
+          // An error end event of the called process, caught by an error boundary event on the call activity.
+          const error = child.thrown;
+          super.record({ type: 'call.error', elementId: call.id, elementName: call.name, elementType: CALL_ACTIVITY, payload: { called: { key: child.process.key, version: child.process.version }, error: { code: error.code ?? null, name: error.name ?? null } } });
+          child.session.dispose();
+          call.api.sendApiMessage('error', { message: `${child.process.key} ended with error ${error.code ?? error.name ?? error.id ?? ''}`.trim(), code: error.code, name: error.name });
+          await super.settle();
+          moved = true;
+          continue;
+        }
+        // Otherwise an error end event ends the called process like a plain end (as in Camunda 7).
+        const output = applyMappings(callSpec(call.behaviour).outs, child.session.variables(), child.session.functions);
         super.record({
           type: 'call.completed',
           elementId: call.id,
@@ -280,8 +300,8 @@ export class CaseSession extends EngineSession {
     const spec = callSpec(call.behaviour);
     const process = await this.resolver.resolve(spec.calledElement, spec.version);
     const variables = applyMappings(spec.ins, this.variables(), this.functions);
-    const session = await this.newChild(process, call.id);
-    const child: Child = { callActivityId: call.id, process, session };
+    const child = { callActivityId: call.id, process } as Child;
+    const session = (child.session = await this.newChild(process, call.id, (error) => (child.thrown = error)));
     this.children.set(executionId, child);
     super.record({
       type: 'call.started',
@@ -295,11 +315,34 @@ export class CaseSession extends EngineSession {
     this.adopt(child);
   }
 
-  private async newChild(process: CalledProcess, calledBy: string): Promise<CaseSession> {
+  private async newChild(process: CalledProcess, calledBy: string, onThrow: (error: ThrownError) => void): Promise<CaseSession> {
     const context = await this.resolver!.context(process.definitionId);
     const session = new CaseSession(`${process.key}:${calledBy}`, context, this.hooks, { resolver: this.resolver, depth: this.depth + 1, calledAs: { key: process.key, version: process.version, calledBy } });
     session.actAs(this.currentActor);
+    // An error end event publishes activity.throw with the error's id, name and code.
+    (session.engine as any).broker.subscribeTmp(
+      'event',
+      'activity.throw',
+      (_key: string, message: any) => {
+        const m = message?.content?.message;
+        if (m?.type === 'bpmn:Error') onThrow({ id: m.id, name: m.name, code: m.code });
+      },
+      { noAck: true },
+    );
     return session;
+  }
+
+  /** Whether an error boundary event on the call activity catches `error` (no errorRef: any error; else the same code). */
+  private catchesError(call: WaitingActivity, error: ThrownError): boolean {
+    const boundaries = ((this.sourceContext as any).getActivities?.() ?? []).filter((a: any) => a.type === 'bpmn:BoundaryEvent' && a.behaviour?.attachedTo?.id === call.id);
+    for (const b of boundaries) {
+      for (const def of b.behaviour?.eventDefinitions ?? []) {
+        if (def.type !== 'bpmn:ErrorEventDefinition') continue;
+        const code = def.behaviour?.errorRef?.errorCode ?? def.behaviour?.errorRef?.code;
+        if (!def.behaviour?.errorRef || code === undefined || String(code) === String(error.code)) return true;
+      }
+    }
+    return false;
   }
 
   /** Move what a child recorded and queued into this session, its events tagged with the child's process. */

@@ -262,6 +262,31 @@ describe('Call activities', () => {
     });
   });
 
+  describe('Given an error boundary event on the call activity and an error end event in the called process', () => {
+    before(async () => {
+      for (const file of ['call-quality-check-strict.bpmn', 'call-error.bpmn']) {
+        const res = await s.http.post('/v1/definitions').set(analyst).send({ xml: fixture(file) });
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      }
+    });
+
+    it('When the called process ends at the error end event, the boundary event catches it and the case takes its path', async () => {
+      const kase = await start('call-error', { reviewer: 'SNNMT' });
+      expect(kase.tasks.map((x: any) => x.elementId)).to.deep.equal(['qsReview']);
+      expect((await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ verdict: 'rework' })).status).to.equal(200);
+      const view = await s.http.get(`/v1/cases/${kase.code}`).set(operator);
+      expect(view.body.tasks.map((x: any) => x.elementId)).to.deep.equal(['redo']);
+      const error = (await eventsOf(kase.id)).find((e: any) => e.type === 'call.error');
+      expect(error.payload.error).to.deep.equal({ code: 'QC-REJECTED', name: 'Không đạt' });
+    });
+
+    it('When it ends at its plain end event, the case leaves the call activity by its outgoing flow', async () => {
+      const kase = await start('call-error', { reviewer: 'SNNMT' });
+      const done = await s.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ verdict: 'ok' });
+      expect(done.body.caseStatus).to.equal('completed');
+    });
+  });
+
   describe('Given the called process’s task has a form deployed with the called process only', () => {
     it('Then the task is completed with the called version’s form: wrong data 422 naming the field, right data moves the case on', async () => {
       const xml = fixture('call-quality-check.bpmn').replace('camunda:candidateGroups="=reviewer"', 'camunda:candidateGroups="=reviewer" camunda:formKey="quality-check"');

@@ -28,6 +28,7 @@
     'call.started': 'Gọi quy trình',
     'call.completed': 'Quy trình được gọi đã xong',
     'call.cancelled': 'Hủy quy trình được gọi',
+    'call.error': 'Quy trình được gọi kết thúc với lỗi',
   };
 
   /** A runtime incident in words: which step is held, which expression gave what, what it waits for. */
