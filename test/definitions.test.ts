@@ -65,8 +65,9 @@ describe('Deploying definitions', () => {
   it('Given the shipped diagram, every fixture that is not a refusal and every decision file in processes/, then validation finds no error (no false positives from the structure, names and ${…} rules)', async () => {
     // The routing decision the shipped diagram's business-rule task names (its outputs are names the diagram reads).
     await s.definitions.deploy(readFileSync(join(ROOT, 'processes', 'routing.dmn'), 'utf8'), { deployedBy: 'test' });
-    // The process the call-activity fixtures call (call-parent, call-pinned: version 1).
+    // The processes the call-activity fixtures call (call-parent, call-pinned: version 1; call-error).
     await s.definitions.deploy(fixture('call-quality-check.bpmn'), { deployedBy: 'test' });
+    await s.definitions.deploy(fixture('call-quality-check-strict.bpmn'), { deployedBy: 'test' });
     const files = [
       join(ROOT, 'processes', 'complaint-handling.bpmn'),
       ...readdirSync(join(ROOT, 'processes')).filter((f) => f.endsWith('.dmn')).map((f) => join(ROOT, 'processes', f)),
