@@ -12,7 +12,7 @@ import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, DEFAULT_CALENDAR_SETTINGS, feelFunctions, LiveCalendar, readCalendarFile } from '../engine/hotline/calendar.js';
 import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, flagCalendarFallback, readCatalogueFiles, syncCalendar } from '../engine/hotline/catalogue.js';
 import { vietnamDate } from '../engine/vietnam-time.js';
-import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, READ_MESSAGES, TASK_PROPERTIES } from '../engine/hotline/contract.js';
+import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { onCommandSaved } from '../engine/hotline/webhooks.js';
 import { DecisionStore } from '../engine/decisions.js';
@@ -22,7 +22,7 @@ import { JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
 import { newCaseCode } from '../engine/hotline/case-code.js';
 import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
-import { checkIntake, checkTaskOutput, renderOutgoing, templateReads } from '../engine/hotline/tasks.js';
+import { checkIntake, checkTaskOutput, renderOutgoing } from '../engine/hotline/tasks.js';
 import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 import { ApiKeys } from './auth.js';
 import { engineCacheSize, type Config } from './config.js';
@@ -93,7 +93,6 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   if (calendarData) await syncCalendar(db, calendarData, clock);
   const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue') });
   await catalogue.refresh();
-  const smsTemplates = SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json'));
   const definitions = new DefinitionStore(db, {
     formStore: forms,
     decisionIds: () => decisions.ids(),
@@ -103,9 +102,6 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisionOutputCodes: (at) => (catalogue.isEmpty() ? undefined : { agency: { ...candidateGroupNames([], catalogue.list('agencies'), vietnamDate(at)), what: 'agencies catalogue in force' } }),
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
-    // What the SMS templates read and the messages the hotline delivers by name: a diagram is checked against them.
-    messageTemplates: { [HOTLINE_PROCESS]: templateReads(smsTemplates) },
-    readMessages: READ_MESSAGES,
     taskProperties: TASK_PROPERTIES,
     intakeVariables: INTAKE_VARIABLES,
     clock,
@@ -124,11 +120,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     forms,
     newCaseCode,
     personalVariables: PERSONAL_VARIABLES,
-    engineCacheSize: config.engineCacheSize ?? engineCacheSize(),
     checkStart: checkIntake(catalogue),
     // The task's form is its case's version's: looked up on the locked task row, checked with the output.
     checkOutput: ((hotline) => (task, output, at) => {
       forms.checkTask(task, output);
+    engineCacheSize: config.engineCacheSize ?? engineCacheSize(),
       hotline(task, output, at);
     })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
@@ -141,7 +137,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       await published(...args);
       await flagged(...args);
     })(onCommandSaved(), flagCalendarFallback(catalogue)),
-    renderMessage: renderOutgoing(smsTemplates, (code) => catalogue.get('agencies', code)?.name),
+    renderMessage: renderOutgoing(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')), (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
       log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');
@@ -199,11 +195,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     sms,
     async close() {
       await executor.stop();
-      runtime.engines.clear();
       if (!options.db) await db.destroy();
       release();
     },
   };
+      runtime.engines.clear();
 }
 
 /**
