@@ -12,7 +12,7 @@ import type { Problem } from '../engine/validate.js';
 import { CALENDAR_FUNCTIONS, DEFAULT_CALENDAR_SETTINGS, feelFunctions, LiveCalendar, readCalendarFile } from '../engine/hotline/calendar.js';
 import { Catalogue, candidateGroupNames, DEFAULT_CODE_FIELDS, flagCalendarFallback, readCatalogueFiles, syncCalendar } from '../engine/hotline/catalogue.js';
 import { vietnamDate } from '../engine/vietnam-time.js';
-import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
+import { HOTLINE_PROCESS, PERSONAL_VARIABLES, READ_ELEMENTS, READ_MESSAGES, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { deliveryHandlers } from '../engine/hotline/delivery.js';
 import { onCommandSaved } from '../engine/hotline/webhooks.js';
 import { DecisionStore } from '../engine/decisions.js';
@@ -22,7 +22,7 @@ import { JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
 import { newCaseCode } from '../engine/hotline/case-code.js';
 import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
-import { checkIntake, checkTaskOutput, renderOutgoing } from '../engine/hotline/tasks.js';
+import { checkIntake, checkTaskOutput, renderOutgoing, templateReads } from '../engine/hotline/tasks.js';
 import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
 import { ApiKeys } from './auth.js';
 import { engineCacheSize, type Config } from './config.js';
@@ -93,6 +93,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   if (calendarData) await syncCalendar(db, calendarData, clock);
   const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue') });
   await catalogue.refresh();
+  const smsTemplates = SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json'));
   const definitions = new DefinitionStore(db, {
     formStore: forms,
     decisionIds: () => decisions.ids(),
@@ -102,6 +103,9 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisionOutputCodes: (at) => (catalogue.isEmpty() ? undefined : { agency: { ...candidateGroupNames([], catalogue.list('agencies'), vietnamDate(at)), what: 'agencies catalogue in force' } }),
     // The hotline's contract: a diagram of its process that drops an element the hotline reads is refused.
     readElements: READ_ELEMENTS,
+    // What the SMS templates read and the messages the hotline delivers by name: a diagram is checked against them.
+    messageTemplates: { [HOTLINE_PROCESS]: templateReads(smsTemplates) },
+    readMessages: READ_MESSAGES,
     taskProperties: TASK_PROPERTIES,
     intakeVariables: INTAKE_VARIABLES,
     clock,
@@ -137,7 +141,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       await published(...args);
       await flagged(...args);
     })(onCommandSaved(), flagCalendarFallback(catalogue)),
-    renderMessage: renderOutgoing(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json')), (code) => catalogue.get('agencies', code)?.name),
+    renderMessage: renderOutgoing(smsTemplates, (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {
       metrics.observeCommand(command, ms, outcome);
       log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');

@@ -63,6 +63,10 @@ export class DefinitionStore {
       candidateGroups?: (at: Date) => ValidateOptions['candidateGroups'];
       /** Element ids other code reads, by process key (the hotline's contract): a version without one is refused. */
       readElements?: ValidateOptions['readElements'];
+      /** What outgoing messages' templates read, by process key (the hotline's SMS templates). */
+      messageTemplates?: ValidateOptions['messageTemplates'];
+      /** Message names other code delivers by name, by process key (the hotline's ratings and replies). */
+      readMessages?: ValidateOptions['readMessages'];
       /** Decision outputs that hold catalogue codes (the routing table's agency), by output name: the codes in force on day `at`. */
       decisionOutputCodes?: (at: Date) => Record<string, { known: string[]; retired?: Record<string, string>; what: string }> | undefined;
       /** camunda:property values every user task declares (the hotline's publicStatus). */
@@ -97,6 +101,8 @@ export class DefinitionStore {
       decisions: this.options.decisionIds ? await this.options.decisionIds() : undefined,
       functions: this.options.functions,
       readElements: this.options.readElements,
+      messageTemplates: this.options.messageTemplates,
+      readMessages: this.options.readMessages,
       taskProperties: this.options.taskProperties,
       candidateGroups: this.options.candidateGroups?.(this.clock.now()),
       intakeVariables: this.options.intakeVariables,

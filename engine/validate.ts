@@ -116,6 +116,23 @@ export interface ValidateOptions {
   processes?: Record<string, readonly number[]>;
   /** The outputs each deployed decision sets (decision id → output names). */
   decisionOutputs?: Record<string, readonly string[]>;
+  /**
+   * What outgoing messages read, by process key (a plug-in's contract, e.g.
+   * the hotline's SMS templates): an element sending through one of `topics`
+   * (camunda:topic) names its template in camunda:property "template" (the
+   * element id when none); `reads` gives each template's variables. A
+   * template that does not exist, or reads a variable nothing before the
+   * sending step sets, is refused (rules message-template-missing,
+   * sms-template-variable): the text would go out with a blank.
+   */
+  messageTemplates?: Record<string, { topics: readonly string[]; reads: Record<string, readonly string[]> }>;
+  /**
+   * BPMN message names other parts of the product correlate by name, by
+   * process key (the hotline's SMS and web ratings, the citizen's
+   * information): name → what sends it. A version without one is refused
+   * (rule read-message-missing), like a missing read element.
+   */
+  readMessages?: Record<string, Record<string, string>>;
 }
 
 export interface TaskPropertyRule {
@@ -450,6 +467,13 @@ export async function validateBpmn(xml: string, options: ValidateOptions = {}): 
       if (!ids.has(id)) add(null, 'read-element-missing', `This version of ${main.id} has no element "${id}", which ${reader} reads by that id: keep the id (rename only the label); without it those answers would be wrong for cases on this version.`);
     }
   }
+  const correlated = main ? options.readMessages?.[main.id] : undefined;
+  if (correlated) {
+    const names = new Set((root.rootElements ?? []).filter((e: any) => e.$type === 'bpmn:Message').map((m: any) => m.name ?? m.id));
+    for (const [name, sender] of Object.entries(correlated)) {
+      if (!names.has(name)) add(null, 'read-message-missing', `This version of ${main.id} has no message named "${name}", which ${sender} delivers by that name: keep the message's name (bpmn:message name="${name}"); without it those messages would find no case waiting for them.`);
+    }
+  }
   return { problems, moddle, processId: main?.id, processName: main?.name };
 }
 
@@ -738,6 +762,28 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
         const own: Known = { names: new Set(here?.names ?? []), open: Boolean(here?.open || gen.get(el.id)?.open) };
         if (typeof p.value === 'string') check(el, `Output parameter "${p.name}" on ${name}`, p.value, own, [...before.filter((n) => !outputs(el).includes(n)), ...seen]);
         seen.push(p.name);
+      }
+    }
+  }
+  // A message whose template reads a variable: known before the sending step, or the text goes out with a blank.
+  const templates = options.messageTemplates?.[process.id];
+  for (const el of templates ? all : []) {
+    if (el.type !== 'external' || !templates!.topics.includes(el.topic)) continue;
+    const template = extensionProperties(el).template || el.id;
+    const reads = templates!.reads[template];
+    if (!reads) {
+      add(el.id, 'message-template-missing', `${labelOf(el)} sends the message template "${template}", which does not exist: use one of ${Object.keys(templates!.reads).join(', ') || '(none)'} (camunda:property template), or add the template to the templates file.`);
+      continue;
+    }
+    const here = inOf.get(el.id);
+    for (const name of reads) {
+      if (here?.names.has(name)) continue;
+      const near = suggestion(name, here?.names.size ? here.names : everything);
+      const about = { name, ...(near ? { suggestion: near } : {}) };
+      if (strict && !here?.open) {
+        add(el.id, 'sms-template-variable', `${labelOf(el)} sends the template "${template}", whose text reads "${name}", but no step before it sets "${name}" (not the start data, a form, a decision or an output parameter): the message would go out with a blank there. Set "${name}" before this step (e.g. a field of the form that leads here), or use a template that does not read it.`, 'error', about);
+      } else if (!everything.has(name)) {
+        add(el.id, 'sms-template-variable', `${labelOf(el)} sends the template "${template}", whose text reads "${name}", which nothing in this diagram sets.`, 'warning', about);
       }
     }
   }

@@ -33,6 +33,19 @@ export const READ_ELEMENTS: Record<string, Record<string, string>> = {
   },
 };
 
+/**
+ * What each placeholder of an outgoing message's template (processes/sms/templates.json)
+ * reads from the case, as engine/hotline/tasks.ts renderOutgoing fills it: `{{agencyName}}`
+ * is the catalogue name of `agency`, `{{due}}` is `dueAt` as dd/mm/yyyy, `{{answer}}` is
+ * `answer` cut short; null: not a variable (the case code). Any other placeholder reads the
+ * variable of its own name. Validation refuses a diagram that sends a template reading a
+ * variable nothing before the sending step sets (rule sms-template-variable).
+ */
+export const TEMPLATE_PLACEHOLDERS: Record<string, string | null> = { code: null, agencyName: 'agency', due: 'dueAt', answer: 'answer' };
+
+/** Topics (camunda:topic) whose elements send a templated message: sms to the citizen, notify to agencies. */
+export const MESSAGE_TOPICS = ['sms', 'notify'] as const;
+
 /** The element whose armed timer means "this case waits for the citizen's rating". */
 export const RATING_WAIT_ELEMENT = 'noRating';
 
@@ -44,6 +57,17 @@ export const INFO_WAIT_ELEMENT = 'infoTimeout';
 
 /** The BPMN message the citizen's information is delivered as, and the field that carries its text. */
 export const INFO_MESSAGE = { name: 'citizen-info', field: 'citizenInfo' } as const;
+
+/**
+ * BPMN message names the hotline's code delivers by name, and what delivers
+ * them: a version without one is refused (rule read-message-missing).
+ */
+export const READ_MESSAGES: Record<string, Record<string, string>> = {
+  [HOTLINE_PROCESS]: {
+    [RATING_MESSAGE]: "the citizen's rating (an SMS reply 1 or 2, the public page)",
+    [INFO_MESSAGE.name]: "the citizen's SMS reply with the information asked for",
+  },
+};
 
 /**
  * Case variables the hotline reads (SMS templates, public status, reports,

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 /** Message templates, data in processes/sms/templates.json (Vietnamese, owned by Home Affairs). */
+/** A {{name}} placeholder of a template. */
+const PLACEHOLDER = /\{\{\s*([A-Za-z_]\w*)\s*\}\}/g;
+
 export class SmsTemplates {
   constructor(private readonly templates: Record<string, string>) {}
 
@@ -16,11 +19,16 @@ export class SmsTemplates {
     return Object.hasOwn(this.templates, name);
   }
 
+  /** Each template's placeholder names, in order ({{code}} → code): what validation checks a diagram against. */
+  placeholders(): Record<string, string[]> {
+    return Object.fromEntries(Object.entries(this.templates).map(([name, text]) => [name, [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))]]));
+  }
+
   /** Fill {{name}} placeholders; an unknown placeholder becomes empty rather than leaking braces to a citizen. */
   render(name: string, values: Record<string, unknown>): string | null {
     const template = Object.hasOwn(this.templates, name) ? this.templates[name] : undefined;
     if (!template) return null;
-    return template.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (_m, key: string) => {
+    return template.replace(PLACEHOLDER, (_m, key: string) => {
       const v = values[key];
       return v === null || v === undefined ? '' : String(v);
     });

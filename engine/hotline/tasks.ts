@@ -8,7 +8,7 @@ import { InputError, UnprocessableError } from '../errors.js';
 import type { OutboxMessage } from '../session.js';
 import { vietnamDate, vietnameseDate } from '../vietnam-time.js';
 import type { Catalogue } from './catalogue.js';
-import { HOTLINE_PROCESS, INTAKE_REQUIRED, NEW_DUE_DATE, PROCESS_OWNED_VARIABLES, TRANSFER } from './contract.js';
+import { HOTLINE_PROCESS, INTAKE_REQUIRED, MESSAGE_TOPICS, NEW_DUE_DATE, PROCESS_OWNED_VARIABLES, TEMPLATE_PLACEHOLDERS, TRANSFER } from './contract.js';
 import type { SmsTemplates } from './sms.js';
 
 /**
@@ -84,15 +84,32 @@ const SMS_ANSWER_CHARS = 300;
 export function renderOutgoing(templates: SmsTemplates | undefined, agencyName: (code: string) => string | undefined) {
   return (message: OutboxMessage, kase: { code: string; variables: Record<string, unknown> }): Record<string, unknown> => {
     const vars = kase.variables;
-    const agency = typeof vars.agency === 'string' ? vars.agency : '';
-    const answer = typeof vars.answer === 'string' ? vars.answer : '';
+    // The variables each computed placeholder reads are declared in the contract (validation checks diagrams against them).
+    const read = (placeholder: string) => vars[TEMPLATE_PLACEHOLDERS[placeholder] as string];
+    const agency = typeof read('agencyName') === 'string' ? (read('agencyName') as string) : '';
+    const answer = typeof read('answer') === 'string' ? (read('answer') as string) : '';
     const values = {
       ...vars,
       code: kase.code,
       agencyName: (agency && agencyName(agency)) || agency,
-      due: vietnameseDate(vars.dueAt),
+      due: vietnameseDate(read('due')),
       answer: answer.length > SMS_ANSWER_CHARS ? `${answer.slice(0, SMS_ANSWER_CHARS).replace(/\s+\S*$/, '')}…` : answer,
     };
     return { text: templates?.render(String(message.payload.template), values) ?? null };
   };
+}
+
+/**
+ * The variables each template reads, for validation (ValidateOptions.messageTemplates):
+ * its placeholders through TEMPLATE_PLACEHOLDERS, the case code left out.
+ */
+export function templateReads(templates: SmsTemplates): { topics: readonly string[]; reads: Record<string, string[]> } {
+  const reads: Record<string, string[]> = {};
+  for (const [name, placeholders] of Object.entries(templates.placeholders())) {
+    reads[name] = placeholders.flatMap((p) => {
+      const variable = Object.hasOwn(TEMPLATE_PLACEHOLDERS, p) ? TEMPLATE_PLACEHOLDERS[p] : p;
+      return variable ? [variable] : [];
+    });
+  }
+  return { topics: MESSAGE_TOPICS, reads };
 }
