@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
 import { migrateLatest, migrationsCurrent } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
-import { FormRegistry } from '../engine/forms.js';
+import { FormRegistry, taskFormsIn } from '../engine/forms.js';
 import { CALENDAR_FUNCTIONS } from '../engine/hotline/calendar.js';
 import { candidateGroupNames, readCatalogueFiles } from '../engine/hotline/catalogue.js';
 import { importCalendar } from '../engine/hotline/catalogue.js';
@@ -15,9 +15,7 @@ import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
 import { deployWithImpact } from '../engine/dry-run.js';
-import { HOTLINE_PROCESS, READ_ELEMENTS, READ_MESSAGES, TASK_PROPERTIES } from '../engine/hotline/contract.js';
-import { SmsTemplates } from '../engine/hotline/sms.js';
-import { templateReads } from '../engine/hotline/tasks.js';
+import { READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -35,8 +33,10 @@ const USAGE = `pakn — workflow for the 1022 public-service hotline
   pakn lint FILE... [--impact]       validate BPMN and DMN files (decisions named on the same line are
                                      known to the diagrams); exit 1 when any has an error; --impact also replays
                                      the open cases of the active version (database) and exits 1 when one is at risk
-  pakn deploy FILE... [--comment C] [--staged] [--confirm --reason R]
+  pakn deploy FILE... [--comment C] [--staged] [--confirm --reason R] [--forms DIR]
                                      deploy BPMN/DMN files (active at once unless --staged); exit 1 when any is refused;
+                                     --forms: deploy the diagrams with the task forms in DIR (<formKey>.schema.json);
+                                     without it a form keeps the newest version's, else the installed one;
                                      prints the impact on open cases, and a version that would fire a timer at once or
                                      leave a task without candidate group needs --confirm --reason (kept in the history)
   pakn keys create --role R [--role R2] [--agency CODE] --name N
@@ -111,7 +111,6 @@ export async function main(argv: string[]): Promise<number> {
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
       const formRegistry = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
       const forms = formRegistry.keys();
-      const messageTemplates = { [HOTLINE_PROCESS]: templateReads(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json'))) };
       const catalogueDir = join(config.processesDir, 'catalogue');
       const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
         ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(systemClock.now()))
@@ -124,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       const decisionOutputs = Object.fromEntries([...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => [d.id, d.outputs.map((o) => o.name)]) ?? []));
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES, intakeVariables: INTAKE_VARIABLES, formFields: formRegistry.fieldsByForm(), decisionOutputs, messageTemplates, readMessages: READ_MESSAGES }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES, intakeVariables: INTAKE_VARIABLES, formFields: formRegistry.fieldsByForm(), decisionOutputs }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);
@@ -147,8 +146,11 @@ export async function main(argv: string[]): Promise<number> {
       return failed ? 1 : 0;
     }
     case 'deploy': {
-      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false }, confirm: { type: 'boolean', default: false }, reason: { type: 'string' } } });
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { comment: { type: 'string' }, staged: { type: 'boolean', default: false }, confirm: { type: 'boolean', default: false }, reason: { type: 'string' }, forms: { type: 'string' } } });
       if (!positionals.length) throw new UsageError('pakn deploy needs at least one FILE.');
+      if (values.forms !== undefined && !existsSync(values.forms)) throw new UsageError(`pakn deploy --forms: no such folder: ${values.forms}`);
+      // Forms edited in git go with the diagram: each version keeps the forms it was deployed with.
+      const forms = values.forms === undefined ? undefined : taskFormsIn(values.forms);
       const texts = readFiles('deploy', positionals);
       // Recorded as the deployer: the operating-system account that ran the command.
       const deployedBy = `cli:${userInfo().username}`;
@@ -157,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
         for (const { file, xml } of texts) {
           try {
             // The impact preview: the open cases of the version it replaces, replayed; a risky version needs --confirm --reason.
-            const r = await deployWithImpact(system.definitions, system.dryRun, xml, { deployedBy, comment: values.comment, activate: !values.staged, confirm: values.confirm, reason: values.reason });
+            const r = await deployWithImpact(system.definitions, system.dryRun, xml, { deployedBy, comment: values.comment, activate: !values.staged, confirm: values.confirm, reason: values.reason, forms });
             console.log(`${file}: ${r.key} version ${r.version}${r.created ? ' deployed' : ' (identical to the deployed version)'}${r.active ? ', active' : ', staged (not active)'}`);
             const i = r.impact;
             if (i && i.replacesVersion !== null) {

@@ -91,6 +91,12 @@ export class FormRegistry {
 /** Forms by key: each a JSON Schema for the data its tasks are completed with. */
 export type FormSchemas = Record<string, Record<string, unknown>>;
 
+/** The task forms of a folder of <formKey>.schema.json files (message forms apart): what `pakn deploy --forms` sends. */
+export function taskFormsIn(dir: string): FormSchemas {
+  const registry = FormRegistry.fromDirectory(dir);
+  return Object.fromEntries(registry.keys().filter((k) => !k.startsWith('message-')).map((k) => [k, registry.schema(k)!]));
+}
+
 /** Where a version's form came from when it was deployed. */
 export type FormSource = 'given' | 'previous' | 'installed';
 
