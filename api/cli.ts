@@ -15,7 +15,9 @@ import { validateBpmn, type Problem } from '../engine/validate.js';
 import { validateDmn } from '../engine/dmn.js';
 import { isDmn } from '../engine/definitions.js';
 import { deployWithImpact } from '../engine/dry-run.js';
-import { READ_ELEMENTS, TASK_PROPERTIES } from '../engine/hotline/contract.js';
+import { HOTLINE_PROCESS, READ_ELEMENTS, READ_MESSAGES, TASK_PROPERTIES } from '../engine/hotline/contract.js';
+import { SmsTemplates } from '../engine/hotline/sms.js';
+import { templateReads } from '../engine/hotline/tasks.js';
 import { BUILT_IN_SERVICES } from '../engine/session.js';
 import { systemClock } from '../engine/clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!positionals.length) throw new UsageError('pakn lint needs at least one FILE.');
       const formRegistry = FormRegistry.fromDirectory(join(config.processesDir, 'forms'));
       const forms = formRegistry.keys();
+      const messageTemplates = { [HOTLINE_PROCESS]: templateReads(SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json'))) };
       const catalogueDir = join(config.processesDir, 'catalogue');
       const candidateGroups = existsSync(join(catalogueDir, 'agencies.json'))
         ? candidateGroupNames(TASK_ROLES, readCatalogueFiles(catalogueDir).agencies, vietnamDate(systemClock.now()))
@@ -123,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       const decisionOutputs = Object.fromEntries([...dmnResults.values()].flatMap((r) => r.parsed?.decisions.map((d) => [d.id, d.outputs.map((o) => o.name)]) ?? []));
       let failed = false;
       for (const { file, xml } of texts) {
-        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES, intakeVariables: INTAKE_VARIABLES, formFields: formRegistry.fieldsByForm(), decisionOutputs }));
+        const { problems } = dmnResults.get(file) ?? (await validateBpmn(xml, { forms, services: BUILT_IN_SERVICES, decisions, functions: [...CALENDAR_FUNCTIONS], candidateGroups, readElements: READ_ELEMENTS, taskProperties: TASK_PROPERTIES, intakeVariables: INTAKE_VARIABLES, formFields: formRegistry.fieldsByForm(), decisionOutputs, messageTemplates, readMessages: READ_MESSAGES }));
         printProblems(file, problems);
         if (problems.some((p) => p.severity === 'error')) failed = true;
         else console.log(`${file}: ok${problems.length ? ` (${problems.length} warning(s))` : ''}`);
