@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The run's own compiled copy (.bench/ is ignored by git): dist/ belongs to npm start and the other developers' builds. */
-export const BUILD = join(ROOT, '.bench', 'chaos-dist');
+/** The run's own compiled copy (.bench/ is ignored by git; one per run, so two runs never share one): dist/ belongs to npm start and the other developers' builds. */
+export const BUILD = join(ROOT, '.bench', `chaos-dist-${process.pid}`);
 
 /**
  * Compile the product's sources once for the run (a node then starts in
@@ -39,8 +39,8 @@ export interface LogLine {
 }
 
 /**
- * One API node: a real `pakn serve` process (the run's compiled copy, see
- * build) on its own loopback port. Killed
+ * One API node: a real `pakn serve --workers 1` (a primary and one worker
+ * process; the run's compiled copy, see build) on its own loopback port. Killed
  * with SIGKILL it dies as a crashed machine would: no shutdown hook runs.
  */
 export class Node {
@@ -63,8 +63,8 @@ export class Node {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async start(timeoutMs = 90_000): Promise<void> {
-    const child = spawn(process.execPath, [join(BUILD, 'api', 'cli.js'), 'serve'], {
+  async start(timeoutMs = 300_000): Promise<void> {
+    const child = spawn(process.execPath, [join(BUILD, 'api', 'cli.js'), 'serve', '--workers', '1'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -82,6 +82,8 @@ export class Node {
         ...this.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: kill -9 takes the primary and its worker at once, as a crashed machine would.
+      detached: true,
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -113,18 +115,24 @@ export class Node {
     throw new Error(`node ${this.name} was not ready after ${timeoutMs / 1000} s`);
   }
 
-  /** kill -9: the process dies mid-request, its transactions are cut. */
+  /** kill -9 of the node's processes (primary and worker): they die mid-request, their transactions are cut. */
   async kill9(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGKILL');
-    await this.exited;
+    if (!this.child) return;
+    const wasRunning = this.running;
+    try {
+      // The whole group, even when the primary is gone already: no worker may outlive the run.
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      /* no such group any more */
+    }
+    if (wasRunning) await this.exited;
   }
 
   /** Stop at the end of the run (SIGTERM, then SIGKILL if it hangs). */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.child!.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => void this.kill9(), 5000);
     await this.exited;
     clearTimeout(timer);
   }

@@ -13,9 +13,9 @@
  * (nodes killed, databases dropped, its cluster stopped and removed).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase, dropDatabase } from '../../db/connect.js';
@@ -26,7 +26,7 @@ import { Checks } from './checks.js';
 import { pool, send, sendRetrying, Tally } from './client.js';
 import { Cluster, freePort } from './cluster.js';
 import { fuzzScenario } from './fuzz.js';
-import { build, Node } from './nodes.js';
+import { build, BUILD, Node } from './nodes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' }, bound: { type: 'string' } } });
@@ -68,6 +68,13 @@ const bound = setTimeout(async () => {
   await cleanup();
   process.exit(2);
 }, BOUND_MS);
+// A scenario's background step (a kill, a restart) that throws must not leave nodes and a cluster behind.
+process.on('unhandledRejection', async (err: any) => {
+  log(`chaos run failed: ${err?.stack ?? err}`);
+  printTable();
+  await cleanup();
+  process.exit(1);
+});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, async () => {
     await cleanup();
@@ -145,7 +152,7 @@ async function scenarioA(nodes: Node[], keys: Keys, checks: Checks): Promise<voi
         await nodes[0].kill9();
         log(`a: node A killed (kill -9) after ${done} of ${n} clients`);
         await sleep(3000);
-        await nodes[0].start();
+        await nodes[0].start(300_000);
         restartedAt = Date.now();
         log(`a: node A restarted`);
       })();
@@ -348,7 +355,8 @@ function printTable() {
 async function main(): Promise<number> {
   log(`chaos run ${RUN}${SHORT ? ' (short)' : ''}: bounded to ${BOUND_MS / 1000} s; Node ${process.version}, kernel ${release()}`);
   await build();
-  log('compiled into .bench/chaos-dist');
+  cleanups.push(async () => rmSync(BUILD, { recursive: true, force: true }));
+  log(`compiled into ${relative(process.cwd(), BUILD)}`);
   let cluster: Cluster | null = null;
   let serverUrl = process.env.DATABASE_URL?.trim();
   if (!serverUrl) {
