@@ -115,9 +115,18 @@ export interface FormPlan {
   source: Record<string, FormSource>;
 }
 
-/** SHA-256 of the RFC 8785 canonical JSON: key order and spacing do not make a form "changed". */
+/** SHA-256 of the RFC 8785 canonical JSON: key order and spacing do not count (used for the digest of a version's forms). */
 export function canonicalSha256(value: unknown): string {
   return createHash('sha256').update(canonicalize(value) ?? '').digest('hex');
+}
+
+/**
+ * A form's digest: SHA-256 of its JSON text without spacing. Field order
+ * counts (it is the order pages draw the fields in), so moving a field is a
+ * changed form and a new version; spacing does not.
+ */
+export function formSha256(schema: unknown): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
 }
 
 /** The digest of a version's forms (form key → schema digest). */
@@ -249,7 +258,7 @@ export class FormStore {
     const forms = await this.ofVersion(definitionId);
     if (forms) return { recorded: true, forms: [...forms.values()] };
     const installed = this.installed();
-    return { recorded: false, forms: Object.keys(installed).sort().map((k) => ({ form_key: k, schema: installed[k], sha256: canonicalSha256(installed[k]) })) };
+    return { recorded: false, forms: Object.keys(installed).sort().map((k) => ({ form_key: k, schema: installed[k], sha256: formSha256(installed[k]) })) };
   }
 
   private validator(form: FormRow): ValidateFunction {
@@ -317,7 +326,7 @@ export class FormStore {
       candidates[key] = schema;
       source[key] = 'given';
     }
-    const rows = parsed.keys.filter((k) => candidates[k]).map((k) => ({ form_key: k, schema: candidates[k], sha256: canonicalSha256(candidates[k]) }));
+    const rows = parsed.keys.filter((k) => candidates[k]).map((k) => ({ form_key: k, schema: candidates[k], sha256: formSha256(candidates[k]) }));
     return { candidates, referenced: parsed.keys, problems, rows, digest: formsDigest(rows), source };
   }
 
@@ -343,7 +352,7 @@ export class FormStore {
       } catch {
         // Deployed versions parsed when they were deployed; one that does not now keeps no forms.
       }
-      const rows = keys.filter((k) => this.library.has(k)).map((k) => ({ form_key: k, schema: this.library.schema(k)!, sha256: canonicalSha256(this.library.schema(k)) }));
+      const rows = keys.filter((k) => this.library.has(k)).map((k) => ({ form_key: k, schema: this.library.schema(k)!, sha256: formSha256(this.library.schema(k)) }));
       if (await this.db.transaction((trx) => adoptForms(trx, v.id, formsDigest(rows), rows))) adopted++;
       this.versions.delete(v.id);
     }

@@ -85,6 +85,12 @@ describe('Forms are versioned with the diagram that uses them', function () {
     const res = await h.s.http.post('/v1/definitions').set(analyst).set('Content-Type', 'application/xml').send(SHIPPED);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body).to.include({ version: 2, created: false });
+
+    // Moving a field is a change (the order is the order fields are shown): a new version, here staged.
+    const { answer, ...others } = STRICTER_HANDLE.properties;
+    const moved = await deploy({ xml: SHIPPED, forms: { handle: { ...STRICTER_HANDLE, properties: { ...others, answer } } }, activate: false });
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(201);
+    expect(moved.body).to.include({ version: 3, active: false });
   });
 
   it('Given a diagram whose form key resolves nowhere, then deploy is refused naming the element; sent with the form, it deploys', async () => {

@@ -26,7 +26,7 @@ const FormSchema = {
   required: ['formKey', 'sha256', 'schema'],
   properties: {
     formKey: { type: 'string' },
-    sha256: { type: 'string', description: 'SHA-256 of the schema as RFC 8785 canonical JSON: equal across versions when the form did not change' },
+    sha256: { type: 'string', description: 'SHA-256 of the schema as JSON without spacing (field order counts: it is the order fields are shown): equal across versions when the form did not change' },
     schema: { type: 'object', description: 'The JSON Schema the task data must satisfy' },
   },
 };

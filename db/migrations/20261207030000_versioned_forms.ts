@@ -11,7 +11,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('form_key').notNullable().comment('camunda:formKey of the user tasks that use it');
     // json, not jsonb: the text is kept as deployed, so fields keep the order the analyst gave them (pages draw them in that order).
     t.json('schema').notNullable().comment('the form: a JSON Schema (draft 2020-12) the task data must satisfy, as deployed');
-    t.text('sha256').notNullable().comment('SHA-256 of the schema (RFC 8785 canonical JSON): equal forms across versions compare equal');
+    t.text('sha256').notNullable().comment('SHA-256 of the schema as JSON without spacing (field order counts): equal forms across versions compare equal');
     t.primary(['definition_id', 'form_key']);
   });
   await knex.raw(`comment on table definition_forms is 'The forms a deployed BPMN version references, deployed with it; written once with the version, never updated'`);
