@@ -56,6 +56,11 @@ describe('Working-day calendar through the API: holidays per year, in force on e
     expect((await classifyDue(h.s, key2)).due).to.equal('2026-11-04T10:00:00.000Z');
     const kept = await h.case(open.code);
     expect(kept.tasks.find((x: any) => x.elementId === 'classify').due).to.equal('2026-11-03T10:00:00.000Z');
+    // The open case moves on after the change: its next deadline is computed with the calendar in force now.
+    await h.act(open.code, 'classify', 'operator', { field: 'TU-PHAP', unit: 'X-LONG-THANH', procedure: 'HT-DANG-KY-KHAI-SINH' });
+    const handle = await h.task(open.code, 'handle', 'VP-X-LONG-THANH');
+    // 7 working days after Monday 2 November, Tuesday 3 off: 4, 5, 6, 9, 10, 11, 12 → Thursday 12 November 17:00 (not Wednesday 11).
+    expect(handle.due).to.equal('2026-11-12T10:00:00.000Z');
 
     const [event] = await t.db('case_events').whereNull('case_id').where({ type: 'calendar.changed' });
     expect(event.actor_id).to.equal(analyst.id);
