@@ -8,7 +8,8 @@ const EventFeedQuery: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    after: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous answer; omitted: from the first event' },
+    // 18 digits at most: 19 could pass bigint's maximum (a 500 from PostgreSQL); ids never get near 10^18.
+    after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'nextCursor of the previous answer; omitted: from the first event' },
     type: { enum: [...EVENT_TYPES], description: 'only events of this type' },
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
   },

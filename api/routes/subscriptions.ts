@@ -23,7 +23,8 @@ const DeliveryListQuery: JsonSchema = {
   additionalProperties: false,
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-    cursor: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous page' },
+    // 18 digits at most: 19 could pass bigint's maximum (a 500 from PostgreSQL); ids never get near 10^18.
+    cursor: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'nextCursor of the previous page' },
   },
 };
 
