@@ -6,7 +6,8 @@
  * the HTTP API on the shipped process (open ones waiting at the agency's task,
  * finished ones answered, reviewed and rated); their rows (case, task, history
  * with its head, timer jobs) are then copied by bulk SQL N times over, with
- * new ids and codes and dates spread over the last six months, so seeding
+ * new ids and codes, cases and history spread over the last six months (task
+ * rows keep the template's dates, which their history states), so seeding
  * takes minutes, not hours. Copies keep the template's hash links, so
  * `pakn verify` would report them: this database is for measuring only.
  *
@@ -131,8 +132,9 @@ try {
           from m join cases c on c.id = m.tpl`);
       // A copied task's id is derived from the template's and the copy number, in its row and in the
       // history's events that name it (the runtime checks a task row against its task.created event).
+      // Its due date stays the template's: the runtime checks the row's due date against task.created too.
       await trx.raw(`insert into tasks (id, case_id, due_at, created_at, ${taskCols.join(', ')})
-        select md5(t.id::text || '-' || m.n)::uuid, m.id, t.due_at - m.shift, t.created_at - m.shift, ${list(taskCols, 't')}
+        select md5(t.id::text || '-' || m.n)::uuid, m.id, t.due_at, t.created_at, ${list(taskCols, 't')}
           from m join tasks t on t.case_id = m.tpl`);
       await trx.raw(`insert into case_events (case_id, at, payload, ${eventCols.filter((c) => c !== 'payload').join(', ')})
         select m.id, e.at - m.shift,
