@@ -14,7 +14,7 @@ export const PROCESSES = join(here, '..', 'processes');
  * own, so the benchmark neither sees nor leaves other data; else on embedded
  * PGlite in memory. `close` drops what it made.
  */
-export async function benchSystem(databaseUrl: string | undefined, overrides: Partial<Config> = {}): Promise<{ system: System; close(): Promise<void> }> {
+export async function benchSystem(databaseUrl: string | undefined, overrides: Partial<Config> = {}): Promise<{ system: System; url: string | undefined; close(): Promise<void> }> {
   let dropDb = async () => {};
   let url = databaseUrl;
   if (databaseUrl) {
@@ -28,6 +28,7 @@ export async function benchSystem(databaseUrl: string | undefined, overrides: Pa
   );
   return {
     system,
+    url,
     async close() {
       await system.close();
       await dropDb();
