@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { ROLES } from '../engine/hotline/policy.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
+import { openApiArbitraries, type Schema } from './helpers/openapi-arbitrary.js';
 
 /**
  * Schema-driven fuzz over the served OpenAPI document, as Schemathesis does it
@@ -17,7 +18,6 @@ import { Hotline } from './helpers/scenario.js';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 
-type Schema = Record<string, any>;
 
 describe('Fuzz: requests generated from the OpenAPI document, every role', function () {
   this.timeout(600_000);
@@ -40,45 +40,7 @@ describe('Fuzz: requests generated from the OpenAPI document, every role', funct
   });
   after(() => t.close());
 
-  const resolve = (s: Schema): Schema => (s?.$ref ? resolve(s.$ref.replace(/^#\//, '').split('/').reduce((o: any, k: string) => o[k], doc)) : s);
-
-  /** Values the schema allows (mostly), bounded in size. */
-  function valid(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
-    const s = resolve(schema ?? {});
-    if (s.allOf) return valid({ ...resolve(s.allOf[0]), ...s, allOf: undefined }, depth);
-    if ('const' in s) return fc.constant(s.const);
-    if (s.enum) return fc.constantFrom(...s.enum);
-    const types: string[] = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
-    if (types.length > 1) return fc.oneof(...types.map((type) => valid({ ...s, type }, depth)));
-    switch (types[0]) {
-      case 'null':
-        return fc.constant(null);
-      case 'boolean':
-        return fc.boolean();
-      case 'integer':
-        return fc.integer({ min: s.minimum ?? -1000, max: Math.min(s.maximum ?? 1_000_000, Number.MAX_SAFE_INTEGER) });
-      case 'number':
-        return fc.double({ noNaN: true, noDefaultInfinity: true, min: s.minimum ?? -1e6, max: s.maximum ?? 1e6 });
-      case 'string':
-        if (s.format === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
-        if (s.format === 'date') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-        if (s.format === 'uuid') return fc.uuid();
-        if (s.format === 'email') return fc.emailAddress();
-        if (s.format === 'uri') return fc.webUrl();
-        if (s.pattern) return fc.stringMatching(new RegExp(s.pattern, 'u'), { maxLength: s.maxLength ?? 40 }).filter((v) => v.length >= (s.minLength ?? 0) && v.length <= (s.maxLength ?? Infinity));
-        return fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 40, 40), unit: 'grapheme' });
-      case 'array':
-        return fc.array(valid(s.items ?? {}, depth + 1), { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? 3, 3) });
-      case 'object': {
-        if (!s.properties || depth > 3) return fc.dictionary(fc.stringMatching(/^[a-z]\w{0,8}$/), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
-        const required = new Set<string>(s.required ?? []);
-        const props = Object.fromEntries(Object.entries<Schema>(s.properties).map(([k, v]) => [k, valid(v, depth + 1)]));
-        return fc.record(props, { requiredKeys: Object.keys(props).filter((k) => required.has(k)) });
-      }
-      default:
-        return fc.jsonValue({ maxDepth: 2 });
-    }
-  }
+  const { resolve, valid } = openApiArbitraries(() => doc);
 
   /** Mostly valid, sometimes anything at all (wrong types, huge numbers, control characters). */
   const fuzzy = (schema: Schema) => fc.oneof({ weight: 4, arbitrary: valid(schema) }, { weight: 1, arbitrary: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(2 ** 31, 2 ** 53, -1, '', '\u0000', '%01', 'x'.repeat(300))) });
