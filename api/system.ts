@@ -124,11 +124,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     forms,
     newCaseCode,
     personalVariables: PERSONAL_VARIABLES,
+    engineCacheSize: config.engineCacheSize ?? engineCacheSize(),
     checkStart: checkIntake(catalogue),
     // The task's form is its case's version's: looked up on the locked task row, checked with the output.
     checkOutput: ((hotline) => (task, output, at) => {
       forms.checkTask(task, output);
-    engineCacheSize: config.engineCacheSize ?? engineCacheSize(),
       hotline(task, output, at);
     })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
@@ -199,11 +199,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     sms,
     async close() {
       await executor.stop();
+      runtime.engines.clear();
       if (!options.db) await db.destroy();
       release();
     },
   };
-      runtime.engines.clear();
 }
 
 /**
