@@ -304,6 +304,11 @@ export const CaseSchema: JsonSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     endedAt: { type: ['string', 'null'], format: 'date-time' },
+    flags: {
+      type: 'array',
+      items: { enum: ['calendar.fallback'] },
+      description: 'Marks for a person to look at, each the type of a history event the case holds. calendar.fallback: a deadline was counted Monday to Friday because its year had no holiday data.',
+    },
   },
 };
 

@@ -119,6 +119,8 @@ describe('Working-day calendar through the API: holidays per year, in force on e
     const flag = history.body.events.find((e: any) => e.type === 'calendar.fallback');
     expect(flag, 'calendar.fallback in the case history').to.not.equal(undefined);
     expect(flag.payload.years).to.deep.equal([2028]);
+    const flagged = await node.http.get(`/v1/cases/${first.code}`).set(op);
+    expect(flagged.body.flags, 'the case itself shows the flag').to.deep.equal(['calendar.fallback']);
 
     const put = await node.http.put('/v1/catalogue/calendar/2028').set(await node.as('analyst', 'SNV')).send({ holidays: [{ date: '2028-01-05', name: 'Ngày nghỉ thử nghiệm' }], provisional: true });
     expect(put.status, JSON.stringify(put.body)).to.equal(201);
@@ -126,5 +128,6 @@ describe('Working-day calendar through the API: holidays per year, in force on e
     expect(second.due).to.equal('2028-01-06T10:00:00.000Z');
     const after = await node.http.get(`/v1/cases/${second.code}/history`).set(auditor);
     expect(after.body.events.some((e: any) => e.type === 'calendar.fallback')).to.equal(false);
+    expect((await node.http.get(`/v1/cases/${second.code}`).set(op)).body.flags).to.deep.equal([]);
   });
 });

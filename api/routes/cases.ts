@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../db/connect.js';
 import { caseHeldBy, findCaseByCode, searchCases, type CaseSearchRow } from '../../db/cases.js';
+import { caseEventTypesPresent } from '../../db/history.js';
 import { tasksOfCase } from '../../db/tasks.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf, type Principal } from '../auth.js';
@@ -51,6 +52,7 @@ async function caseView(db: Db | Knex.Transaction, code: string, principal: Prin
   if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
   if (!(await maySeeCase(principal, (agency) => caseHeldBy(db, row.id, agency)))) throw new NotFoundError(`Case ${code} does not exist.`);
   const tasks = await tasksOfCase(db, row.id);
+  const flags = await caseEventTypesPresent(db, row.id, CASE_FLAGS);
   return {
     id: row.id,
     code: row.code,
@@ -62,8 +64,17 @@ async function caseView(db: Db | Knex.Transaction, code: string, principal: Prin
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+    flags: flags.sort(),
   };
 }
+
+/**
+ * History events that mark a case for a person to look at, shown on the case
+ * as `flags`: calendar.fallback — a deadline was counted Monday to Friday
+ * because its year had no holiday data (an analyst enters the year, then
+ * checks these cases' deadlines).
+ */
+const CASE_FLAGS = ['calendar.fallback'];
 
 const dateOrTime = { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time' };
 
