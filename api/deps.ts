@@ -10,6 +10,7 @@ import type { Runtime } from '../engine/runtime.js';
 import type { ApiKeys, Authenticator } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { SmsTemplates } from '../engine/hotline/sms.js';
 
 /** What the HTTP layer needs; built once per process by system.ts. */
 export interface AppDeps {
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** Task forms, by the version a case runs on; message forms installed (engine/forms.ts). */
   forms: FormStore;
   catalogue: Catalogue;
+  /** SMS templates (processes/sms/templates.json): the names a diagram's SMS steps may use. */
+  smsTemplates?: SmsTemplates;
   /** The working-day calendar as stored (seeded from processes/calendar, changed through the API). */
   calendar?: LiveCalendar | null;
   /** The node's one clock (engine/clock.ts): catalogue validity, report weeks, stamps; a ManualClock in tests. */

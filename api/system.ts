@@ -181,6 +181,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     decisions,
     calendar,
     catalogue,
+    smsTemplates,
     metrics,
     clock,
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,

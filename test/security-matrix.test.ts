@@ -172,6 +172,11 @@ describe('Security: every route × every kind of caller gets exactly the expecte
     },
     { route: 'GET /v1/public/answers', prepare: async () => ({ path: '/v1/public/answers' }), expect: { rest: 200 } },
     {
+      route: 'GET /v1/sms/templates',
+      prepare: async () => ({ path: '/v1/sms/templates' }),
+      expect: { analyst: 200, auditor: 200, noKey: 401, revokedKey: 401, rest: 403 },
+    },
+    {
       route: 'POST /v1/sms/inbound',
       prepare: async () => ({ path: '/v1/sms/inbound', body: { from: '0909123456', text: '1' } }),
       expect: { noKey: 401, revokedKey: 401, rest: 403 },

@@ -111,7 +111,7 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     await page.close();
   });
 
-  it('Given a timer and an SMS step, the panel shows the timer’s FEEL and kind, and picks the SMS template among those deployed', async () => {
+  it('Given a timer and an SMS step, the panel shows the timer’s FEEL and kind, and picks the SMS template among the server’s, with its text', async () => {
     const analyst = await h.s.as('analyst', 'SNV');
     const page = await openPage(browser, `${base}/ui/modeler`, analyst.Authorization);
     await select(page, 'remind');
@@ -122,6 +122,8 @@ describe('Properties panel of the modeler page in a real browser (headless Chrom
     const template = page.locator('#bio-properties-panel-pakn-template');
     expect(await template.inputValue()).to.equal('more-info');
     expect(await template.locator('option').allInnerTexts()).to.include.members(['more-info', 'reminder']);
+    // The text comes from the server's templates (GET /v1/sms/templates), shown under the field.
+    expect(await page.locator('#properties [data-entry-id="pakn-template"]').innerText()).to.contain('Nội dung: Tổng đài 1022: Để xử lý phản ánh {{code}}');
     await template.selectOption('reminder');
     expect(await currentXml(page)).to.match(/<bpmn:sendTask id="askCitizen"[\s\S]*?<camunda:property name="template" value="reminder" \/>/);
     // One undo puts the property back as it was.

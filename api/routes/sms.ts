@@ -9,6 +9,35 @@ import { SmsInboundResultSchema, SmsStatusResultSchema } from '../schemas.js';
 export function smsRoutes(deps: AppDeps): RouteSpec[] {
   return [
     {
+      method: 'get',
+      path: '/v1/sms/templates',
+      summary: 'The SMS templates a diagram may name (camunda:property template), with their Vietnamese text',
+      description:
+        'Read from processes/sms/templates.json at start. {{name}} placeholders are filled from the case when the message is sent; `reads` lists them. The modeler\'s properties panel offers these names.',
+      tags: ['SMS'],
+      access: rolesFor('readDefinitions'),
+      responses: {
+        200: {
+          description: 'Every template, by name',
+          schema: {
+            type: 'object',
+            required: ['templates'],
+            properties: {
+              templates: {
+                type: 'array',
+                items: { type: 'object', required: ['name', 'text', 'reads'], properties: { name: { type: 'string' }, text: { type: 'string' }, reads: { type: 'array', items: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+      },
+      handler: (ctx) => {
+        const templates = deps.smsTemplates;
+        const reads = templates?.placeholders() ?? {};
+        ctx.body = { templates: (templates?.list() ?? []).map((t) => ({ ...t, reads: reads[t.name] ?? [] })) };
+      },
+    },
+    {
       method: 'post',
       path: '/v1/sms/inbound',
       summary: 'An SMS from a citizen, forwarded by the provider: a rating reply (1 satisfied, 2 not), or information',

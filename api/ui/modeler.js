@@ -189,10 +189,12 @@
     return (await api(versionPath(key, version) + '/forms')).forms.map((f) => f.formKey).filter((k) => !k.startsWith('message-'));
   }
 
-  /**
-   * SMS templates the panel offers: the API serves no list of them (they live in
-   * processes/sms/templates.json on the server), so these are the ones the diagrams use.
-   */
+  /** The SMS templates the server has (GET /v1/sms/templates), name → text. */
+  async function smsTemplates() {
+    return Object.fromEntries((await api('/v1/sms/templates')).templates.map((t) => [t.name, t.text]));
+  }
+
+  /** Template names a diagram uses: kept on offer even when the server has no such template (the server's problem says so). */
   function templatesIn(xml) {
     const doc = new DOMParser().parseFromString(xml, 'application/xml');
     return [...doc.getElementsByTagNameNS(CAMUNDA, 'property')].filter((el) => el.getAttribute('name') === 'template').map((el) => el.getAttribute('value'));
@@ -213,6 +215,7 @@
       Promise.all(active.map((d) => api(versionPath(d.key, d.version) + '.xml'))),
     ]);
     panelData.agencies = list;
+    panelData.templates = await smsTemplates();
     offer(forms.flat(), xmls.flatMap(templatesIn));
   }
 

@@ -19,6 +19,13 @@ export class SmsTemplates {
     return Object.hasOwn(this.templates, name);
   }
 
+  /** Every template with its text, by name: what the modeler's panel offers an analyst. */
+  list(): Array<{ name: string; text: string }> {
+    return Object.entries(this.templates)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, text]) => ({ name, text }));
+  }
+
   /** Each template's placeholder names, in order ({{code}} → code): what validation checks a diagram against. */
   placeholders(): Record<string, string[]> {
     return Object.fromEntries(Object.entries(this.templates).map(([name, text]) => [name, [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))]]));
