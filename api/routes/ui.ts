@@ -88,8 +88,8 @@ export function uiRoutes(_deps: AppDeps): RouteSpec[] {
     page(
       '/ui/catalogue',
       'catalogue.html',
-      'Analysts’ catalogue page: edit agencies and a year’s holidays and make-up working days',
-      'Reads and writes GET/PUT /v1/catalogue/agencies and /v1/catalogue/calendar with the caller’s key (writes: analyst or admin); warns from 1 October when next year has no holidays. ?year=YYYY picks the year.',
+      'Analysts’ catalogue page: list, edit and add agencies, administrative units, fields and procedures, and edit a year’s holidays and make-up working days',
+      'Reads and writes GET/PUT /v1/catalogue/{kind}/{code} (agencies, units, fields, procedures) and /v1/catalogue/calendar with the caller’s key (writes: analyst or admin); warns from 1 October when next year has no holidays. ?kind=units picks the catalogue shown, ?year=YYYY the year.',
     ),
     {
       method: 'get',

@@ -245,8 +245,8 @@ async function cataloguePage({ h, base, browser }: Stage): Promise<void> {
   const analyst = await h.s.as('analyst', 'SNV', 'Chuyên viên Sở Nội vụ');
   const page = await openPage(browser, `${base}/ui/catalogue?year=2028`, analyst.Authorization, { width: 1600, height: 1000 });
   await page.fill('#filter', 'S');
-  await page.locator('#agencies tr[data-code="SYT"] button').click();
-  await page.fill('#agency-form input[name="name"]', 'Sở Y tế tỉnh Đồng Nai');
+  await page.locator('#entries tr[data-code="SYT"] button').click();
+  await page.fill('#entry-form input[name="name"]', 'Sở Y tế tỉnh Đồng Nai');
   await page.click('#add-holiday');
   await page.locator('#holidays tbody tr').last().locator('.day-date').fill('2028-01-01');
   await page.locator('#holidays tbody tr').last().locator('.day-name').fill('Tết Dương lịch');
