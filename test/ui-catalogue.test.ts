@@ -97,6 +97,40 @@ describe('Catalogue page in a real browser (headless Chromium): an analyst edits
     await page.close();
   });
 
+  it('Given an entry of each kind opened and saved unchanged through the page, then the API serves it exactly as before (the form loses no field); and a procedure’s levels change through its check boxes', async () => {
+    const page = await openPage(browser, `${base}/ui/catalogue`, analyst.Authorization);
+    const samples: Array<[string, string]> = [
+      ['agencies', 'VP-TP-BIEN-HOA'], // local government: level 2 and a (retired) unit
+      ['agencies', 'VP-UBND'], // coordinator: level null
+      ['units', 'P-DONG-XOAI'], // a ward with no former units (an empty list, required)
+      ['units', 'X-PHU-LY'],
+      ['fields', 'XAY-DUNG'],
+      ['procedures', 'DD-CAP-GCN-LAN-DAU'],
+    ];
+    for (const [kind, code] of samples) {
+      const before = await h.s.http.get(`/v1/catalogue/${kind}/${code}`).set(h.keys.operator);
+      expect(before.status).to.equal(200);
+      await page.selectOption('#kind', kind);
+      await page.fill('#filter', code);
+      await page.locator(`#entries tr[data-code="${code}"] button`).click();
+      await page.evaluate(() => {
+        document.getElementById('saved')!.hidden = true;
+      });
+      await page.click('#entry-form button[type="submit"]');
+      await page.waitForSelector('#saved:not([hidden])');
+      const after = await h.s.http.get(`/v1/catalogue/${kind}/${code}`).set(h.keys.operator);
+      expect(after.body, `${kind}/${code}`).to.deep.equal(before.body);
+    }
+
+    await page.locator('#entries tr[data-code="DD-CAP-GCN-LAN-DAU"] button').click();
+    await page.uncheck('#entry-form input[name="implementedAt"][value="commune"]');
+    await page.click('#entry-form button[type="submit"]');
+    await page.waitForSelector('#entry-form', { state: 'hidden' });
+    const procedure = await h.s.http.get('/v1/catalogue/procedures/DD-CAP-GCN-LAN-DAU').set(h.keys.operator);
+    expect(procedure.body.implementedAt).to.deep.equal(['province', 'district']);
+    await page.close();
+  });
+
   it('Given 2028 has no holidays, when the analyst opens it, adds a day off with a mistake and then fixes it, then the problem is shown in Vietnamese and the year is stored', async () => {
     const page = await openPage(browser, `${base}/ui/catalogue?year=2028`, analyst.Authorization);
     expect(await page.locator('#calendar-state').innerText()).to.contain('chưa có lịch nghỉ');
