@@ -13,6 +13,7 @@ import { vietnamDate } from '../vietnam-time.js';
 import { UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
 import { checkCalendarYear, LiveCalendar, type CalendarData, type CalendarYear } from './calendar.js';
+import canonicalize from 'canonicalize';
 
 export const CATALOGUE_KINDS = ['agencies', 'units', 'fields', 'procedures'] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
@@ -114,6 +115,11 @@ export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, Catal
   });
 }
 
+/** Equal as data: jsonb gives keys back in its own order, so text of the two would differ for the same entry. */
+function sameData(a: unknown, b: unknown): boolean {
+  return canonicalize(a) === canonicalize(b);
+}
+
 /**
  * Seed calendar years from the shipped holiday file: a year not stored yet
  * is added; a year the files wrote follows the file; a year an analyst wrote
@@ -125,7 +131,7 @@ export async function syncCalendar(db: Db, data: CalendarData, clock: Clock = sy
     const changes: Array<{ year: number; before: unknown; after: unknown }> = [];
     for (const [key, year] of Object.entries(data.years ?? {})) {
       const stored = await findCalendarYear(trx, Number(key), true);
-      if (stored?.source === 'api' || (stored && JSON.stringify(stored.data) === JSON.stringify(year))) continue;
+      if (stored?.source === 'api' || (stored && sameData(stored.data, year))) continue;
       await putCalendarYear(trx, Number(key), year, 'file', clock.now(), SEED_ACTOR.id);
       changes.push({ year: Number(key), before: stored?.data ?? null, after: year });
     }
@@ -230,7 +236,7 @@ export class Catalogue {
       await lockSystemChain(trx);
       const before = await findEntry(trx, kind, code, true);
       const created = !before;
-      if (before && JSON.stringify(before.data) === JSON.stringify(entry)) return { created, changed: false };
+      if (before && sameData(before.data, entry)) return { created, changed: false };
       await putEntry(trx, kind, entry, this.clock.now(), actor.id);
       await appendSystemEvent(trx, { type: 'catalogue.changed', payload: { kind, code, before: before?.data ?? null, after: entry }, actor }, this.clock);
       await bumpReferenceVersion(trx);
@@ -281,7 +287,7 @@ export class Catalogue {
     const result = await this.db.transaction(async (trx) => {
       await lockSystemChain(trx);
       const before = await findCalendarYear(trx, year, true);
-      if (before && before.source === 'api' && JSON.stringify(before.data) === JSON.stringify(data)) return { created: false, changed: false };
+      if (before && before.source === 'api' && sameData(before.data, data)) return { created: false, changed: false };
       await putCalendarYear(trx, year, data, 'api', this.clock.now(), actor.id);
       await appendSystemEvent(trx, { type: 'calendar.changed', payload: { year, before: before?.data ?? null, after: data }, actor }, this.clock);
       await bumpReferenceVersion(trx);
