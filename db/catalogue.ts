@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import canonicalize from 'canonicalize';
 
 type Conn = Db | Knex.Transaction;
 
@@ -25,6 +26,11 @@ const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 
 function entryOf(r: any): StoredEntry {
   return { kind: r.kind, code: r.code, data: parse(r.data), source: r.source, updatedAt: new Date(r.updated_at), updatedBy: r.updated_by ?? null };
+}
+
+/** Equal as data: jsonb gives keys back in its own order, so the text of a stored entry and of the same entry sent again differ. */
+export function sameData(a: unknown, b: unknown): boolean {
+  return canonicalize(a) === canonicalize(b);
 }
 
 /** Bump the catalogue and calendar version in the writer's transaction: every node reloads on its next request. */
@@ -65,7 +71,7 @@ export async function seedCatalogue(
     for (const e of list) {
       const old = stored.get(e.code);
       if (old?.source === 'api') continue;
-      if (old && JSON.stringify(old.data) === JSON.stringify(e)) continue;
+      if (old && sameData(old.data, e)) continue;
       await trx('catalogue_entries')
         .insert({ kind, code: e.code, name: e.name, valid_from: e.validFrom, valid_to: e.validTo ?? null, data: JSON.stringify(e), updated_at: at, source: 'file', updated_by: by })
         .onConflict(['kind', 'code'])

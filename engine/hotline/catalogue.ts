@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Db } from '../../db/connect.js';
-import { calendarYears, catalogueEntries, findCalendarYear, findEntry, putCalendarYear, putEntry, referenceVersion, bumpReferenceVersion, seedCatalogue } from '../../db/catalogue.js';
+import { calendarYears, catalogueEntries, findCalendarYear, findEntry, putCalendarYear, putEntry, referenceVersion, bumpReferenceVersion, sameData, seedCatalogue } from '../../db/catalogue.js';
 import { lockSystemChain } from '../../db/history.js';
 import type { Actor } from '../actor.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -13,7 +13,6 @@ import { vietnamDate } from '../vietnam-time.js';
 import { UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
 import { checkCalendarYear, LiveCalendar, type CalendarData, type CalendarYear } from './calendar.js';
-import canonicalize from 'canonicalize';
 
 export const CATALOGUE_KINDS = ['agencies', 'units', 'fields', 'procedures'] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
@@ -113,11 +112,6 @@ export async function syncCatalogue(db: Db, entries: Record<CatalogueKind, Catal
     }
     return changes.length;
   });
-}
-
-/** Equal as data: jsonb gives keys back in its own order, so text of the two would differ for the same entry. */
-function sameData(a: unknown, b: unknown): boolean {
-  return canonicalize(a) === canonicalize(b);
 }
 
 /**

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
+import { join } from 'node:path';
+import { deployProcesses } from '../../api/system.js';
 import { freshDb, type TestDb } from '../helpers/db.js';
 import { Hotline } from '../helpers/scenario.js';
+import { ROOT } from '../helpers/system.js';
 
 /**
  * Regression: saving a catalogue entry or a calendar year without changing it
  * was recorded as a change (a catalogue.changed / calendar.changed event, the
  * reference version bumped, the entry marked as the analyst's): the stored
  * jsonb comes back with its keys in another order than the body, and the two
- * were compared as text.
+ * were compared as text. The same made every start seed every shipped entry again.
  */
 describe('Regression: an unchanged catalogue entry or calendar year saved again is not a change', function () {
   this.timeout(60_000);
@@ -43,5 +46,11 @@ describe('Regression: an unchanged catalogue entry or calendar year saved again 
     expect(await events('calendar.changed')).to.equal(1);
     expect((await h.s.http.put('/v1/catalogue/calendar/2029').set(analyst).send(year)).status).to.be.oneOf([200, 201]);
     expect(await events('calendar.changed'), 'the same year again').to.equal(1);
+  });
+
+  it('Given a node starts again with the same processes/ files, then the catalogue and calendar are not seeded again', async () => {
+    const seeded = (await events('catalogue.seeded')) + (await events('calendar.seeded'));
+    await deployProcesses(h.s, join(ROOT, 'processes'));
+    expect((await events('catalogue.seeded')) + (await events('calendar.seeded')), 'a start with the same files').to.equal(seeded);
   });
 });
