@@ -13,6 +13,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Seed the demo data on an empty database and print its API keys, the only time they can be read. */
+async function seedDemoAndPrintKeys(system: System, out: (line: string) => void): Promise<void> {
+  const keys = await seedDemo(system);
+  if (!keys) return;
+  out('');
+  out('Khóa API mẫu (chỉ hiển thị một lần) — demo API keys, shown once:');
+  for (const k of keys) out(`  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.key}   # ${k.name}`);
+  out('');
+}
+
 /** Start one node: migrate, deploy processes/, seed demo data on an empty database, serve, run jobs. */
 export async function serve(config: Config, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<Running> {
   const system = await createSystem(config);
@@ -24,15 +34,7 @@ export async function serve(config: Config, out: (line: string) => void = (l) =>
       if (!d.active) log.warn(d, `${d.file} is version ${d.version} of ${d.key}${d.created ? ' (stored now)' : ''}, which is not the active version: new cases keep the active one until an analyst switches (POST /v1/definitions/${d.key}/active)`);
       else log.info(d, d.created ? 'deployed process' : 'process already deployed');
     }
-    if (config.seedDemo) {
-      const keys = await seedDemo(system);
-      if (keys) {
-        out('');
-        out('Khóa API mẫu (chỉ hiển thị một lần) — demo API keys, shown once:');
-        for (const k of keys) out(`  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.key}   # ${k.name}`);
-        out('');
-      }
-    }
+    if (config.seedDemo) await seedDemoAndPrintKeys(system, out);
   } catch (err) {
     await system.close();
     throw err;
@@ -92,15 +94,7 @@ export async function serveCluster(config: Config, workers: number, out: (line: 
   const system = await createSystem(config);
   try {
     await deployProcesses(system, config.processesDir);
-    if (config.seedDemo) {
-      const keys = await seedDemo(system);
-      if (keys) {
-        out('');
-        out('Khóa API mẫu (chỉ hiển thị một lần) — demo API keys, shown once:');
-        for (const k of keys) out(`  ${k.roles.join(',').padEnd(12)} ${String(k.agency ?? '').padEnd(14)} ${k.key}   # ${k.name}`);
-        out('');
-      }
-    }
+    if (config.seedDemo) await seedDemoAndPrintKeys(system, out);
   } finally {
     await system.close();
   }
