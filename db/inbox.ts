@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
 
@@ -28,22 +29,32 @@ const DUE_KEY = `coalesce(t.due_at, 'infinity'::timestamptz)`;
 
 /**
  * Open tasks ordered by due date (no due date last), keyset-paginated on
- * (due key, id) as one row comparison, so tasks_inbox_key_idx serves the
- * order, the keyset and the overdue filters as one range scan: a page costs
- * the same at the end of a long list as at the start (EXPLAIN in
- * docs/performance.md). The groups filter is checked on the rows the range
- * walks (the GIN index on candidate_groups cannot give them in order).
+ * (due key, id) as one row comparison.
+ *
+ * A caller in groups (an agency's clerk): each of its groups is read as its
+ * own range of task_groups' primary key (group, due key, task id), and the
+ * tasks assigned to it as a range of tasks_assignee_inbox_idx; each range
+ * stops after a page, the pages are merged (a task in two of the caller's
+ * groups, or in one and assigned to it, counts once) and cut to a page. So a
+ * page reads at most (groups + 1) × limit index entries whatever the other
+ * agencies hold; before, the range of tasks_inbox_key_idx walked every
+ * agency's tasks and dropped the others' (6 640 rows for one first page at
+ * 100 000 cases: docs/performance.md, "Inbox per agency").
+ *
+ * A caller that sees every task (groups null: coordinators, auditors) reads
+ * tasks_inbox_key_idx as one range: the order, the keyset and the overdue
+ * filters are its bounds, so a deep page costs what the first does.
  */
 export async function listInbox(db: Db, q: InboxQuery): Promise<InboxRow[]> {
+  return q.groups ? inboxOfGroups(db, q, q.groups) : everyTask(db, q);
+}
+
+async function everyTask(db: Db, q: InboxQuery): Promise<InboxRow[]> {
   const query = db('tasks as t')
     .join('cases as c', 'c.id', 't.case_id')
     .select('t.id', 't.case_id', 'c.code', 't.element_id', 't.name', 't.candidate_groups', 't.assignee', 't.due_at', 't.form_key', 't.created_at', 'c.variables')
     .orderByRaw(`${DUE_KEY} asc, t.id asc`)
     .limit(q.limit);
-  if (q.groups) {
-    const groups = q.groups;
-    query.where((w) => w.whereRaw('t.candidate_groups && ?::text[]', [groups]).orWhere('t.assignee', q.assignee));
-  }
   if (q.dueBefore) query.whereRaw(`${DUE_KEY} < ?`, [q.dueBefore]);
   if (q.state === 'open') query.whereNull('t.assignee');
   if (q.state === 'claimed') query.whereNotNull('t.assignee');
@@ -58,6 +69,82 @@ export async function listInbox(db: Db, q: InboxQuery): Promise<InboxRow[]> {
     query.whereRaw(`(${DUE_KEY}, t.id) > (?::timestamptz, ?::uuid)`, [due === null ? 'infinity' : new Date(due), id]);
   }
   return query;
+}
+
+/** SQL text with its positional bindings. */
+interface Sql {
+  text: string;
+  bindings: Knex.Value[];
+}
+
+/**
+ * One branch of a caller's inbox: the (due key, id) of at most `limit` tasks
+ * from one index range, in inbox order. `key` and `id` name the columns the
+ * range is on; the other filters are checked on the rows the range walks,
+ * joining tasks and cases only when a filter reads them.
+ */
+interface Range {
+  /** The table (with its alias) the range is on. */
+  table: string;
+  /** What selects the range: one group, or one assignee. */
+  select: Sql;
+  /** The columns of the range's order: the due key, then the task id. */
+  key: string;
+  id: string;
+  /** Whether `table` is tasks t already. */
+  isTasks: boolean;
+}
+
+function branch(q: InboxQuery, from: Range): Sql {
+  const needCase = Boolean(q.field || q.unit || q.q);
+  const needTask = needCase || Boolean(q.state);
+  const joins: string[] = [];
+  if (needTask && !from.isTasks) joins.push('join tasks t on t.id = ' + from.id);
+  if (needCase) joins.push('join cases c on c.id = t.case_id');
+  const where: string[] = [from.select.text];
+  const bindings: Knex.Value[] = [...from.select.bindings];
+  const cond = (text: string, ...b: Knex.Value[]) => {
+    where.push(text);
+    bindings.push(...b);
+  };
+  if (q.dueBefore) cond(`${from.key} < ?`, q.dueBefore);
+  if (q.overdue === true) cond(`${from.key} < ?`, q.now);
+  if (q.overdue === false) cond(`${from.key} >= ?`, q.now);
+  if (q.cursor) {
+    // A task without a due date sorts as 'infinity', so the cursor of one is ('infinity', id).
+    cond(`(${from.key}, ${from.id}) > (?::timestamptz, ?::uuid)`, q.cursor.due === null ? 'infinity' : new Date(q.cursor.due), q.cursor.id);
+  }
+  if (q.state === 'open') cond('t.assignee is null');
+  if (q.state === 'claimed') cond('t.assignee is not null');
+  if (q.field) cond(`c.variables->>'field' = ?`, q.field);
+  if (q.unit) cond(`c.variables->>'unit' = ?`, q.unit);
+  if (q.q) {
+    const like = `%${escapeLike(q.q)}%`;
+    cond(`(t.name ilike ? or c.variables->>'title' ilike ?)`, like, like);
+  }
+  return {
+    text: `(select ${from.key} as due_key, ${from.id} as id from ${[from.table, ...joins].join(' ')}
+       where ${where.join(' and ')}
+       order by ${from.key}, ${from.id} limit ?)`,
+    bindings: [...bindings, q.limit],
+  };
+}
+
+async function inboxOfGroups(db: Db, q: InboxQuery, groups: string[]): Promise<InboxRow[]> {
+  const branches = [...new Set(groups)].map((g) =>
+    branch(q, { table: 'task_groups g', select: { text: 'g.grp = ?', bindings: [g] }, key: 'g.due_key', id: 'g.task_id', isTasks: false }),
+  );
+  branches.push(branch(q, { table: 'tasks t', select: { text: 't.assignee = ?', bindings: [q.assignee] }, key: DUE_KEY, id: 't.id', isTasks: true }));
+  // union, not union all: a task in two of the caller's groups (or in one and assigned to it) is one line.
+  const { rows } = await db.raw(
+    `select t.id, t.case_id, c.code, t.element_id, t.name, t.candidate_groups, t.assignee, t.due_at, t.form_key, t.created_at, c.variables
+       from (select due_key, id from (${branches.map((b) => b.text).join(' union ')}) u order by due_key, id limit ?) k
+       join tasks t on t.id = k.id
+       join cases c on c.id = t.case_id
+      order by k.due_key, k.id`,
+    [...branches.flatMap((b) => b.bindings), q.limit],
+  );
+  return rows;
 }
 
 function escapeLike(s: string): string {
