@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
-import { activityIn, agenciesOfCases, casesReceived, receivedStats, type GroupBy, type Period } from '../../db/reports.js';
+import { activityIn, agenciesOfCases, casesReceived, receivedByWeek, receivedStats, scorecardFacts, type GroupBy, type Period } from '../../db/reports.js';
 import { InputError } from '../../engine/errors.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { isoWeekOf, isoWeekRange, scorecard, weeklyReport } from '../../engine/hotline/reports.js';
+import { isoWeekOf, isoWeekRange, scorecard, weekCounts, weeklyReport } from '../../engine/hotline/reports.js';
 import { vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
@@ -42,14 +42,14 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         const now = deps.clock.now();
         const week = ctx.state.query?.week ?? isoWeekOf(now).label;
         const { from, to } = isoWeekRange(week);
-        const [cohort, activity] = await Promise.all([casesReceived(deps.db, from, to), activityIn(deps.db, from, to)]);
+        // The seven weeks before this one are only counted (one grouped query); this week's counts
+        // come from its cohort, so the trend's last point always equals the week's own figure.
+        const WEEK_MS = 7 * 86_400_000;
+        const trendFrom = new Date(from.getTime() - 7 * WEEK_MS);
+        const [cohort, activity, earlier] = await Promise.all([casesReceived(deps.db, from, to), activityIn(deps.db, from, to), receivedByWeek(deps.db, trendFrom, 7)]);
         const caseAgency = await agenciesOfCases(deps.db, [...new Set(activity.map((a) => a.case_id))]);
-        const trend = [];
-        for (let i = 7; i >= 0; i--) {
-          const f = new Date(from.getTime() - i * 7 * 86_400_000);
-          const t = new Date(f.getTime() + 7 * 86_400_000);
-          trend.push({ week: isoWeekOf(f).label, cohort: i === 0 ? cohort : await casesReceived(deps.db, f, t) });
-        }
+        const trend = earlier.map((counts, i) => ({ week: isoWeekOf(new Date(trendFrom.getTime() + i * WEEK_MS)).label, counts }));
+        trend.push({ week: isoWeekOf(from).label, counts: weekCounts(cohort) });
         const report = weeklyReport({ week, from, to, cohort, activity, caseAgency, trend, now, names });
         if (wantsCsv(ctx)) {
           sendCsv(ctx, `bao-cao-tuan-${week}.csv`, [...report.agencies, { agency: 'TỔNG', agencyName: 'Tổng cộng', ...report.totals }], [
@@ -93,8 +93,10 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 31 * 86_400_000);
         if (from >= to) throw new InputError('from must be before to.', [{ path: '/from', message: 'must be before to' }]);
-        const cohort = await casesReceived(deps.db, from, to);
-        const findings = (await activityIn(deps.db, from, new Date(Math.max(to.getTime(), now.getTime())))).filter((a) => a.type === 'finding.recorded');
+        const [cohort, findings] = await Promise.all([
+          scorecardFacts(deps.db, from, to, now),
+          activityIn(deps.db, from, new Date(Math.max(to.getTime(), now.getTime())), ['finding.recorded']),
+        ]);
         const rows = scorecard({ cohort, findings, now, workingDays, agencyName: names.agency });
         if (wantsCsv(ctx)) {
           sendCsv(

@@ -1,4 +1,4 @@
-import type { ActivityRow, CaseFacts } from '../../db/reports.js';
+import type { ActivityRow, CaseFacts, ScorecardFacts, WeekCounts } from '../../db/reports.js';
 import { InputError } from '../errors.js';
 import { VIETNAM_OFFSET_MS as VN_OFFSET_MS } from '../vietnam-time.js';
 
@@ -46,7 +46,19 @@ export interface Counts {
 
 const zero = (): Counts => ({ received: 0, answered: 0, answeredOnTime: 0, answeredLate: 0, stillOpen: 0, stillOpenOverdue: 0, escalated: 0, transferred: 0, transferredPastLimit: 0, reopened: 0, sentBack: 0, findings: 0 });
 
-function isOverdue(c: CaseFacts, now: Date): boolean {
+/** A cohort's counts by field and by procedure, as receivedByWeek counts them in SQL (string values only). */
+export function weekCounts(cohort: CaseFacts[]): WeekCounts {
+  const counts: WeekCounts = { field: new Map(), procedure: new Map() };
+  for (const c of cohort) {
+    for (const key of ['field', 'procedure'] as const) {
+      const code = c[key];
+      if (code !== null) counts[key].set(code, (counts[key].get(code) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+function isOverdue(c: Pick<CaseFacts, 'status' | 'late' | 'openTaskDue'>, now: Date): boolean {
   return c.status !== 'completed' && (c.late || (c.openTaskDue !== null && c.openTaskDue < now));
 }
 
@@ -63,7 +75,8 @@ export function weeklyReport(input: {
   cohort: CaseFacts[];
   activity: ActivityRow[];
   caseAgency: Map<string, string | null>;
-  trend: Array<{ week: string; cohort: CaseFacts[] }>;
+  /** The eight weeks up to this one, oldest first: counts by field and procedure (receivedByWeek, or weekCounts of a cohort). */
+  trend: Array<{ week: string; counts: WeekCounts }>;
   now: Date;
   names: { agency: (code: string) => string | undefined; field: (code: string) => string | undefined; procedure: (code: string) => string | undefined };
 }) {
@@ -124,7 +137,7 @@ export function weeklyReport(input: {
         code,
         name: name(code) ?? code,
         count,
-        trend: input.trend.map((t) => ({ week: t.week, count: t.cohort.filter((c) => c[key] === code).length })),
+        trend: input.trend.map((t) => ({ week: t.week, count: t.counts[key].get(code) ?? 0 })),
       }));
   };
 
@@ -155,16 +168,19 @@ function percentile(sorted: number[], p: number): number | null {
  * stay in the denominator, so not answering never looks better than answering late.
  */
 export function scorecard(input: {
-  cohort: CaseFacts[];
+  cohort: ScorecardFacts[];
   findings: ActivityRow[];
   now: Date;
   workingDays: (from: Date, to: Date) => number;
   agencyName: (code: string) => string | undefined;
 }) {
-  const groups = new Map<string, CaseFacts[]>();
+  const groups = new Map<string, ScorecardFacts[]>();
   for (const c of input.cohort) {
     const key = c.agency ?? '(chưa phân công)';
-    groups.set(key, [...(groups.get(key) ?? []), c]);
+    // Appended in place: copying the group's array per case was quadratic (seconds for a month at 1 M cases).
+    const group = groups.get(key);
+    if (group) group.push(c);
+    else groups.set(key, [c]);
   }
   return [...groups.entries()]
     .map(([agency, cases]) => {

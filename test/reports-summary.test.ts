@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import type { Db } from '../db/connect.js';
+import { activityIn, casesReceived, receivedByWeek, scorecardFacts, type CaseFacts } from '../db/reports.js';
+import * as reportFacts from '../db/migrations/20261207110000_report_facts.js';
+import { isoWeekOf, isoWeekRange, scorecard, weekCounts, weeklyReport } from '../engine/hotline/reports.js';
+import { freshDb, type TestDb } from './helpers/db.js';
+import { Hotline } from './helpers/scenario.js';
+
+const FIELDS = ['DAT-DAI', 'XAY-DUNG', 'Y-TE', 'GIAO-DUC'];
+
+/** When each case's answer was first sent, read from the history itself: what case_answers must hold. */
+async function answersFromHistory(db: Db): Promise<Map<string, number>> {
+  const rows = await db('case_events')
+    .where({ type: 'activity.started', element_id: 'sendAnswer' })
+    .whereNotNull('case_id')
+    .groupBy('case_id')
+    .select('case_id', db.raw('min(at) as at'));
+  return new Map(rows.map((r: any) => [r.case_id, new Date(r.at).getTime()]));
+}
+
+async function answersFromSummary(db: Db): Promise<Map<string, number>> {
+  const rows = await db('case_answers').select('case_id', 'answered_at');
+  return new Map(rows.map((r: any) => [r.case_id, new Date(r.answered_at).getTime()]));
+}
+
+/**
+ * The cohort as the reports read it before issue 20: every case's whole
+ * variables picked in JavaScript, the answer time by a correlated subquery
+ * into the history. The new casesReceived must give exactly this.
+ */
+async function casesReceivedFromHistory(db: Db, from: Date, to: Date): Promise<CaseFacts[]> {
+  const { rows } = await db.raw(
+    `select c.id, c.code, c.status, c.variables, c.created_at,
+            (select min(e.at) from case_events e where e.case_id = c.id and e.type = 'activity.started' and e.element_id = 'sendAnswer') as answered_at,
+            (select min(t.due_at) from tasks t where t.case_id = c.id) as open_due,
+            (select coalesce(array_agg(distinct g), '{}') from tasks t, unnest(t.candidate_groups) g where t.case_id = c.id) as open_groups
+       from cases c
+      where c.created_at >= ? and c.created_at < ?
+      order by c.created_at, c.id`,
+    [from, to],
+  );
+  return rows.map((r: any) => {
+    const v = r.variables ?? {};
+    const text = (x: unknown) => (typeof x === 'string' ? x : null);
+    return {
+      id: r.id,
+      code: r.code,
+      title: text(v.title),
+      status: r.status,
+      agency: text(v.agency),
+      field: text(v.field),
+      unit: text(v.unit),
+      procedure: text(v.procedure),
+      channel: text(v.channel),
+      late: v.late === true,
+      escalated: v.escalated === true,
+      transferCount: typeof v.transferCount === 'number' ? v.transferCount : 0,
+      satisfied: typeof v.satisfied === 'boolean' ? v.satisfied : null,
+      createdAt: new Date(r.created_at),
+      answeredAt: r.answered_at ? new Date(r.answered_at) : null,
+      openTaskDue: r.open_due ? new Date(r.open_due) : null,
+      openTaskGroups: r.open_groups ?? [],
+    };
+  });
+}
+
+describe('Reports at scale: the answer times summary (case_answers) agrees with the history', () => {
+  let t: TestDb;
+  let h: Hotline;
+  const WEEK_MS = 7 * 86_400_000;
+  let reopenedId = '';
+
+  /** A few cases of each kind: open, transferred, answered and approved, sent back, dissatisfied and answered again. */
+  async function traffic(n: number, offset: number) {
+    for (let i = 0; i < n; i++) {
+      const k = offset + i;
+      const kase = await h.intake({ title: `Phản ánh tổng hợp số ${k}`, field: FIELDS[k % FIELDS.length], channel: 'call', citizenPhone: `09100000${String(k).padStart(2, '0')}` });
+      const agency = kase.variables.agency as string;
+      const mode = k % 5;
+      if (mode === 0) continue;
+      if (mode === 1) {
+        await h.act(kase.code, 'handle', agency, { outcome: 'transfer', toAgency: agency === 'SYT' ? 'SCT' : 'SYT', transferReason: 'Thuộc thẩm quyền cơ quan khác' });
+        continue;
+      }
+      h.s.clock.advance({ hours: 5 });
+      await h.act(kase.code, 'handle', agency, { outcome: 'answer', answer: 'Cơ quan đã xử lý và trả lời.' });
+      if (mode === 2) {
+        await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'sendBack', reviewComment: 'Chưa đủ căn cứ' });
+        continue;
+      }
+      await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+      h.s.clock.advance({ days: 1 });
+      await h.message(kase.code, 'citizen-rating', { satisfied: mode !== 4 });
+      if (mode === 4) {
+        // Reopened and answered a second time: the report's answer time stays the first one.
+        h.s.clock.advance({ days: 1 });
+        await h.act(kase.code, 'coordinate', 'coordinator', { decision: 'answer', answer: 'VP UBND tỉnh trả lời bổ sung.' });
+        await h.act(kase.code, 'review', 'coordinator', { reviewDecision: 'approve' });
+        reopenedId = kase.id;
+      }
+    }
+  }
+
+  before(async function () {
+    this.timeout(240_000);
+    t = await freshDb();
+    h = await Hotline.open(t.db);
+    // Three weeks of traffic, so the trend has earlier weeks to count.
+    await traffic(6, 0);
+    h.s.clock.advance({ days: 7 });
+    await traffic(6, 6);
+    h.s.clock.advance({ days: 7 });
+    await traffic(5, 12);
+  });
+  after(() => t.close());
+
+  it('Given cases answered through the API, case_answers holds for each exactly the time of its first sendAnswer in the history, and nothing for unanswered cases', async () => {
+    const history = await answersFromHistory(t.db);
+    expect(history.size).to.be.greaterThan(3);
+    expect(await answersFromSummary(t.db)).to.deep.equal(history);
+    const sends = await t.db('case_events').where({ case_id: reopenedId, type: 'activity.started', element_id: 'sendAnswer' }).orderBy('seq').pluck('at');
+    expect(sends).to.have.length(2);
+    const [row] = await t.db('case_answers').where({ case_id: reopenedId });
+    expect(new Date(row.answered_at).getTime()).to.equal(new Date(sends[0]).getTime());
+    expect(new Date(sends[1]).getTime()).to.be.greaterThan(new Date(sends[0]).getTime());
+  });
+
+  it('Given a history written before the summary existed, the migration’s backfill gives the same answer times, and the trigger takes over after it', async () => {
+    await reportFacts.down(t.db);
+    await traffic(3, 17); // answered while there is no summary: only the backfill can know
+    await reportFacts.up(t.db);
+    expect(await answersFromSummary(t.db)).to.deep.equal(await answersFromHistory(t.db));
+    await traffic(3, 20);
+    expect(await answersFromSummary(t.db)).to.deep.equal(await answersFromHistory(t.db));
+  });
+
+  it('Given variables of unexpected types, casesReceived gives exactly the facts the per-case history reading gave', async () => {
+    // Values a report must not mistake: numbers and text where strings, booleans and numbers are expected.
+    const [odd] = await t.db('cases').orderBy('created_at').limit(1).pluck('id');
+    await t.db('cases').where({ id: odd }).update({ variables: t.db.raw(`variables || '{"field": 7, "title": 12, "late": "true", "escalated": 1, "transferCount": "2", "satisfied": "yes"}'::jsonb`) });
+    const [other] = await t.db('cases').orderBy('created_at', 'desc').limit(1).pluck('id');
+    await t.db('cases').where({ id: other }).update({ variables: t.db.raw(`variables || '{"late": true, "escalated": true, "transferCount": 3, "satisfied": false, "procedure": "DD-CAP-GCN-LAN-DAU", "unit": "HUYEN-A"}'::jsonb`) });
+    const from = new Date(0);
+    const to = new Date(h.s.clock.now().getTime() + WEEK_MS);
+    const now = await casesReceived(t.db, from, to);
+    expect(now.length).to.equal(23);
+    expect(now).to.deep.equal(await casesReceivedFromHistory(t.db, from, to));
+    expect(now.find((c) => c.id === odd)).to.include({ field: null, title: null, late: false, escalated: false, transferCount: 0, satisfied: null });
+    expect(now.find((c) => c.id === other)).to.include({ late: true, escalated: true, transferCount: 3, satisfied: false, unit: 'HUYEN-A' });
+  });
+
+  it('Given three weeks of traffic, the weekly report built from the summary and the grouped trend equals the one built from per-week cohorts of the history', async () => {
+    const nowAt = h.s.clock.now();
+    const { from, to } = isoWeekRange(isoWeekOf(nowAt).label);
+    const names = { agency: () => undefined, field: () => undefined, procedure: () => undefined };
+    const activity = await activityIn(t.db, from, to);
+    const caseAgency = new Map<string, string | null>();
+    const cohort = await casesReceived(t.db, from, to);
+    const earlier = await receivedByWeek(t.db, new Date(from.getTime() - 7 * WEEK_MS), 7);
+    const trendNew = [...earlier.map((counts, i) => ({ week: isoWeekOf(new Date(from.getTime() - (7 - i) * WEEK_MS)).label, counts })), { week: isoWeekOf(from).label, counts: weekCounts(cohort) }];
+    const trendOld = [];
+    for (let i = 7; i >= 0; i--) {
+      const f = new Date(from.getTime() - i * WEEK_MS);
+      trendOld.push({ week: isoWeekOf(f).label, counts: weekCounts(await casesReceivedFromHistory(t.db, f, new Date(f.getTime() + WEEK_MS))) });
+    }
+    expect(trendNew).to.deep.equal(trendOld);
+    expect(trendOld.filter((w) => w.counts.field.size > 0).length).to.be.at.least(3);
+    const report = (c: CaseFacts[], trend: typeof trendNew) => weeklyReport({ week: isoWeekOf(from).label, from, to, cohort: c, activity, caseAgency, trend, now: nowAt, names });
+    expect(report(cohort, trendNew)).to.deep.equal(report(await casesReceivedFromHistory(t.db, from, to), trendOld));
+  });
+
+  it('Given open tasks due before, at and after now, the scorecard from scorecardFacts equals the scorecard from the per-case history reading', async () => {
+    const from = new Date(0);
+    const to = new Date(h.s.clock.now().getTime() + WEEK_MS);
+    const dues = (await t.db('tasks').whereNotNull('due_at').orderBy('due_at').pluck('due_at')).map((d: any) => new Date(d).getTime());
+    expect(dues.length).to.be.greaterThan(2);
+    const old = await casesReceivedFromHistory(t.db, from, to);
+    const findings = await activityIn(t.db, from, to, ['finding.recorded']);
+    const card = (cohort: Parameters<typeof scorecard>[0]['cohort'], now: Date) =>
+      scorecard({ cohort, findings, now, workingDays: (a, b) => Math.round((b.getTime() - a.getTime()) / 3_600_000), agencyName: () => undefined });
+    // Before every due date, exactly at one (not yet overdue: due < now is strict), between two, after all.
+    for (const at of [dues[0] - 1, dues[0], dues[1] + 1, dues[dues.length - 1] + 1]) {
+      const now = new Date(at);
+      const cards = card(await scorecardFacts(t.db, from, to, now), now);
+      expect(cards).to.deep.equal(card(old, now));
+      if (at > dues[dues.length - 1]) expect(cards.some((a) => a.openOverdue > 0)).to.equal(true);
+    }
+  });
+
+  it('Given the week’s activity, activityIn reads it from the report index: the same events as a filter over every event of the week', async () => {
+    const nowAt = h.s.clock.now();
+    const from = new Date(nowAt.getTime() - 4 * WEEK_MS);
+    const all = await t.db('case_events').where('at', '>=', from).where('at', '<', nowAt).whereNotNull('case_id').orderBy([{ column: 'at' }, { column: 'id' }]).select('case_id', 'type', 'payload');
+    const expected = all.filter(
+      (e: any) => ['case.escalated', 'finding.recorded'].includes(e.type) || (e.type === 'task.completed' && (e.payload.output?.outcome === 'transfer' || e.payload.output?.reviewDecision === 'sendBack')),
+    );
+    const got = await activityIn(t.db, from, nowAt);
+    expect(got.map((e) => [e.case_id, e.type])).to.deep.equal(expected.map((e: any) => [e.case_id, e.type]));
+    expect(got.some((e) => e.type === 'task.completed')).to.equal(true);
+    expect((await activityIn(t.db, from, nowAt, ['case.escalated'])).every((e) => e.type === 'case.escalated')).to.equal(true);
+  });
+});
