@@ -86,9 +86,9 @@ interface Sql {
 interface Range {
   /** The table (with its alias) the range is on. */
   table: string;
-  /** What selects the range: one group, or one assignee. */
-  select: Sql;
-  /** The columns of the range's order: the due key, then the task id. */
+  /** The leading column of the range's index, and its one value: a group, or the assignee. */
+  lead: { column: string; value: string };
+  /** The columns of the range's order after the lead: the due key, then the task id. */
   key: string;
   id: string;
   /** Whether `table` is tasks t already. */
@@ -101,18 +101,25 @@ function branch(q: InboxQuery, from: Range): Sql {
   const joins: string[] = [];
   if (needTask && !from.isTasks) joins.push('join tasks t on t.id = ' + from.id);
   if (needCase) joins.push('join cases c on c.id = t.case_id');
-  const where: string[] = [from.select.text];
-  const bindings: Knex.Value[] = [...from.select.bindings];
+  const where: string[] = [];
+  const bindings: Knex.Value[] = [];
   const cond = (text: string, ...b: Knex.Value[]) => {
     where.push(text);
     bindings.push(...b);
   };
-  if (q.dueBefore) cond(`${from.key} < ?`, q.dueBefore);
-  if (q.overdue === true) cond(`${from.key} < ?`, q.now);
-  if (q.overdue === false) cond(`${from.key} >= ?`, q.now);
+  const { column: lead, value } = from.lead;
+  cond(`${lead} = ?`, value);
+  // The bounds are row comparisons that start with the lead column (equal to its one value, so
+  // `(lead, key) < (value, x)` is `key < x`): only an index that starts with the lead can serve them
+  // as its range. Written on the key alone, the assignee's range on a page after 10 000 tasks was
+  // served by tasks_inbox_key_idx with the assignee as a filter (the planner guessed 1 row after the
+  // cursor): 107 655 rows walked, 74 ms, at 300 000 cases.
+  if (q.dueBefore) cond(`(${lead}, ${from.key}) < (?::text, ?::timestamptz)`, value, q.dueBefore);
+  if (q.overdue === true) cond(`(${lead}, ${from.key}) < (?::text, ?::timestamptz)`, value, q.now);
+  if (q.overdue === false) cond(`(${lead}, ${from.key}) >= (?::text, ?::timestamptz)`, value, q.now);
   if (q.cursor) {
     // A task without a due date sorts as 'infinity', so the cursor of one is ('infinity', id).
-    cond(`(${from.key}, ${from.id}) > (?::timestamptz, ?::uuid)`, q.cursor.due === null ? 'infinity' : new Date(q.cursor.due), q.cursor.id);
+    cond(`(${lead}, ${from.key}, ${from.id}) > (?::text, ?::timestamptz, ?::uuid)`, value, q.cursor.due === null ? 'infinity' : new Date(q.cursor.due), q.cursor.id);
   }
   if (q.state === 'open') cond('t.assignee is null');
   if (q.state === 'claimed') cond('t.assignee is not null');
@@ -132,9 +139,9 @@ function branch(q: InboxQuery, from: Range): Sql {
 
 async function inboxOfGroups(db: Db, q: InboxQuery, groups: string[]): Promise<InboxRow[]> {
   const branches = [...new Set(groups)].map((g) =>
-    branch(q, { table: 'task_groups g', select: { text: 'g.grp = ?', bindings: [g] }, key: 'g.due_key', id: 'g.task_id', isTasks: false }),
+    branch(q, { table: 'task_groups g', lead: { column: 'g.grp', value: g }, key: 'g.due_key', id: 'g.task_id', isTasks: false }),
   );
-  branches.push(branch(q, { table: 'tasks t', select: { text: 't.assignee = ?', bindings: [q.assignee] }, key: DUE_KEY, id: 't.id', isTasks: true }));
+  branches.push(branch(q, { table: 'tasks t', lead: { column: 't.assignee', value: q.assignee }, key: DUE_KEY, id: 't.id', isTasks: true }));
   // union, not union all: a task in two of the caller's groups (or in one and assigned to it) is one line.
   const { rows } = await db.raw(
     `select t.id, t.case_id, c.code, t.element_id, t.name, t.candidate_groups, t.assignee, t.due_at, t.form_key, t.created_at, c.variables
