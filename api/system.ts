@@ -132,14 +132,14 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       hotline(task, output, at);
     })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
-    checkTaskRow: async (trx, task) => {
+    checkTaskRow: async (trx, task, kase) => {
       await checkTaskRowAgainstHistory(trx, task);
-      await forms.prepareTask(trx, task);
+      await forms.prepareTask(trx, task, kase);
     },
     // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction.
     onSave: ((published, flagged) => async (...args: Parameters<typeof published>) => {
       await published(...args);
-      await flagged(...args);
+      return flagged(...args);
     })(onCommandSaved(), flagCalendarFallback(catalogue)),
     renderMessage: renderOutgoing(smsTemplates, (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {

@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --cases N] [-- --keep]
+ * npm run bench:scale [-- --cases N] [-- --keep] [-- --from NAME]
  *
  * The product on a big database (PostgreSQL from DATABASE_URL, in a database
  * of its own, dropped at the end unless --keep). Real cases are made through
@@ -10,6 +10,10 @@
  * rows keep the template's dates, which their history states), so seeding
  * takes minutes, not hours. Copies keep the template's hash links, so
  * `pakn verify` would report them: this database is for measuring only.
+ * --from NAME measures a copy of a database kept by an earlier run (--keep)
+ * instead of seeding again (CREATE DATABASE … TEMPLATE NAME: a file copy, a
+ * minute for a million cases); migrations added since run on the copy at
+ * start, so a change can be measured at scale in minutes.
  *
  * Prints (each figure next to its baseline where there is one):
  *   open cases: N
@@ -31,7 +35,7 @@ import { createSystem, deployProcesses } from '../api/system.js';
 import { createDatabase, dropDatabase } from '../db/connect.js';
 import { PROCESSES } from './database.js';
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, from: { type: 'string' } } });
 const N = Number(values.cases);
 if (!Number.isInteger(N) || N < 1000) throw new Error('--cases must be a whole number ≥ 1000');
 const serverUrl = process.env.DATABASE_URL;
@@ -49,7 +53,7 @@ const percentile = (xs: number[], p: number) => {
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 const name = `pakn_scale_${randomBytes(4).toString('hex')}`;
-const url = await createDatabase(serverUrl, name);
+const url = await createDatabase(serverUrl, name, values.from ? { template: values.from } : {});
 const system = await createSystem(
   { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
   { log: createLogger('silent') },
@@ -108,7 +112,8 @@ try {
   const smallCompletion = await completionSamples(3);
 
   // --- bulk copy
-  const copies = Math.ceil(N / templates.length);
+  // With --from the copy is already seeded: only the 50 new templates are added.
+  const copies = values.from ? 0 : Math.ceil(N / templates.length);
   const cols = async (table: string, skip: string[]) =>
     (await db('information_schema.columns').where({ table_name: table, table_schema: 'public', is_generated: 'NEVER' }).whereNull('identity_generation').orderBy('ordinal_position').pluck('column_name')).filter(
       (c: string) => !skip.includes(c),
@@ -181,7 +186,8 @@ try {
     for (let i = 0; i < n; i++) ms.push((await fn()).ms);
     return ms;
   };
-  console.log(`scale benchmark — PostgreSQL, ${total} cases (${templates.length} made through the API, copied ${copies}× by bulk SQL in ${(seedMs / 1000).toFixed(0)} s), Node ${process.version}`);
+  const seeding = values.from ? `a copy of ${values.from}` : `${templates.length} made through the API, copied ${copies}× by bulk SQL in ${(seedMs / 1000).toFixed(0)} s`;
+  console.log(`scale benchmark — PostgreSQL, ${total} cases (${seeding}), Node ${process.version}`);
   console.log(`open cases: ${counts[0].open}`);
   console.log(`bytes per case: ${Math.round(Number(s.db) / total)}  (cases ${Math.round(Number(s.cases) / total)}, history ${Math.round(Number(s.history) / total)}, tasks ${Math.round(Number(s.tasks) / total)}, jobs ${Math.round(Number(s.jobs) / total)})`);
   const firstPage = await repeat(50, () => http('GET', '/v1/tasks?limit=50', agency));
@@ -211,7 +217,7 @@ try {
   const rss = process.memoryUsage().rss;
 
   console.log(`RSS: ${(rss / 1048576).toFixed(0)} MB`);
-  console.log(`task completion p99 on the big database: ${fmt(percentile(bigCompletion, 99))}  (p50 ${fmt(percentile(bigCompletion, 50))}; on the small database before seeding: p50 ${fmt(percentile(smallCompletion, 50))}, max ${fmt(Math.max(...smallCompletion))})`);
+  console.log(`task completion p99 on the big database: ${fmt(percentile(bigCompletion, 99))}  (p50 ${fmt(percentile(bigCompletion, 50))}; ${values.from ? 'at the start, on the copy' : 'on the small database before seeding'}: p50 ${fmt(percentile(smallCompletion, 50))}, max ${fmt(Math.max(...smallCompletion))})`);
 } finally {
   await new Promise<void>((r) => server.close(() => r()));
   await system.close();

@@ -112,14 +112,20 @@ export async function definitionContext(db: Db, id: number): Promise<unknown> {
 }
 
 /** The newest active decision file that contains decision `decisionId`, with its parsed context. */
-export async function activeDecisionFile(db: Db, decisionId: string): Promise<{ id: number; key: string; version: number; context: unknown } | undefined> {
-  const row = await db('definitions')
+export async function activeDecisionFile(db: Db, decisionId: string): Promise<{ id: number; key: string; version: number } | undefined> {
+  // Not the context: the caller keeps it per version (definitionContextById), so each routing reads ~100 bytes, not the whole table (6 KB for the shipped routing.dmn).
+  return db('definitions')
     .where({ kind: 'dmn' })
     .whereIn('id', db('active_definitions').select('definition_id'))
     .whereRaw(`jsonb_path_exists(context, ?::jsonpath, jsonb_build_object('id', ?::text))`, ['$.decisions[*] ? (@.id == $id)', decisionId])
     .orderBy('id', 'desc')
-    .first('id', 'key', 'version', 'context');
-  return row && { ...row, context: json(row.context) };
+    .first('id', 'key', 'version');
+}
+
+/** A deployed version's parsed context (immutable once deployed, so callers may keep it). */
+export async function definitionContextById(db: Db, id: number): Promise<unknown> {
+  const row = await db('definitions').where({ id }).first('context');
+  return row && json(row.context);
 }
 
 /** The decision ids of every active decision file. */

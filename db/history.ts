@@ -100,15 +100,22 @@ const SYSTEM_CHAIN = 'system';
  */
 export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow>): Promise<void> {
   if (!rows.length) return;
+  const first = rows[0];
   const last = rows[rows.length - 1];
   // One statement for the events and the head (a data-modifying WITH): a command's history costs one round trip.
+  // The head moves only from the seq these rows continue: a head read earlier in the command (with the case
+  // row's lock) that is no longer the head fails here instead of forking the chain (the partitioned table
+  // cannot hold (case_id, seq) unique).
   const events = trx('case_events').insert(rows.map((r) => ({ ...r, payload: JSON.stringify(r.payload) }))).toSQL();
   const head = trx('history_heads')
     .insert({ chain: last.case_id ?? SYSTEM_CHAIN, seq: last.seq, hash: last.hash })
     .onConflict('chain')
     .merge(['seq', 'hash'])
+    .where('history_heads.seq', first.seq - 1)
+    .returning('chain')
     .toSQL();
-  await trx.raw(`with events as (${events.sql}) ${head.sql}`, [...events.bindings, ...head.bindings]);
+  const { rows: moved } = await trx.raw(`with events as (${events.sql}) ${head.sql}`, [...events.bindings, ...head.bindings]);
+  if (!moved.length) throw new Error(`History chain ${last.case_id ?? SYSTEM_CHAIN}: events at seq ${first.seq} do not continue its head; nothing was written.`);
 }
 
 /** The system chain has no case row to lock: an advisory lock serialises its writers instead. */

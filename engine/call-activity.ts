@@ -477,6 +477,12 @@ export async function calledDefinitionOf(db: Db, caseId: string, executionId: st
   return innermost(await calledStates(db, caseId), `"${executionId}"`);
 }
 
+/** calledDefinitionOf on a case row already read (the locked row of a command): no round trip. */
+export function calledDefinitionIn(engineState: unknown, executionId: string): number | undefined {
+  const state = (typeof engineState === 'string' ? JSON.parse(engineState) : engineState) as { callActivities?: unknown } | null;
+  return state?.callActivities ? innermost(state.callActivities, `"${executionId}"`) : undefined;
+}
+
 function innermost(called: unknown, needle: string): number | undefined {
   for (const s of Object.values((called ?? {}) as Record<string, StoredChild>)) {
     const { [CHILDREN_KEY]: deeper, ...own } = (s.state ?? {}) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.js';
-import { activeDecisionFile, activeDecisionIds } from '../db/definitions.js';
+import { activeDecisionFile, activeDecisionIds, definitionContextById } from '../db/definitions.js';
 import { evaluateDecision, type DecisionTable, type ParsedDmn } from './dmn.js';
 import { UnprocessableError } from './errors.js';
 
@@ -21,7 +21,7 @@ export class DecisionStore {
     if (!row) throw new UnprocessableError(`Decision "${decisionId}" is not deployed: deploy the DMN file that defines it.`);
     let dmn = this.parsed.get(row.id);
     if (!dmn) {
-      dmn = row.context as ParsedDmn;
+      dmn = (await definitionContextById(trx, row.id)) as ParsedDmn;
       this.parsed.set(row.id, dmn);
     }
     return { table: dmn.decisions.find((d) => d.id === decisionId)!, definitionId: row.id, key: row.key, version: row.version };

@@ -60,9 +60,17 @@ function linked(row: ChainedEvent, prev: string | null): ChainedRow {
  * inside the command's transaction with the case row locked, so no other
  * writer can take the same seq or fork the chain.
  */
-export async function appendEvents(trx: Knex.Transaction, caseId: string, events: PendingEvent[], clock: Clock = systemClock): Promise<void> {
+export async function appendEvents(
+  trx: Knex.Transaction,
+  caseId: string,
+  events: PendingEvent[],
+  clock: Clock = systemClock,
+  opts: { head?: { seq: number; hash: string | null } | null } = {},
+): Promise<void> {
   if (!events.length) return;
-  const last = await chainHead(trx, caseId);
+  // The head the command read with the case row's lock (db/cases.ts lockCase), or {seq: 0} for a case inserted
+  // in this transaction: no round trip. insertEvents refuses rows that do not continue the head in the table.
+  const last = opts.head ?? (await chainHead(trx, caseId));
   let seq: number = last?.seq ?? 0;
   let prev: string | null = last?.hash ?? null;
   // Milliseconds: the precision a JS Date carries back from the database, so the hash recomputes.

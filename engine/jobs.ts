@@ -7,7 +7,7 @@ import { appendEvents } from './history.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type { Actor } from './actor.js';
 import { requeueIncident, jobById, armedTimerJobs, claimDueJobs, deleteJobs, failJob, insertTimerJobs, releaseJob, type JobRow } from '../db/jobs.js';
-import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incidents.js';
+import { openIncident, resolveIncidents, type IncidentRow } from '../db/incidents.js';
 import { isHeldExpiry } from './bpmn.js';
 import type { EngineSession } from './session.js';
 import { systemClock, type Clock } from './clock.js';
@@ -49,7 +49,12 @@ export const MAX_OUTAGE_POLL_MS = 30_000;
  * inserted, due at the timer's expiry). The JobExecutor below claims them
  * when due and the runtime's fireTimer command fires them.
  */
-export async function projectTimers(trx: Knex.Transaction, caseId: string, session: EngineSession): Promise<void> {
+export async function projectTimers(
+  trx: Knex.Transaction,
+  caseId: string,
+  session: EngineSession,
+  known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }> },
+): Promise<void> {
   const now = session.now();
   // The runtime guard (engine/bpmn.ts) held these timers: an incident each, and no job (a held timer never falls due).
   for (const held of session.heldTimers) {
@@ -60,18 +65,20 @@ export async function projectTimers(trx: Knex.Transaction, caseId: string, sessi
   const armed = all.filter((t) => !isHeldExpiry(t.expireAt));
   // A held timer that is no longer armed (its task completed, the case moved) holds nothing any more.
   const stillHeld = new Set(all.filter((t) => isHeldExpiry(t.expireAt)).map((t) => t.executionId));
-  const gone = (await openIncidentsOfCase(trx, caseId)).filter((i) => i.kind === 'timer' && !stillHeld.has(i.execution_id));
+  // The open incidents as the command found them (the caller read them once): an incident opened just above is still held.
+  const gone = known.incidents.filter((i) => i.kind === 'timer' && !stillHeld.has(i.execution_id));
   for (const i of await resolveIncidents(trx, gone.map((g) => g.id), { at: now, by: 'system', resolution: 'the timer is no longer armed (its step ended or the case moved)' })) {
     session.record({ type: 'incident.resolved', elementId: i.element_id, payload: { kind: 'timer', resolution: i.resolution } });
   }
-  const existing = await armedTimerJobs(trx, caseId);
+  // The pending timer jobs as the command read them with the case row's lock, when it did.
+  const existing = known.existing ?? (await armedTimerJobs(trx, caseId));
   const armedIds = new Set(armed.map((t) => t.executionId));
   await deleteJobs(trx, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));
-  const known = new Set(existing.map((j) => j.execution_id));
+  const jobsKept = new Set(existing.map((j) => j.execution_id));
   await insertTimerJobs(
     trx,
     caseId,
-    armed.filter((t) => !known.has(t.executionId)),
+    armed.filter((t) => !jobsKept.has(t.executionId)),
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { deleteTasks, insertTask, tasksOfCase } from '../db/tasks.js';
-import { openIncident, openIncidentsOfCase, resolveIncidents } from '../db/incidents.js';
+import { deleteTasks, insertTask, tasksOfCase, type TaskRow } from '../db/tasks.js';
+import { openIncident, resolveIncidents, type IncidentRow } from '../db/incidents.js';
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
 import { UnprocessableError } from './errors.js';
 import type { EngineSession } from './session.js';
@@ -13,20 +13,35 @@ export const USER_TASK = 'bpmn:UserTask';
  * that no longer waits is deleted, a new one inserted with its candidate
  * groups, assignee and due date evaluated once, now — re-evaluating later
  * would move a deadline as `now()` moves. Records task.created.
+ *
+ * `incidents` are the case's open incidents, read once by the caller for this
+ * and projectTimers; `existing`, when given, the case's task rows as the
+ * command read them with the case row's lock ([] for a case inserted in this
+ * transaction). Returns the case's task rows after the projection, oldest
+ * first, as tasksOfCase would read them.
  */
-export async function projectTasks(trx: Knex.Transaction, caseId: string, session: EngineSession, variables: Record<string, unknown>, now: Date, functions: FeelFunctions): Promise<void> {
+export async function projectTasks(
+  trx: Knex.Transaction,
+  caseId: string,
+  session: EngineSession,
+  variables: Record<string, unknown>,
+  now: Date,
+  functions: FeelFunctions,
+  known: { incidents: IncidentRow[]; existing?: TaskRow[] },
+): Promise<TaskRow[]> {
   const waitingTasks = session.waiting().filter((w) => w.type === USER_TASK);
-  const existing = await tasksOfCase(trx, caseId);
+  const existing = known.existing ?? (await tasksOfCase(trx, caseId));
   const waitingIds = new Set(waitingTasks.map((w) => w.executionId));
   await deleteTasks(trx, existing.filter((t) => !waitingIds.has(t.execution_id)).map((t) => t.id));
-  const known = new Set(existing.map((t) => t.execution_id));
-  const held = (await openIncidentsOfCase(trx, caseId)).filter((i) => i.kind === 'task');
+  const rows = existing.filter((t) => waitingIds.has(t.execution_id));
+  const kept = new Set(existing.map((t) => t.execution_id));
+  const held = known.incidents.filter((i) => i.kind === 'task');
   // A held task that no longer waits (a boundary timer ended it, the case moved) holds nothing any more.
   for (const i of await resolveIncidents(trx, held.filter((i) => !waitingIds.has(i.execution_id)).map((i) => i.id), { at: now, by: 'system', resolution: 'the task no longer waits (its step ended or the case moved)' })) {
     session.record({ type: 'incident.resolved', elementId: i.element_id, payload: { kind: 'task', resolution: i.resolution } });
   }
   for (const w of waitingTasks) {
-    if (known.has(w.executionId)) continue;
+    if (kept.has(w.executionId)) continue;
     let assignment: ReturnType<typeof taskAssignment>;
     try {
       // A called process's task reads the called process's variables (engine/call-activity.ts).
@@ -52,7 +67,7 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
       session.record({ type: 'incident.resolved', elementId: w.id, elementName: w.name, elementType: USER_TASK, payload: { kind: 'task', resolution: 'the task has candidate groups now', candidateGroups } });
     }
     const formKey = w.behaviour.formKey ?? null;
-    const taskId = await insertTask(trx, {
+    const task = {
       case_id: caseId,
       element_id: w.id,
       execution_id: w.executionId,
@@ -62,7 +77,9 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
       due_at: due,
       form_key: formKey,
       created_at: now,
-    });
+    };
+    const taskId = await insertTask(trx, task);
+    rows.push({ id: taskId, ...task });
     session.record({
       type: 'task.created',
       elementId: w.id,
@@ -71,4 +88,5 @@ export async function projectTasks(trx: Knex.Transaction, caseId: string, sessio
       payload: { taskId, candidateGroups, assignee, due: due?.toISOString() ?? null, formKey },
     });
   }
+  return rows;
 }

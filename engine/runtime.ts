@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
-import { caseIdByCode, insertCase, lockCase, updateCase, type CaseRow } from '../db/cases.js';
+import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, updateCase, type CaseRow, type LockedCase } from '../db/cases.js';
+import { openIncidentsOfCase } from '../db/incidents.js';
 import { reserveKey, storeAnswer } from '../db/idempotency.js';
 import { timerJob } from '../db/jobs.js';
-import { deleteTasksOfCase, findTask, setAssignee, type TaskRow } from '../db/tasks.js';
+import { deleteTasksOfCase, setAssignee, type TaskRow } from '../db/tasks.js';
 import type { Actor } from './actor.js';
 import { SYSTEM_TIMER } from './actor.js';
 import { systemClock, type Clock } from './clock.js';
@@ -29,6 +31,8 @@ export interface CommandResult {
   code: string;
   status: string;
   version: number;
+  /** The case's open tasks as the command left them (oldest first); absent when the command did not run the engine. */
+  tasks?: TaskRow[];
 }
 
 /**
@@ -97,14 +101,16 @@ export interface RuntimeOptions {
    * Called in every command's transaction just before its history is written,
    * with the events the command recorded (task.created, task.completed …):
    * a plug-in writes what follows from them (e.g. webhook outbox rows) so it
-   * commits or rolls back with the command.
+   * commits or rolls back with the command. Events it returns join the
+   * command's history (written with the rest, in one statement: a plug-in
+   * never appends to the case's chain itself).
    */
-  onSave?: (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date) => Promise<void>;
+  onSave?: (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date) => Promise<PendingEvent[] | void>;
   /**
    * Asked on the locked, current task row before a task command acts on it
    * (e.g. that the row agrees with the case's history); throws to refuse.
    */
-  checkTaskRow?: (trx: Knex.Transaction, task: TaskRow) => Promise<void>;
+  checkTaskRow?: (trx: Knex.Transaction, task: TaskRow, kase: CaseRow) => Promise<void>;
   /**
    * How many live engines this node keeps between commands (engine/engine-cache.ts),
    * each used only while the case row's version proves it current; 0 (the default) recovers every command.
@@ -171,14 +177,15 @@ export class Runtime {
           const done = await this.db.transaction(async (trx) => {
             const replay = input.once && (await this.reserve(trx, input.once, now));
             if (replay) return { answered: replay };
-            const row = await insertCase(trx, { code, definition_id: definition.id, created_by: input.actor.id, at: now });
+            // The row is written by save, once, with what the first run left (one statement, not an insert and an update).
+            const row: CaseRow = { id: randomUUID(), code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, version: 0, created_by: input.actor.id, created_at: now, updated_at: now, ended_at: null };
             const session = this.session(trx, row.id, context);
             let keep = false;
             try {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
               await session.start(variables);
-              const result = await this.save(trx, row, session);
+              const result = await this.save(trx, row, session, { newCase: true });
               const answered = input.once && (await this.answer(trx, input.once, result));
               keep = this.engines.enabled && session.reusable();
               if (keep) kept = { session, result };
@@ -221,11 +228,9 @@ export class Runtime {
    */
   async completeTask(input: { taskId: string; output?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
     const output = input.output ?? {};
-    const task = await findTask(this.db, input.taskId);
-    if (!task) throw new ConflictError(`Task ${input.taskId} is not open: it was completed, cancelled, or never existed.`);
     return this.timed('completeTask', () =>
-      this.command(task.case_id, input.actor, async (trx, session) => {
-        const current = await this.currentTask(trx, input.taskId);
+      this.command({ taskId: input.taskId }, input.actor, async (trx, session, row) => {
+        const current = await this.currentTask(trx, input.taskId, row);
         this.options.policy.assertMay(input.actor, current, 'complete');
         this.options.forms?.check(current.form_key, output);
         this.options.checkOutput?.(current, output, this.clock.now());
@@ -254,7 +259,7 @@ export class Runtime {
     const caseId = await caseIdByCode(this.db, input.code);
     if (!caseId) throw new NotFoundError(`Case ${input.code} does not exist.`);
     return this.timed('correlateMessage', () =>
-      this.command(caseId, input.actor, async (_trx, session) => {
+      this.command({ caseId }, input.actor, async (_trx, session) => {
         const target = session.waiting().find((w) => waitsForMessage(w, input.name));
         if (!target) throw new ConflictError(`Case ${input.code} is not waiting for message "${input.name}".`);
         session.record({
@@ -275,15 +280,14 @@ export class Runtime {
    * leave one history event.
    */
   async taskAction(input: { taskId: string; action: 'claim' | 'unclaim' | 'comment'; actor: Actor; payload?: Record<string, unknown>; once?: Once }): Promise<CommandResult & { task: TaskRow; answered?: Answered }> {
-    const task = await findTask(this.db, input.taskId);
-    if (!task) throw new ConflictError(`Task ${input.taskId} is not open.`);
     return this.timed(`${input.action}Task`, () =>
       this.db.transaction(async (trx) => {
-        const row = await lockCase(trx, task.case_id);
-        if (!row) throw new ConflictError(`Task ${input.taskId} is no longer open.`);
+        const row = await lockCaseOfTask(trx, input.taskId);
+        if (!row) throw new ConflictError(`Task ${input.taskId} is not open.`);
         const replay = input.once && (await this.reserve(trx, input.once, this.clock.now()));
-        if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task, answered: replay, from: row.version };
-        const current = await this.currentTask(trx, input.taskId);
+        // The case is locked and the task was found through it: the task row is there.
+        if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task: row.tasks.find((t) => t.id === input.taskId)!, answered: replay, from: row.version };
+        const current = await this.currentTask(trx, input.taskId, row);
         this.options.policy.assertMay(input.actor, current, input.action);
         let updated = current;
         if (input.action === 'claim') updated = await setAssignee(trx, current.id, input.actor.id);
@@ -303,6 +307,7 @@ export class Runtime {
             },
           ],
           this.clock,
+          { head: row.head },
         );
         const version = row.version + 1;
         await updateCase(trx, row.id, { version, updated_at: this.clock.now() });
@@ -324,7 +329,7 @@ export class Runtime {
     await this.db.transaction(async (trx) => {
       const row = await lockCase(trx, input.caseId);
       if (!row) throw new NotFoundError(`Case ${input.caseId} does not exist.`);
-      await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }], this.clock);
+      await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }], this.clock, { head: row.head });
     });
   }
 
@@ -344,7 +349,7 @@ export class Runtime {
     let outcome: 'fired' | 'stale' = 'stale';
     await this.timed('fireTimer', () =>
       this.command(
-        job.case_id,
+        { caseId: job.case_id },
         SYSTEM_TIMER,
         async (trx) => {
           outcome = (await timerJob(trx, jobId, { pendingOnly: true })) ? 'fired' : 'stale';
@@ -410,14 +415,20 @@ export class Runtime {
   }
 
   /** load → act → run → save, in one transaction. */
-  private async command(caseId: string, actor: Actor, act: (trx: Knex.Transaction, session: EngineSession) => Promise<void>, opts: { allowEnded?: boolean } = {}): Promise<CommandResult> {
-    let kept: { session: EngineSession; definitionId: number } | undefined;
+  private async command(
+    target: { caseId: string } | { taskId: string },
+    actor: Actor,
+    act: (trx: Knex.Transaction, session: EngineSession, row: LockedCase) => Promise<void>,
+    opts: { allowEnded?: boolean } = {},
+  ): Promise<CommandResult> {
+    let kept: { session: EngineSession; definitionId: number; caseId: string } | undefined;
     try {
       const result = await this.db.transaction(async (trx) => {
-        const row = await lockCase(trx, caseId);
-        if (!row) throw new NotFoundError(`Case ${caseId} does not exist.`);
+        // A task command finds its case through the task in the same statement that locks it.
+        const row = 'taskId' in target ? await lockCaseOfTask(trx, target.taskId) : await lockCase(trx, target.caseId);
+        if (!row) throw 'taskId' in target ? new ConflictError(`Task ${target.taskId} is not open: it was completed, cancelled, or never existed.`) : new NotFoundError(`Case ${target.caseId} does not exist.`);
         if (row.status !== 'running') {
-          this.engines.drop(caseId);
+          this.engines.drop(row.id);
           if (opts.allowEnded) return { caseId: row.id, code: row.code, status: row.status, version: row.version };
           throw new ConflictError(`Case ${row.code} is ${row.status}; it accepts no more commands.`);
         }
@@ -425,11 +436,11 @@ export class Runtime {
         let keep = false;
         try {
           session.actAs(actor);
-          await act(trx, session);
+          await act(trx, session, row);
           await session.settle();
-          const saved = await this.save(trx, row, session);
+          const saved = await this.save(trx, row, session, { locked: row });
           keep = this.engines.enabled && session.reusable();
-          if (keep) kept = { session, definitionId: row.definition_id };
+          if (keep) kept = { session, definitionId: row.definition_id, caseId: row.id };
           return saved;
         } finally {
           // A failed command's engine may be half-way through it: never keep it.
@@ -437,7 +448,7 @@ export class Runtime {
         }
       });
       // Committed: the engine waits where the stored state (version) says; keep it for the next command.
-      if (kept) this.engines.put(caseId, { session: kept.session, version: result.version, definitionId: kept.definitionId });
+      if (kept) this.engines.put(kept.caseId, { session: kept.session, version: result.version, definitionId: kept.definitionId });
       kept = undefined;
       return result;
     } finally {
@@ -446,29 +457,45 @@ export class Runtime {
     }
   }
 
-  /** Write everything the command changed, in the command's transaction. */
-  async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession): Promise<CommandResult> {
+  /**
+   * Write everything the command changed, in the command's transaction.
+   * opts.newCase: the case is new (its row is inserted here; nothing of it to read); opts.locked: the
+   * command's own lock (db/cases.ts LockedCase), whose task rows and timer jobs nothing changed since.
+   */
+  async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession, opts: { newCase?: boolean; locked?: LockedCase } = {}): Promise<CommandResult> {
     const variables = session.variables();
     const now = this.clock.now();
     const changes = variableChanges(row.variables ?? {}, variables, this.options.personalVariables ?? []);
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
-    await projectTasks(trx, row.id, session, variables, now, this.functions);
-    await projectTimers(trx, row.id, session);
-    await writeOutbox(trx, row, session, now, this.options.renderMessage);
     const status = session.ended ? 'completed' : 'running';
-    if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
-    await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now);
-    await appendEvents(trx, row.id, session.events, this.clock);
     const version = row.version + 1;
-    await updateCase(trx, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
-    if (status === 'completed') await deleteTasksOfCase(trx, row.id);
-    return { caseId: row.id, code: row.code, status, version };
+    // A new case's row goes in before the rows that reference it (tasks, jobs, outbox, history).
+    if (opts.newCase) await insertCase(trx, { id: row.id, code: row.code, definition_id: row.definition_id, created_by: row.created_by, at: now, engine_state: await session.state(), variables, status, version, ended_at: status === 'completed' ? now : null });
+    // Incidents are read once for both projections, and only when the lock said there are any; a new case
+    // has none (nor tasks, jobs or history).
+    const locked = row as Partial<LockedCase>;
+    const incidents = opts.newCase || locked.hasOpenIncidents === false ? [] : await openIncidentsOfCase(trx, row.id);
+    let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks });
+    await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs });
+    await writeOutbox(trx, row, session, now, this.options.renderMessage);
+    if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
+    const more = await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now);
+    if (more) session.events.push(...more);
+    await appendEvents(trx, row.id, session.events, this.clock, { head: opts.newCase ? { seq: 0, hash: null } : locked.head });
+    if (!opts.newCase) await updateCase(trx, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
+    // An ended case waits nowhere, so the projection has already removed its rows; only a row it kept needs this.
+    if (status === 'completed' && tasks.length) {
+      await deleteTasksOfCase(trx, row.id);
+      tasks = [];
+    }
+    return { caseId: row.id, code: row.code, status, version, tasks };
   }
 
-  private async currentTask(trx: Knex.Transaction, taskId: string): Promise<TaskRow> {
-    const current = await findTask(trx, taskId);
+  /** The task as the case's lock found it (row), checked (checkTaskRow). */
+  private async currentTask(trx: Knex.Transaction, taskId: string, row: LockedCase): Promise<TaskRow> {
+    const current = row.tasks.find((t) => t.id === taskId);
     if (!current) throw new ConflictError(`Task ${taskId} is no longer open.`);
-    await this.options.checkTaskRow?.(trx, current);
+    await this.options.checkTaskRow?.(trx, current, row);
     return current;
   }
 

@@ -51,8 +51,9 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
   /** The command checks the caller, the form and the hotline's rules on the locked task; the route only translates HTTP. */
   const complete = async (ctx: any, task: TaskRow, data: Record<string, unknown>) => {
     const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
-    // Say where the case went: e.g. a transfer past the limit lands with the coordinator, not with toAgency.
-    const next = await tasksOfCase(deps.db, task.case_id);
+    // Say where the case went: e.g. a transfer past the limit lands with the coordinator, not with toAgency
+    // (the rows the command itself left: no read after the commit).
+    const next = result.tasks ?? (await tasksOfCase(deps.db, task.case_id));
     ctx.body = {
       caseCode: result.code,
       caseStatus: result.status,

@@ -6,7 +6,7 @@ import { calendarYears, catalogueEntries, findCalendarYear, findEntry, putCalend
 import { lockSystemChain } from '../../db/history.js';
 import type { Actor } from '../actor.js';
 import { systemClock, type Clock } from '../clock.js';
-import { appendEvents, appendSystemEvent } from '../history.js';
+import { appendSystemEvent } from '../history.js';
 import type { PendingEvent } from '../session.js';
 import type { Knex } from 'knex';
 import { vietnamDate } from '../vietnam-time.js';
@@ -399,14 +399,14 @@ const CALENDAR_ACTOR: Actor = { id: 'system:calendar', name: 'Working-day calend
 /**
  * RuntimeOptions.onSave: a command whose deadlines ran through a year
  * without calendar data (counted Monday to Friday, holidays unknown) leaves
- * a calendar.fallback event in the case's history, in the command's
- * transaction, naming the years and the deadlines, so the case can be
+ * a calendar.fallback event in the case's history (returned to the runtime,
+ * which writes it with the command's events), naming the years and the deadlines, so the case can be
  * reviewed when the year is entered. The deadlines are the command's task
  * deadlines and the date-times it set in variables (dueAt …) that lie
  * ahead of it: a deadline in or beyond a missing year crossed it.
  */
 export function flagCalendarFallback(catalogue: Catalogue) {
-  return async (trx: Knex.Transaction, kase: { id: string }, events: readonly PendingEvent[], now: Date): Promise<void> => {
+  return async (_trx: Knex.Transaction, _kase: { id: string }, events: readonly PendingEvent[], now: Date): Promise<PendingEvent[]> => {
     const deadlines: Array<{ what: string; at: string }> = [];
     for (const e of events) {
       if (e.type === 'task.created' && typeof e.payload?.due === 'string') deadlines.push({ what: `task ${e.elementId ?? ''}`.trim(), at: e.payload.due });
@@ -426,13 +426,8 @@ export function flagCalendarFallback(catalogue: Catalogue) {
       missing.forEach((y) => years.add(y));
       crossed.push(d);
     }
-    if (!years.size) return;
-    await appendEvents(
-      trx,
-      kase.id,
-      [{ type: 'calendar.fallback', payload: { years: [...years].sort(), rule: 'Monday to Friday are working days (no holiday data)', deadlines: crossed }, actor: CALENDAR_ACTOR }],
-      { now: () => now },
-    );
+    if (!years.size) return [];
+    return [{ type: 'calendar.fallback', payload: { years: [...years].sort(), rule: 'Monday to Friday are working days (no holiday data)', deadlines: crossed }, actor: CALENDAR_ACTOR }];
   };
 }
 
