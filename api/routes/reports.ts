@@ -46,7 +46,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         // come from its cohort, so the trend's last point always equals the week's own figure.
         const WEEK_MS = 7 * 86_400_000;
         const trendFrom = new Date(from.getTime() - 7 * WEEK_MS);
-        const [cohort, activity, earlier] = await Promise.all([casesReceived(deps.db, from, to), activityIn(deps.db, from, to), receivedByWeek(deps.db, trendFrom, 7)]);
+        const [cohort, activity, earlier] = await Promise.all([casesReceived(deps.db, from, to, now), activityIn(deps.db, from, to), receivedByWeek(deps.db, trendFrom, 7)]);
         const caseAgency = await agenciesOfCases(deps.db, [...new Set(activity.map((a) => a.case_id))]);
         const trend = earlier.map((counts, i) => ({ week: isoWeekOf(new Date(trendFrom.getTime() + i * WEEK_MS)).label, counts }));
         trend.push({ week: isoWeekOf(from).label, counts: weekCounts(cohort) });
