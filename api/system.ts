@@ -18,7 +18,7 @@ import { onCommandSaved } from '../engine/hotline/webhooks.js';
 import { DecisionStore } from '../engine/decisions.js';
 import { FormRegistry, FormStore } from '../engine/forms.js';
 import { checkTaskRowAgainstHistory } from '../engine/history.js';
-import { JobExecutor, type JobHandler } from '../engine/jobs.js';
+import { JOB_GONE, JobExecutor, type JobHandler } from '../engine/jobs.js';
 import { Runtime } from '../engine/runtime.js';
 import { newCaseCode } from '../engine/hotline/case-code.js';
 import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
@@ -163,7 +163,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     // A timer's case computes deadlines with the catalogue and calendar as stored now (another node may have changed them).
     timer: async (job) => {
       await catalogue.ensureCurrent();
-      return runtime.fireTimer(job.id);
+      // A fired timer's job row went with the command that fired it: no lease to give back.
+      return (await runtime.fireTimer(job.id, job.case_id)) === 'fired' ? JOB_GONE : undefined;
     },
     [CHECKPOINT_JOB]: checkpointJob(db, checkpoints, clock, checkpointMinutes * 60_000),
     ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg), config.webhookTargets ?? ['https://']),

@@ -387,6 +387,12 @@ export class CaseSession extends EngineSession {
     return { ...own, [CHILDREN_KEY]: stored };
   }
 
+  override release(): void {
+    this.disposed = true;
+    for (const child of this.children?.values() ?? []) child.session.release();
+    super.release();
+  }
+
   override dispose(): void {
     this.disposed = true;
     for (const child of this.children?.values() ?? []) child.session.dispose();

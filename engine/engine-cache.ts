@@ -45,7 +45,11 @@ export class EngineCache {
     return this.entries.size;
   }
 
-  /** Remove and return the case's engine if it is the one for this row (else dispose what was there). */
+  /**
+   * Remove and return the case's engine if it is the one for this row (else let go of what was there).
+   * Every entry is an engine at rest (only reusable engines are put, after their command committed),
+   * so entries are released, not stopped (EngineSession.release).
+   */
   take(caseId: string, row: { version: number; definition_id: number }): EngineSession | undefined {
     const entry = this.entries.get(caseId);
     if (!entry) {
@@ -54,7 +58,7 @@ export class EngineCache {
     }
     this.entries.delete(caseId);
     if (entry.version !== row.version || entry.definitionId !== row.definition_id) {
-      entry.session.dispose();
+      entry.session.release();
       this.misses++;
       return undefined;
     }
@@ -65,19 +69,19 @@ export class EngineCache {
   /** Keep an engine after its command committed; evicts the least recently used beyond the size. */
   put(caseId: string, entry: CachedEngine): void {
     if (!this.enabled) {
-      entry.session.dispose();
+      entry.session.release();
       return;
     }
     const old = this.entries.get(caseId);
     if (old) {
       this.entries.delete(caseId);
-      if (old.session !== entry.session) old.session.dispose();
+      if (old.session !== entry.session) old.session.release();
     }
     this.entries.set(caseId, entry);
     while (this.entries.size > this.size) {
       const [oldest, evicted] = this.entries.entries().next().value as [string, CachedEngine];
       this.entries.delete(oldest);
-      evicted.session.dispose();
+      evicted.session.release();
     }
   }
 
@@ -92,11 +96,11 @@ export class EngineCache {
     const entry = this.entries.get(caseId);
     if (!entry) return;
     this.entries.delete(caseId);
-    entry.session.dispose();
+    entry.session.release();
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.session.dispose();
+    for (const entry of this.entries.values()) entry.session.release();
     this.entries.clear();
   }
 }

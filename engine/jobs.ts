@@ -14,7 +14,13 @@ import { systemClock, type Clock } from './clock.js';
 
 export type { JobRow };
 
+/**
+ * Runs one job. Answering JOB_GONE says the handler's own transaction removed
+ * the job's row (a fired timer), so there is no lease to give back: one
+ * statement fewer per job.
+ */
 export type JobHandler = (job: JobRow) => Promise<unknown>;
+export const JOB_GONE = 'job-gone';
 
 export interface JobExecutorOptions {
   handlers: Record<string, JobHandler>;
@@ -54,7 +60,7 @@ export async function projectTimers(
   caseId: string,
   session: EngineSession,
   known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }> },
-): Promise<void> {
+): Promise<string[]> {
   const now = session.now();
   // The runtime guard (engine/bpmn.ts) held these timers: an incident each, and no job (a held timer never falls due).
   for (const held of session.heldTimers) {
@@ -80,6 +86,8 @@ export async function projectTimers(
     caseId,
     armed.filter((t) => !jobsKept.has(t.executionId)),
   );
+  // The jobs that were there and still are (a timer job the command fired is not among them).
+  return existing.filter((j) => armedIds.has(j.execution_id)).map((j) => String(j.id));
 }
 
 /**
@@ -156,11 +164,11 @@ export class JobExecutor {
     const handler = this.opts.handlers[job.type];
     try {
       if (!handler) throw new Error(`No handler for job type "${job.type}"`);
-      await handler(job);
+      const result = await handler(job);
       // A handler that completed its job deleted it (timers) or marked it done.
       // If it is still ours and pending (e.g. a timer not yet expired by the
       // engine's clock), give the lease back without counting an attempt.
-      await releaseJob(this.db, job.id, this.workerId);
+      if (result !== JOB_GONE) await releaseJob(this.db, job.id, this.workerId);
     } catch (err: any) {
       const message = String(err?.message ?? err).slice(0, 2000);
       const incident = job.attempts >= job.max_attempts;

@@ -33,6 +33,8 @@ export interface CommandResult {
   version: number;
   /** The case's open tasks as the command left them (oldest first); absent when the command did not run the engine. */
   tasks?: TaskRow[];
+  /** Ids of the timer jobs the case had before the command and still has (absent when the command did not run the engine). */
+  timerJobsKept?: string[];
 }
 
 /**
@@ -341,23 +343,28 @@ export class Runtime {
   /**
    * Fire a due timer job. Loading the case is enough: a timer whose expiry
    * has passed (by the clock) fires during resume(). Returns 'stale' when
-   * another command already consumed the timer (the job row is gone).
+   * another command already consumed the timer (the job row is gone), and
+   * 'pending' when the job is still there after the command (the engine's
+   * clock did not find it due). `caseId`, when the caller has the job row (the
+   * executor), saves reading it; the job is checked under the case's lock
+   * either way.
    */
-  async fireTimer(jobId: string | number): Promise<'fired' | 'stale'> {
-    const job = await timerJob(this.db, jobId);
-    if (!job) return 'stale';
-    let outcome: 'fired' | 'stale' = 'stale';
-    await this.timed('fireTimer', () =>
+  async fireTimer(jobId: string | number, caseId?: string | null): Promise<'fired' | 'stale' | 'pending'> {
+    const target = caseId ?? (await timerJob(this.db, jobId))?.case_id;
+    if (!target) return 'stale';
+    let found = false;
+    const result = await this.timed('fireTimer', () =>
       this.command(
-        { caseId: job.case_id },
+        { caseId: target },
         SYSTEM_TIMER,
-        async (trx) => {
-          outcome = (await timerJob(trx, jobId, { pendingOnly: true })) ? 'fired' : 'stale';
+        async (_trx, _session, row) => {
+          found = row.timerJobs.some((j) => j.id === String(jobId));
         },
         { allowEnded: true },
       ),
     );
-    return outcome;
+    if (!found) return 'stale';
+    return result.timerJobsKept?.includes(String(jobId)) ? 'pending' : 'fired';
   }
 
   /** Move a running case to another version of its process (engine/case-migration.ts). */
@@ -476,7 +483,7 @@ export class Runtime {
     const locked = row as Partial<LockedCase>;
     const incidents = opts.newCase || locked.hasOpenIncidents === false ? [] : await openIncidentsOfCase(trx, row.id);
     let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks });
-    await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs });
+    const timerJobsKept = await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs });
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
     const more = await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now);
@@ -488,7 +495,7 @@ export class Runtime {
       await deleteTasksOfCase(trx, row.id);
       tasks = [];
     }
-    return { caseId: row.id, code: row.code, status, version, tasks };
+    return { caseId: row.id, code: row.code, status, version, tasks, timerJobsKept };
   }
 
   /** The task as the case's lock found it (row), checked (checkTaskRow). */

@@ -278,6 +278,18 @@ export class EngineSession {
     return stateWithoutSource(this.engine);
   }
 
+  /**
+   * Let go of an engine at rest (kept by the engine cache: it waits, nothing
+   * runs): its listeners only. Stopping it would publish a stop through every
+   * element, 8 % of the timer benchmark's CPU when the cache evicted engines,
+   * for nothing: its timers never call setTimeout (engine/bpmn.ts), so once
+   * unreferenced it is garbage.
+   */
+  release(): void {
+    this.listener.removeAllListeners();
+    this.engine.removeAllListeners();
+  }
+
   /** Drop every listener so nothing of the case outlives the command (or its stay in the engine cache). */
   dispose(): void {
     this.listener.removeAllListeners();

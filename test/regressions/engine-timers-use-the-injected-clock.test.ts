@@ -28,7 +28,7 @@ describe('Regression: engine timers run on the injected clock', () => {
     expect(new Date(job.due_at).toISOString()).to.equal('2026-12-07T02:10:00.000Z');
 
     clock.advance({ minutes: 9, seconds: 59 });
-    await runtime.fireTimer(job.id);
+    expect(await runtime.fireTimer(job.id), 'not due by the engine clock: the job stays').to.equal('pending');
     expect(await t.db('tasks').where({ case_id: started.caseId }).pluck('element_id')).to.deep.equal([]);
     const still = await t.db('jobs').where({ case_id: started.caseId, type: 'timer', status: 'pending' });
     expect(still.map((j) => new Date(j.due_at).toISOString())).to.deep.equal(['2026-12-07T02:10:00.000Z']);
