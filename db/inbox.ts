@@ -38,8 +38,9 @@ const DUE_KEY = `coalesce(t.due_at, 'infinity'::timestamptz)`;
  * groups, or in one and assigned to it, counts once) and cut to a page. So a
  * page reads at most (groups + 1) × limit index entries whatever the other
  * agencies hold; before, the range of tasks_inbox_key_idx walked every
- * agency's tasks and dropped the others' (6 640 rows for one first page at
- * 100 000 cases: docs/performance.md, "Inbox per agency").
+ * agency's tasks and dropped the others' (18 527 rows for one first page at
+ * 300 050 cases: 18 860 buffers and 12 ms, now 467 buffers and 0.3 ms;
+ * docs/performance.md, "Inbox per agency").
  *
  * A caller that sees every task (groups null: coordinators, auditors) reads
  * tasks_inbox_key_idx as one range: the order, the keyset and the overdue
