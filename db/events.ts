@@ -16,17 +16,50 @@ export interface HotlineEventRow {
 export type NewHotlineEvent = Pick<HotlineEventRow, 'type' | 'case_id' | 'groups' | 'data' | 'dedupe_key' | 'occurred_at'>;
 
 /**
- * Insert events; one whose dedupe_key was already written is skipped (a
- * reminder announced by the diagram and by the deadline job). Returns the
- * rows written.
+ * A command's hotline events, a webhook delivery job per subscription that
+ * wants each written event (type among its events; its agency null or one of
+ * the event's groups), and other jobs that follow from the command (task
+ * deadlines), in one statement: before, a subscriptions read per event and an
+ * insert per kind of row (a round trip costs 0.3–0.6 ms on the benchmark
+ * machine). Returns the events written (a dedupe_key already written is skipped,
+ * and so are its deliveries).
  */
-export async function insertEvents(trx: Knex.Transaction, events: NewHotlineEvent[]): Promise<HotlineEventRow[]> {
-  if (!events.length) return [];
-  return trx('hotline_events')
-    .insert(events.map((e) => ({ ...e, data: JSON.stringify(e.data) })))
+export async function insertEventsWithDeliveries(
+  trx: Knex.Transaction,
+  f: {
+    events: NewHotlineEvent[];
+    delivery: { type: string; dueAt: Date; maxAttempts: number };
+    jobs: Array<{ type: string; case_id: string | null; element_id: string | null; due_at: Date; payload: Record<string, unknown> }>;
+  },
+): Promise<HotlineEventRow[]> {
+  if (!f.events.length && !f.jobs.length) return [];
+  const parts: string[] = [];
+  const bindings: Knex.RawBinding[] = [];
+  if (f.jobs.length) {
+    const jobs = trx('jobs').insert(f.jobs.map((j) => ({ ...j, payload: JSON.stringify(j.payload) }))).toSQL();
+    parts.push(`jobs_written as (${jobs.sql})`);
+    bindings.push(...jobs.bindings);
+  }
+  if (!f.events.length) {
+    await trx.raw(`with ${parts.join(', ')} select 1`, bindings);
+    return [];
+  }
+  const events = trx('hotline_events')
+    .insert(f.events.map((e) => ({ ...e, data: JSON.stringify(e.data) })))
     .onConflict('dedupe_key')
     .ignore()
-    .returning('*');
+    .returning('*')
+    .toSQL();
+  parts.push(`written as (${events.sql})`);
+  bindings.push(...events.bindings);
+  parts.push(`deliveries as (
+      insert into jobs (type, case_id, element_id, due_at, max_attempts, payload)
+      select ?, w.case_id, null, ?::timestamptz, ?::int, jsonb_build_object('subscriptionId', s.id, 'eventId', w.id::text)
+        from written w
+        join subscriptions s on s.ended_at is null and w.type = any(s.events) and (s.agency is null or s.agency = any(w.groups)))`);
+  bindings.push(f.delivery.type, f.delivery.dueAt, f.delivery.maxAttempts);
+  const { rows } = await trx.raw(`with ${parts.join(', ')} select * from written order by id`, bindings);
+  return rows;
 }
 
 export async function findEvent(db: Db, id: string): Promise<HotlineEventRow | undefined> {

@@ -29,21 +29,6 @@ export async function endSubscription(db: Db, id: string, at: Date): Promise<voi
   await db('subscriptions').where({ id }).whereNull('ended_at').update({ ended_at: at });
 }
 
-/**
- * Active subscriptions that want an event of `type` concerning `groups`:
- * admins' (agency null) and those of an agency among the groups.
- */
-export async function subscribersOf(trx: Knex.Transaction, type: string, groups: string[]): Promise<Array<{ id: string }>> {
-  return trx('subscriptions')
-    .whereNull('ended_at')
-    .whereRaw('? = any(events)', [type])
-    .where((q) => {
-      q.whereNull('agency');
-      if (groups.length) q.orWhereIn('agency', groups);
-    })
-    .select('id');
-}
-
 export interface DeliveryRow {
   id: string;
   subscription_id: string;

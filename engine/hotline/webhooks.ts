@@ -11,9 +11,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../db/connect.js';
-import { findEvent, insertEvents, taskCompletedEver, type HotlineEventRow, type NewHotlineEvent } from '../../db/events.js';
-import { finishJob, insertOutboxJobs, type JobRow } from '../../db/jobs.js';
-import { findSubscription, insertDelivery, subscribersOf } from '../../db/subscriptions.js';
+import { findEvent, insertEventsWithDeliveries, taskCompletedEver, type HotlineEventRow, type NewHotlineEvent } from '../../db/events.js';
+import { finishJob, type JobRow } from '../../db/jobs.js';
+import { findSubscription, insertDelivery } from '../../db/subscriptions.js';
 import { caseSummary, pastTask } from '../../db/cases.js';
 import { tasksOfCase } from '../../db/tasks.js';
 import type { Clock } from '../clock.js';
@@ -90,17 +90,12 @@ export function eventsOfCommand(kase: { id: string; code: string; variables: Rec
   return out;
 }
 
-/** Write events and a delivery job per interested subscription, in the caller's transaction. */
-export async function publish(trx: Knex.Transaction, events: NewHotlineEvent[], now: Date): Promise<HotlineEventRow[]> {
-  const written = await insertEvents(trx, events);
-  for (const e of written) {
-    const subs = await subscribersOf(trx, e.type, e.groups);
-    await insertOutboxJobs(
-      trx,
-      subs.map((s) => ({ type: 'webhook', case_id: e.case_id, element_id: null, due_at: now, max_attempts: WEBHOOK_MAX_ATTEMPTS, payload: { subscriptionId: s.id, eventId: e.id } })),
-    );
-  }
-  return written;
+/**
+ * Write events and a delivery job per interested subscription (and any other
+ * jobs that follow from them), in the caller's transaction, in one statement.
+ */
+export async function publish(trx: Knex.Transaction, events: NewHotlineEvent[], now: Date, jobs: Parameters<typeof insertEventsWithDeliveries>[1]['jobs'] = []): Promise<HotlineEventRow[]> {
+  return insertEventsWithDeliveries(trx, { events, delivery: { type: 'webhook', dueAt: now, maxAttempts: WEBHOOK_MAX_ATTEMPTS }, jobs });
 }
 
 /**
@@ -116,11 +111,10 @@ export async function publish(trx: Knex.Transaction, events: NewHotlineEvent[], 
  */
 export function onCommandSaved() {
   return async (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date): Promise<void> => {
-    await publish(trx, eventsOfCommand(kase, events, now), now);
     const deadlines = events
       .filter((e) => e.type === 'task.created' && typeof e.payload?.due === 'string')
       .map((e) => ({ type: 'task-deadline', case_id: null, element_id: e.elementId ?? null, due_at: new Date(e.payload!.due as string), payload: { kind: 'task.overdue', taskId: e.payload!.taskId, caseId: kase.id, caseCode: kase.code } }));
-    await insertOutboxJobs(trx, deadlines);
+    await publish(trx, eventsOfCommand(kase, events, now), now, deadlines);
   };
 }
 

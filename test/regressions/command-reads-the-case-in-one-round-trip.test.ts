@@ -42,13 +42,24 @@ describe('Regression: a command reads its case in one round trip and never forks
     return sqls;
   }
   // Reads of the case's own rows other than the lock statement itself (which selects them as subqueries).
-  const separateReads = (sqls: string[]) => sqls.filter((q) => !/for update/.test(q) && (/^select .* from "(tasks|jobs|incidents|history_heads|case_events)"/s.test(q) || /^select "definition_id" from "cases"/.test(q)));
+  const separateReads = (sqls: string[]) => sqls.filter((q) => !/for update/.test(q) && (/^select .* from "(tasks|jobs|incidents|history_heads|case_events|subscriptions)"/s.test(q) || /^select "definition_id" from "cases"/.test(q)));
 
   it('Given a new case, when it starts, then its row is inserted once (no update) and nothing of it is read back', async () => {
     const sqls = await statementsOf(() => s.runtime.startCase({ processKey: 'timer-boundary', variables: { title: 'Phản ánh thử', description: 'Nội dung.', channel: 'call', agency: 'SNNMT', timeout: 'P1D' }, actor: operator }));
     expect(sqls.filter((q) => /^insert into "cases"/.test(q))).to.have.length(1);
     expect(sqls.filter((q) => /^update "cases"/.test(q))).to.have.length(0);
     expect(separateReads(sqls)).to.deep.equal([]);
+  });
+
+  it('Given an agency subscribed to task.created, when a case starts, then its events, the delivery and the deadline job are one statement (no subscriptions read)', async () => {
+    await t.db('subscriptions').insert({ url: 'https://sonnmt.example/hook', events: ['task.created'], agency: 'SNNMT', secret: 'whsec_test', created_by: 'test', created_at: s.clock.now() });
+    const sqls = await statementsOf(() => s.runtime.startCase({ processKey: 'timer-boundary', variables: { title: 'Phản ánh thử', description: 'Nội dung.', channel: 'call', agency: 'SNNMT', timeout: 'P1D' }, actor: operator }));
+    expect(separateReads(sqls)).to.deep.equal([]);
+    expect(sqls.filter((q) => /hotline_events/.test(q))).to.have.length(1);
+    const created = await t.db('hotline_events').where({ type: 'task.created' }).orderBy('id', 'desc').first();
+    const deliveries = await t.db('jobs').where({ type: 'webhook' }).whereRaw(`payload->>'eventId' = ?`, [String(created.id)]);
+    expect(deliveries, 'one delivery for the subscriber').to.have.length(1);
+    expect(await t.db('jobs').where({ type: 'task-deadline' }).whereRaw(`payload->>'taskId' = ?`, [String(created.data.taskId)])).to.have.length(1);
   });
 
   it('Given a waiting task with a timer, when it is completed, then the lock brings the task rows, timer jobs, incidents and history head (no separate read)', async () => {
