@@ -202,6 +202,18 @@ describe('Reports at scale: the answer times summary (case_answers) agrees with 
     }
   });
 
+  it('Given the scorecard route, its agencies equal the scorecard of the per-case history reading on the live calendar (working days remembered per pair of Vietnam dates)', async () => {
+    const now = h.s.clock.now();
+    const res = await h.s.http.get('/v1/reports/scorecard?from=2026-10-01&to=2026-12-31').set(h.keys.auditor);
+    expect(res.status).to.equal(200);
+    const from = new Date(res.body.from);
+    const to = new Date(res.body.to);
+    const findings = await activityIn(t.db, from, new Date(Math.max(to.getTime(), now.getTime())), ['finding.recorded']);
+    const expected = scorecard({ cohort: await casesReceivedFromHistory(t.db, from, to), findings, now, workingDays: (a, b) => h.s.calendar.workingDaysBetween(a, b), agencyName: (c) => h.s.catalogue.get('agencies', c)?.name });
+    expect(res.body.agencies).to.deep.equal(expected);
+    expect(expected.some((a) => a.handlingWorkingDays.median !== null && a.handlingWorkingDays.median > 0)).to.equal(true);
+  });
+
   it('Given the week’s activity, activityIn reads it from the report index: the same events as a filter over every event of the week', async () => {
     const nowAt = h.s.clock.now();
     const from = new Date(nowAt.getTime() - 4 * WEEK_MS);
