@@ -78,12 +78,11 @@ const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value
 function toLocked(row: any): LockedCase | undefined {
   if (!row) return undefined;
   const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, ...kase } = row;
-  const tasks = (parsed(open_tasks) as any[]).map((t) => ({ ...t, due_at: t.due_at === null ? null : new Date(t.due_at), created_at: new Date(t.created_at) }));
   return {
     ...kase,
     head: head_seq === null || head_seq === undefined ? null : { seq: Number(head_seq), hash: head_hash },
     hasOpenIncidents: Boolean(has_open_incidents),
-    tasks,
+    tasks: taskRowsFromJson(open_tasks),
     timerJobs: parsed(timer_jobs),
   };
 }
@@ -161,6 +160,56 @@ export async function findCaseByCode(db: Db, code: string) {
     .join('definitions as d', 'd.id', 'c.definition_id')
     .where('c.code', normalCode(code))
     .first('c.id', 'c.code', 'c.status', 'c.variables', 'c.version', 'c.created_by', 'c.created_at', 'c.updated_at', 'c.ended_at', 'd.key as process_key', 'd.version as process_version');
+}
+
+/**
+ * A case as its view shows it, in one statement: the row with its process,
+ * its open tasks (oldest first, as tasksOfCase) and which of `flagTypes` its
+ * history holds. Every intake answers with this view.
+ */
+export interface CaseForView {
+  id: string;
+  code: string;
+  status: string;
+  variables: Record<string, unknown>;
+  version: number;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+  process_key: string;
+  process_version: number;
+  tasks: TaskRow[];
+  flags: string[];
+}
+
+export async function caseForView(db: Db | Knex.Transaction, code: string, flagTypes: string[]): Promise<CaseForView | undefined> {
+  const row = await db('cases as c')
+    .join('definitions as d', 'd.id', 'c.definition_id')
+    .where('c.code', normalCode(code))
+    .first(
+      'c.id',
+      'c.code',
+      'c.status',
+      'c.variables',
+      'c.version',
+      'c.created_by',
+      'c.created_at',
+      'c.updated_at',
+      'c.ended_at',
+      'd.key as process_key',
+      'd.version as process_version',
+      db.raw(`(select coalesce(json_agg(t order by t.created_at), '[]') from tasks t where t.case_id = c.id) as open_tasks`),
+      db.raw(`array(select distinct e.type from case_events e where e.case_id = c.id and e.type = any(?::text[])) as flags`, [flagTypes]),
+    );
+  if (!row) return undefined;
+  const { open_tasks, flags, ...kase } = row;
+  return { ...kase, tasks: taskRowsFromJson(open_tasks), flags: (flags ?? []) as string[] };
+}
+
+/** Task rows aggregated as json (json_agg) back to TaskRow: timestamps come as ISO text. */
+function taskRowsFromJson(value: unknown): TaskRow[] {
+  return (parsed(value) as any[]).map((t) => ({ ...t, due_at: t.due_at === null ? null : new Date(t.due_at), created_at: new Date(t.created_at) }));
 }
 
 /** Whether a group (agency code) was ever a candidate for a task of the case: the agency holds or held it. */

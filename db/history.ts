@@ -67,12 +67,6 @@ export async function caseHistory(db: Db, caseId: string): Promise<EventRow[]> {
   return rows.sort((a, b) => a.seq - b.seq);
 }
 
-/** Which of `types` a case's history holds (each at most once): the flags a case view shows. */
-export async function caseEventTypesPresent(db: Db | Knex.Transaction, caseId: string, types: string[]): Promise<string[]> {
-  const rows: Array<{ type: string }> = await db('case_events').where({ case_id: caseId }).whereIn('type', types).distinct('type');
-  return rows.map((r) => r.type);
-}
-
 /** A stored event with its chain links, as verify reads it. */
 export type ChainedRow = StoredEvent & { prev_hash: string | null; hash: string | null };
 

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../db/connect.js';
-import { caseHeldBy, findCaseByCode, searchCases, type CaseSearchRow } from '../../db/cases.js';
-import { caseEventTypesPresent } from '../../db/history.js';
+import { caseForView, caseHeldBy, searchCases, type CaseSearchRow } from '../../db/cases.js';
 import { tasksOfCase } from '../../db/tasks.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { actorOf, type Principal } from '../auth.js';
@@ -48,11 +47,11 @@ export async function loadCaseView(deps: AppDeps, code: string, principal: Princ
 
 /** The view itself, read through `db` (a command's transaction when it is the answer an Idempotency-Key stores). */
 async function caseView(db: Db | Knex.Transaction, code: string, principal: Principal, now: Date) {
-  const row = await findCaseByCode(db, code);
+  // The row, its open tasks and its flags in one round trip (db/cases.ts caseForView).
+  const row = await caseForView(db, code, CASE_FLAGS);
   if (!row) throw new NotFoundError(`Case ${code} does not exist.`);
   if (!(await maySeeCase(principal, (agency) => caseHeldBy(db, row.id, agency)))) throw new NotFoundError(`Case ${code} does not exist.`);
-  const tasks = await tasksOfCase(db, row.id);
-  const flags = await caseEventTypesPresent(db, row.id, CASE_FLAGS);
+  const { tasks, flags } = row;
   return {
     id: row.id,
     code: row.code,
