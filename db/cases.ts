@@ -159,24 +159,18 @@ export async function findCaseByCode(db: Db, code: string) {
   return db('cases as c')
     .join('definitions as d', 'd.id', 'c.definition_id')
     .where('c.code', normalCode(code))
-    .first('c.id', 'c.code', 'c.status', 'c.variables', 'c.version', 'c.created_by', 'c.created_at', 'c.updated_at', 'c.ended_at', 'd.key as process_key', 'd.version as process_version');
+    .first(...CASE_WITH_PROCESS);
 }
+
+/** A case row as the API shows it, with its process key and version (from definitions as d). */
+const CASE_WITH_PROCESS = ['c.id', 'c.code', 'c.status', 'c.variables', 'c.version', 'c.created_by', 'c.created_at', 'c.updated_at', 'c.ended_at', 'd.key as process_key', 'd.version as process_version'];
 
 /**
  * A case as its view shows it, in one statement: the row with its process,
  * its open tasks (oldest first, as tasksOfCase) and which of `flagTypes` its
  * history holds. Every intake answers with this view.
  */
-export interface CaseForView {
-  id: string;
-  code: string;
-  status: string;
-  variables: Record<string, unknown>;
-  version: number;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
+export interface CaseForView extends Omit<CaseRow, 'definition_id' | 'engine_state'> {
   process_key: string;
   process_version: number;
   tasks: TaskRow[];
@@ -188,17 +182,7 @@ export async function caseForView(db: Db | Knex.Transaction, code: string, flagT
     .join('definitions as d', 'd.id', 'c.definition_id')
     .where('c.code', normalCode(code))
     .first(
-      'c.id',
-      'c.code',
-      'c.status',
-      'c.variables',
-      'c.version',
-      'c.created_by',
-      'c.created_at',
-      'c.updated_at',
-      'c.ended_at',
-      'd.key as process_key',
-      'd.version as process_version',
+      ...CASE_WITH_PROCESS,
       db.raw(`(select coalesce(json_agg(t order by t.created_at), '[]') from tasks t where t.case_id = c.id) as open_tasks`),
       db.raw(`array(select distinct e.type from case_events e where e.case_id = c.id and e.type = any(?::text[])) as flags`, [flagTypes]),
     );
