@@ -45,7 +45,9 @@ const SATISFIED = `case when jsonb_typeof(c.variables->'satisfied') = 'boolean' 
  * migration 20261207110000_report_facts): the correlated subquery into the
  * partitioned history it replaces probed every monthly partition per case and
  * read each case's events to find the one (3.9 s for a week of 11 900 cases at
- * 300 050 cases). The variables are picked in SQL, with the same type checks
+ * 300 050 cases); its rows carry the case's created_at (migration
+ * 20261207120000), so only the period's answers are joined, not every answer
+ * ever recorded. The variables are picked in SQL, with the same type checks
  * the reports made in JavaScript, so only the dozen facts travel instead of
  * every case's whole variables document.
  *
@@ -67,7 +69,7 @@ export async function casesReceived(db: Db, from: Date, to: Date, now: Date): Pr
             ${TRANSFER_COUNT} as transfer_count, ${SATISFIED} as satisfied,
             ${ms('o.open_due')} as open_due, o.open_groups
        from cases c
-       left join case_answers a on a.case_id = c.id
+       left join case_answers a on a.case_id = c.id and a.created_at >= ? and a.created_at < ?
        left join ${OVERDUE_TASKS} od on od.case_id = c.id
        left join lateral (
          select min(t.due_at) as open_due, coalesce(array_agg(distinct g) filter (where g is not null), '{}') as open_groups
@@ -75,7 +77,7 @@ export async function casesReceived(db: Db, from: Date, to: Date, now: Date): Pr
           where t.case_id = c.id
             and c.status <> 'completed' and (od.due_at is not null or ${LATE} or ${ESCALATED})) o on true
       where c.created_at >= ? and c.created_at < ?`,
-    [now, from, to],
+    [from, to, now, from, to],
   );
   const facts: CaseFacts[] = rows.map((r: any) => ({
     id: r.id,
@@ -116,10 +118,10 @@ export async function scorecardFacts(db: Db, from: Date, to: Date, now: Date): P
     `select c.status, ${ms('c.created_at')} as created_at, ${ms('a.answered_at')} as answered_at, ${text('agency')} as agency,
             ${LATE} as late, ${TRANSFER_COUNT} as transfer_count, ${SATISFIED} as satisfied, ${ms('o.due_at')} as open_due
        from cases c
-       left join case_answers a on a.case_id = c.id
+       left join case_answers a on a.case_id = c.id and a.created_at >= ? and a.created_at < ?
        left join ${OVERDUE_TASKS} o on o.case_id = c.id
       where c.created_at >= ? and c.created_at < ?`,
-    [now, from, to],
+    [from, to, now, from, to],
   );
   return rows.map((r: any) => ({
     agency: r.agency,

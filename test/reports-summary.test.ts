@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Db } from '../db/connect.js';
 import { activityIn, casesReceived, receivedByWeek, scorecardFacts, type CaseFacts } from '../db/reports.js';
 import * as reportFacts from '../db/migrations/20261207110000_report_facts.js';
+import * as answersByCreated from '../db/migrations/20261207120000_case_answers_by_created.js';
 import { isoWeekOf, isoWeekRange, scorecard, weekCounts, weeklyReport } from '../engine/hotline/reports.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { Hotline } from './helpers/scenario.js';
@@ -18,8 +19,11 @@ async function answersFromHistory(db: Db): Promise<Map<string, number>> {
   return new Map(rows.map((r: any) => [r.case_id, new Date(r.at).getTime()]));
 }
 
+/** case_answers as a map, after checking that each row carries its case's created_at (the reports' range). */
 async function answersFromSummary(db: Db): Promise<Map<string, number>> {
-  const rows = await db('case_answers').select('case_id', 'answered_at');
+  const rows = await db('case_answers as a').join('cases as c', 'c.id', 'a.case_id').select('a.case_id', 'a.answered_at', 'a.created_at', db.raw('c.created_at as case_created_at'));
+  for (const r of rows) expect(new Date(r.created_at).getTime(), `created_at of the answer of ${r.case_id}`).to.equal(new Date(r.case_created_at).getTime());
+  expect(Number((await db('case_answers').count('* as n').first())?.n)).to.equal(rows.length);
   return new Map(rows.map((r: any) => [r.case_id, new Date(r.answered_at).getTime()]));
 }
 
@@ -125,10 +129,12 @@ describe('Reports at scale: the answer times summary (case_answers) agrees with 
     expect(new Date(sends[1]).getTime()).to.be.greaterThan(new Date(sends[0]).getTime());
   });
 
-  it('Given a history written before the summary existed, the migration’s backfill gives the same answer times, and the trigger takes over after it', async () => {
+  it('Given a history written before the summary existed, the migrations’ backfill gives the same answer times (and each case’s created_at), and the trigger takes over after it', async () => {
+    await answersByCreated.down(t.db);
     await reportFacts.down(t.db);
     await traffic(3, 17); // answered while there is no summary: only the backfill can know
     await reportFacts.up(t.db);
+    await answersByCreated.up(t.db);
     expect(await answersFromSummary(t.db)).to.deep.equal(await answersFromHistory(t.db));
     await traffic(3, 20);
     expect(await answersFromSummary(t.db)).to.deep.equal(await answersFromHistory(t.db));
