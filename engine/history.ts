@@ -376,8 +376,8 @@ export function taskRowDisagreement(row: TaskFacts, history: Map<string, History
  * disagrees with the history refuses (the row was changed outside the
  * application — e.g. another agency's group written into it).
  */
-export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow): Promise<void> {
-  const history = tasksFromHistory(await taskEvents(trx, [task.case_id]));
+export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow, caseCreatedAt?: Date): Promise<void> {
+  const history = tasksFromHistory(await taskEvents(trx, [task.case_id], caseCreatedAt));
   const problem = taskRowDisagreement(task, history, history.has(task.id) ? null : await liveStart(trx));
   if (problem) throw new ConflictError(`Task ${task.id} was not acted on: its row disagrees with the case's history — ${problem}. Ask an auditor to run GET /v1/history/verify.`);
 }
