@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
-import { activityIn, agenciesOfCases, casesReceived, receivedByWeek, receivedStats, scorecardFacts, type GroupBy, type Period } from '../../db/reports.js';
+import { activityIn, agenciesOfCases, casesReceived, receivedByWeek, receivedStats, scorecardTotals, type GroupBy, type Period } from '../../db/reports.js';
 import { InputError } from '../../engine/errors.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { isoWeekOf, isoWeekRange, scorecard, weekCounts, weeklyReport } from '../../engine/hotline/reports.js';
+import { isoWeekOf, isoWeekRange, scorecardOf, weekCounts, weeklyReport } from '../../engine/hotline/reports.js';
 import { VIETNAM_OFFSET_MS, vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
@@ -110,11 +110,11 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
         const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 31 * 86_400_000);
         if (from >= to) throw new InputError('from must be before to.', [{ path: '/from', message: 'must be before to' }]);
-        const [cohort, findings] = await Promise.all([
-          scorecardFacts(deps.db, from, to, now),
+        const [totals, findings] = await Promise.all([
+          scorecardTotals(deps.db, from, to, now),
           activityIn(deps.db, from, new Date(Math.max(to.getTime(), now.getTime())), ['finding.recorded']),
         ]);
-        const rows = scorecard({ cohort, findings, now, workingDays: workingDaysFor(), agencyName: names.agency });
+        const rows = scorecardOf({ totals, findings, workingDays: workingDaysFor(), agencyName: names.agency });
         if (wantsCsv(ctx)) {
           sendCsv(
             ctx,

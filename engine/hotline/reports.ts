@@ -1,4 +1,4 @@
-import type { ActivityRow, CaseFacts, ScorecardFacts, WeekCounts } from '../../db/reports.js';
+import type { ActivityRow, CaseFacts, ScorecardFacts, ScorecardTotals, WeekCounts } from '../../db/reports.js';
 import { InputError } from '../errors.js';
 import { VIETNAM_OFFSET_MS as VN_OFFSET_MS } from '../vietnam-time.js';
 
@@ -162,6 +162,31 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
 }
 
+const UNASSIGNED = '(chưa phân công)';
+
+/** A scorecard cohort's totals per agency (variable agency; null when it has none), as scorecardTotals counts them in SQL. */
+export function totalsOf(cohort: ScorecardFacts[], now: Date): ScorecardTotals[] {
+  const groups = new Map<string, ScorecardTotals>();
+  for (const c of cohort) {
+    const key = c.agency ?? UNASSIGNED;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { agency: key, received: 0, answered: 0, answeredOnTime: 0, openOverdue: 0, transfers: 0, rated: 0, satisfied: 0, handled: [] }));
+    g.received++;
+    if (c.answeredAt) {
+      g.answered++;
+      if (!c.late) g.answeredOnTime++;
+      g.handled.push([c.createdAt.getTime(), c.answeredAt.getTime()]);
+    }
+    if (isOverdue(c, now)) g.openOverdue++;
+    g.transfers += c.transferCount;
+    if (c.satisfied !== null) {
+      g.rated++;
+      if (c.satisfied) g.satisfied++;
+    }
+  }
+  return [...groups.values()];
+}
+
 /**
  * Per-agency KPIs for the PAR index over cases received in the period.
  * onTimeRate = answeredOnTime / (answered + openOverdue): open overdue cases
@@ -174,41 +199,55 @@ export function scorecard(input: {
   workingDays: (from: Date, to: Date) => number;
   agencyName: (code: string) => string | undefined;
 }) {
-  const groups = new Map<string, ScorecardFacts[]>();
-  for (const c of input.cohort) {
-    const key = c.agency ?? '(chưa phân công)';
-    // Appended in place: copying the group's array per case was quadratic (seconds for a month at 1 M cases).
-    const group = groups.get(key);
-    if (group) group.push(c);
-    else groups.set(key, [c]);
+  return scorecardOf({ ...input, totals: totalsOf(input.cohort, input.now) });
+}
+
+/**
+ * The scorecard from per-agency totals: counted in SQL (db/reports.ts
+ * scorecardTotals, one row per agency) or from a cohort (totalsOf). Totals of
+ * the same agency key are added up (a case whose agency is not a string counts
+ * as unassigned, as it always has).
+ */
+export function scorecardOf(input: {
+  totals: ScorecardTotals[];
+  findings: ActivityRow[];
+  workingDays: (from: Date, to: Date) => number;
+  agencyName: (code: string) => string | undefined;
+}) {
+  const groups = new Map<string, ScorecardTotals>();
+  for (const t of input.totals) {
+    const key = t.agency ?? UNASSIGNED;
+    const g = groups.get(key);
+    if (!g) groups.set(key, { ...t, agency: key, handled: [...t.handled] });
+    else {
+      for (const k of ['received', 'answered', 'answeredOnTime', 'openOverdue', 'transfers', 'rated', 'satisfied'] as const) g[k] += t[k];
+      for (const h of t.handled) g.handled.push(h);
+    }
   }
-  return [...groups.entries()]
-    .map(([agency, cases]) => {
-      const answered = cases.filter((c) => c.answeredAt);
-      const answeredOnTime = answered.filter((c) => !c.late).length;
-      const openOverdue = cases.filter((c) => isOverdue(c, input.now)).length;
-      const days = answered.map((c) => input.workingDays(c.createdAt, c.answeredAt!)).sort((a, b) => a - b);
-      const rated = cases.filter((c) => c.satisfied !== null);
+  return [...groups.values()]
+    .map((g) => {
+      const agency = g.agency!;
+      const days = g.handled.map(([created, answered]) => input.workingDays(new Date(created), new Date(answered))).sort((a, b) => a - b);
       const findingsByKind: Record<string, number> = {};
       for (const f of input.findings) {
         if (f.payload.findingAgency !== agency) continue;
         const kind = String(f.payload.finding);
         findingsByKind[kind] = (findingsByKind[kind] ?? 0) + 1;
       }
-      const denominator = answered.length + openOverdue;
+      const denominator = g.answered + g.openOverdue;
       return {
         agency,
         agencyName: input.agencyName(agency) ?? agency,
-        received: cases.length,
-        answered: answered.length,
-        answeredOnTime,
-        openOverdue,
-        onTimeRate: denominator ? answeredOnTime / denominator : null,
+        received: g.received,
+        answered: g.answered,
+        answeredOnTime: g.answeredOnTime,
+        openOverdue: g.openOverdue,
+        onTimeRate: denominator ? g.answeredOnTime / denominator : null,
         handlingWorkingDays: { median: percentile(days, 50), p90: percentile(days, 90) },
-        transfersPerCase: cases.length ? cases.reduce((n, c) => n + c.transferCount, 0) / cases.length : 0,
+        transfersPerCase: g.received ? g.transfers / g.received : 0,
         findings: findingsByKind,
-        satisfactionRate: rated.length ? rated.filter((c) => c.satisfied).length / rated.length : null,
-        rated: rated.length,
+        satisfactionRate: g.rated ? g.satisfied / g.rated : null,
+        rated: g.rated,
       };
     })
     .sort((a, b) => a.agency.localeCompare(b.agency));
