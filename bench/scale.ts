@@ -169,7 +169,8 @@ try {
   const explain = async (label: string, path: string) => {
     const sqls: Array<{ sql: string; bindings: unknown[] }> = [];
     const capture = (q: any) => {
-      if (/from "tasks"/.test(q.sql)) sqls.push({ sql: q.sql, bindings: q.bindings });
+      // The inbox statement: the one-range query reads "tasks", the per-group one "task_groups" (db/inbox.ts).
+      if (/from "tasks"|"task_groups"/.test(q.sql)) sqls.push({ sql: q.sql, bindings: q.bindings });
     };
     db.on('query', capture);
     await http('GET', path, agency);
