@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --cases N] [-- --keep] [-- --from NAME]
+ * npm run bench:scale [-- --cases N] [-- --keep] [-- --from NAME] [-- --on NAME]
  *
  * The product on a big database (PostgreSQL from DATABASE_URL, in a database
  * of its own, dropped at the end unless --keep). Real cases are made through
@@ -13,7 +13,9 @@
  * --from NAME measures a copy of a database kept by an earlier run (--keep)
  * instead of seeding again (CREATE DATABASE … TEMPLATE NAME: a file copy, a
  * minute for a million cases); migrations added since run on the copy at
- * start, so a change can be measured at scale in minutes.
+ * start, so a change can be measured at scale in minutes. --on NAME measures
+ * the kept database itself (no copy: a million cases are ~25 GB; it gains
+ * the run's 50 template cases and its completions, and is never dropped).
  *
  * Prints (each figure next to its baseline where there is one):
  *   open cases: N
@@ -35,7 +37,7 @@ import { createSystem, deployProcesses } from '../api/system.js';
 import { createDatabase, dropDatabase } from '../db/connect.js';
 import { PROCESSES } from './database.js';
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, from: { type: 'string' } } });
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, from: { type: 'string' }, on: { type: 'string' } } });
 const N = Number(values.cases);
 if (!Number.isInteger(N) || N < 1000) throw new Error('--cases must be a whole number ≥ 1000');
 const serverUrl = process.env.DATABASE_URL;
@@ -52,8 +54,10 @@ const percentile = (xs: number[], p: number) => {
 };
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-const name = `pakn_scale_${randomBytes(4).toString('hex')}`;
-const url = await createDatabase(serverUrl, name, values.from ? { template: values.from } : {});
+if (values.on && !/^[a-z_][a-z0-9_]{0,62}$/.test(values.on)) throw new Error(`--on: not a database name: ${values.on}`);
+const name = values.on ?? `pakn_scale_${randomBytes(4).toString('hex')}`;
+const url = values.on ? Object.assign(new URL(serverUrl), { pathname: `/${values.on}` }).toString() : await createDatabase(serverUrl, name, values.from ? { template: values.from } : {});
+const seeded = values.from ?? values.on;
 const system = await createSystem(
   { port: 0, host: '127.0.0.1', databaseUrl: url, dataDir: 'memory', processesDir: PROCESSES, logLevel: 'silent', jobPollMs: 1000, seedDemo: false, writeRateLimitPerMinute: 0, trustProxy: false },
   { log: createLogger('silent') },
@@ -113,7 +117,7 @@ try {
 
   // --- bulk copy
   // With --from the copy is already seeded: only the 50 new templates are added.
-  const copies = values.from ? 0 : Math.ceil(N / templates.length);
+  const copies = seeded ? 0 : Math.ceil(N / templates.length);
   const cols = async (table: string, skip: string[]) =>
     (await db('information_schema.columns').where({ table_name: table, table_schema: 'public', is_generated: 'NEVER' }).whereNull('identity_generation').orderBy('ordinal_position').pluck('column_name')).filter(
       (c: string) => !skip.includes(c),
@@ -187,7 +191,7 @@ try {
     for (let i = 0; i < n; i++) ms.push((await fn()).ms);
     return ms;
   };
-  const seeding = values.from ? `a copy of ${values.from}` : `${templates.length} made through the API, copied ${copies}× by bulk SQL in ${(seedMs / 1000).toFixed(0)} s`;
+  const seeding = values.on ? `database ${values.on} as kept` : values.from ? `a copy of ${values.from}` : `${templates.length} made through the API, copied ${copies}× by bulk SQL in ${(seedMs / 1000).toFixed(0)} s`;
   console.log(`scale benchmark — PostgreSQL, ${total} cases (${seeding}), Node ${process.version}`);
   console.log(`open cases: ${counts[0].open}`);
   console.log(`bytes per case: ${Math.round(Number(s.db) / total)}  (cases ${Math.round(Number(s.cases) / total)}, history ${Math.round(Number(s.history) / total)}, tasks ${Math.round(Number(s.tasks) / total)}, jobs ${Math.round(Number(s.jobs) / total)})`);
@@ -218,10 +222,10 @@ try {
   const rss = process.memoryUsage().rss;
 
   console.log(`RSS: ${(rss / 1048576).toFixed(0)} MB`);
-  console.log(`task completion p99 on the big database: ${fmt(percentile(bigCompletion, 99))}  (p50 ${fmt(percentile(bigCompletion, 50))}; ${values.from ? 'at the start, on the copy' : 'on the small database before seeding'}: p50 ${fmt(percentile(smallCompletion, 50))}, max ${fmt(Math.max(...smallCompletion))})`);
+  console.log(`task completion p99 on the big database: ${fmt(percentile(bigCompletion, 99))}  (p50 ${fmt(percentile(bigCompletion, 50))}; ${seeded ? 'at the start, on the same database' : 'on the small database before seeding'}: p50 ${fmt(percentile(smallCompletion, 50))}, max ${fmt(Math.max(...smallCompletion))})`);
 } finally {
   await new Promise<void>((r) => server.close(() => r()));
   await system.close();
-  if (values.keep) console.log(`kept database ${name}`);
+  if (values.keep || values.on) console.log(`kept database ${name}`);
   else await dropDatabase(serverUrl, name);
 }
