@@ -173,8 +173,8 @@ try {
   const explain = async (label: string, path: string) => {
     const sqls: Array<{ sql: string; bindings: unknown[] }> = [];
     const capture = (q: any) => {
-      // The inbox statement: the one-range query reads "tasks", the per-group one "task_groups" (db/inbox.ts).
-      if (/from "tasks"|"task_groups"/.test(q.sql)) sqls.push({ sql: q.sql, bindings: q.bindings });
+      // The inbox statement: the one-range query reads "tasks", the per-group one task_groups (db/inbox.ts, written as SQL text).
+      if (/from "tasks"|\btask_groups\b/.test(q.sql)) sqls.push({ sql: q.sql, bindings: q.bindings });
     };
     db.on('query', capture);
     await http('GET', path, agency);
