@@ -20,7 +20,7 @@ export interface CaseRow {
 /** A new case, written once with what its first command left (engine state, variables, status, version 1). */
 export async function insertCase(
   trx: Knex.Transaction,
-  row: { id: string; code: string; definition_id: number; created_by: string; at: Date; engine_state: unknown; variables: Record<string, unknown>; status: string; version: number; ended_at: Date | null },
+  row: { id: string; code: string; definition_id: number; created_by: string; created_at: Date; updated_at: Date; engine_state: unknown; variables: Record<string, unknown>; status: string; version: number; ended_at: Date | null },
 ): Promise<void> {
   await trx('cases').insert({
     id: row.id,
@@ -31,8 +31,8 @@ export async function insertCase(
     variables: JSON.stringify(row.variables),
     version: row.version,
     created_by: row.created_by,
-    created_at: row.at,
-    updated_at: row.at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
     ended_at: row.ended_at,
   });
 }

@@ -477,7 +477,8 @@ export class Runtime {
     const status = session.ended ? 'completed' : 'running';
     const version = row.version + 1;
     // A new case's row goes in before the rows that reference it (tasks, jobs, outbox, history).
-    if (opts.newCase) await insertCase(trx, { id: row.id, code: row.code, definition_id: row.definition_id, created_by: row.created_by, at: now, engine_state: await session.state(), variables, status, version, ended_at: status === 'completed' ? now : null });
+    // Created when the command began (its code was made then), updated now, as an insert and an update did.
+    if (opts.newCase) await insertCase(trx, { ...row, updated_at: now, engine_state: await session.state(), variables, status, version, ended_at: status === 'completed' ? now : null });
     // Incidents are read once for both projections, and only when the lock said there are any; a new case
     // has none (nor tasks, jobs or history).
     const locked = row as Partial<LockedCase>;
