@@ -27,12 +27,12 @@ const text = (name: string) => `case when jsonb_typeof(c.variables->'${name}') =
 const LATE = `coalesce(c.variables->'late' = 'true'::jsonb, false)`;
 const TRANSFER_COUNT = `case when jsonb_typeof(c.variables->'transferCount') = 'number' then (c.variables->>'transferCount')::float8 else 0 end`;
 const ESCALATED = `coalesce(c.variables->'escalated' = 'true'::jsonb, false)`;
-/** Per case, the earliest due date of its open tasks due before the bound `now`: one range of tasks_inbox_key_idx. */
 /**
  * A timestamp as milliseconds since the epoch (a float8, parsed as a number): the driver's parsing of
  * timestamptz text into a Date was most of the Node side of a month's scorecard (173 000 rows).
  */
 const ms = (expr: string) => `floor(extract(epoch from ${expr}) * 1000)::float8`;
+/** Per case, the earliest due date of its open tasks due before the bound `now`: one range of tasks_inbox_key_idx. */
 const OVERDUE_TASKS = `(select t.case_id, min(t.due_at) as due_at from tasks t where coalesce(t.due_at, 'infinity'::timestamptz) < ? group by t.case_id)`;
 const SATISFIED = `case when jsonb_typeof(c.variables->'satisfied') = 'boolean' then (c.variables->'satisfied')::boolean end`;
 
