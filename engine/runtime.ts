@@ -37,6 +37,9 @@ export interface CommandResult {
   timerJobsKept?: string[];
 }
 
+/** What a command that ran the engine and saved it answers: always with the task rows it left. */
+export type SavedCommand = CommandResult & Required<Pick<CommandResult, 'tasks' | 'timerJobsKept'>>;
+
 /**
  * An Idempotency-Key for a command: reserved, acted on and answered in the
  * command's one transaction (db/idempotency.ts), so a crash leaves neither a
@@ -228,7 +231,7 @@ export class Runtime {
    * Complete a task with its form data. The caller, the form and the
    * output rules are checked here, on the locked, current task, whoever calls.
    */
-  async completeTask(input: { taskId: string; output?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+  async completeTask(input: { taskId: string; output?: Record<string, unknown>; actor: Actor }): Promise<SavedCommand> {
     const output = input.output ?? {};
     return this.timed('completeTask', () =>
       this.command({ taskId: input.taskId }, input.actor, async (trx, session, row) => {
@@ -422,12 +425,9 @@ export class Runtime {
   }
 
   /** load → act → run → save, in one transaction. */
-  private async command(
-    target: { caseId: string } | { taskId: string },
-    actor: Actor,
-    act: (trx: Knex.Transaction, session: EngineSession, row: LockedCase) => Promise<void>,
-    opts: { allowEnded?: boolean } = {},
-  ): Promise<CommandResult> {
+  private async command(target: { caseId: string } | { taskId: string }, actor: Actor, act: CommandAct): Promise<SavedCommand>;
+  private async command(target: { caseId: string } | { taskId: string }, actor: Actor, act: CommandAct, opts: { allowEnded: true }): Promise<CommandResult>;
+  private async command(target: { caseId: string } | { taskId: string }, actor: Actor, act: CommandAct, opts: { allowEnded?: boolean } = {}): Promise<CommandResult> {
     let kept: { session: EngineSession; definitionId: number; caseId: string } | undefined;
     try {
       const result = await this.db.transaction(async (trx) => {
@@ -469,7 +469,7 @@ export class Runtime {
    * opts.newCase: the case is new (its row is inserted here; nothing of it to read); opts.locked: the
    * command's own lock (db/cases.ts LockedCase), whose task rows and timer jobs nothing changed since.
    */
-  async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession, opts: { newCase?: boolean; locked?: LockedCase } = {}): Promise<CommandResult> {
+  async save(trx: Knex.Transaction, row: CaseRow, session: EngineSession, opts: { newCase?: boolean; locked?: LockedCase } = {}): Promise<SavedCommand> {
     const variables = session.variables();
     const now = this.clock.now();
     const changes = variableChanges(row.variables ?? {}, variables, this.options.personalVariables ?? []);
@@ -519,6 +519,8 @@ export class Runtime {
     }
   }
 }
+
+type CommandAct = (trx: Knex.Transaction, session: EngineSession, row: LockedCase) => Promise<void>;
 
 /** Codes are upper case so lookups can match them whatever the case typed (db/cases.ts normalCode). */
 function defaultCaseCode(): string {

@@ -1,7 +1,7 @@
 import { caseComments, caseSummary, pastTask, recentEvents } from '../../db/cases.js';
 import { listInbox } from '../../db/inbox.js';
-import { findTask, tasksOfCase, type TaskRow } from '../../db/tasks.js';
-import { ConflictError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
+import { findTask, type TaskRow } from '../../db/tasks.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
 import { OUTCOME_FIELDS, TRANSFER } from '../../engine/hotline/contract.js';
 import { inboxGroups, maskVariables, mayActNow, rolesFor, taskAccess, type Caller } from '../../engine/hotline/policy.js';
 import { actorOf } from '../auth.js';
@@ -48,17 +48,32 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     throw new NotFoundError(`Task ${id} does not exist.`);
   };
 
+  /**
+   * Run a task command without reading the task first: the command locks the task's case, finds the task
+   * under the lock and asks the policy (one round trip fewer on the way that succeeds). When it refuses
+   * (403 or 409), say it as the caller's view of the task allows: 404 for a task the caller may not see,
+   * whatever the command found, so that a refusal never reveals that a task exists.
+   */
+  const asVisible = async <T>(id: string, p: Caller, command: () => Promise<T>): Promise<T> => {
+    try {
+      return await command();
+    } catch (err) {
+      if (err instanceof ForbiddenError || err instanceof ConflictError) await loadVisible(id, p);
+      throw err;
+    }
+  };
+
   /** The command checks the caller, the form and the hotline's rules on the locked task; the route only translates HTTP. */
-  const complete = async (ctx: any, task: TaskRow, data: Record<string, unknown>) => {
-    const result = await deps.runtime.completeTask({ taskId: task.id, output: data, actor: actorOf(ctx.state.principal!, ctx.state.requestId) });
+  const complete = async (ctx: any, taskId: string, data: Record<string, unknown>) => {
+    const p = ctx.state.principal!;
+    const result = await asVisible(taskId, p, () => deps.runtime.completeTask({ taskId, output: data, actor: actorOf(p, ctx.state.requestId) }));
     // Say where the case went: e.g. a transfer past the limit lands with the coordinator, not with toAgency
     // (the rows the command itself left: no read after the commit).
-    const next = result.tasks ?? (await tasksOfCase(deps.db, task.case_id));
     ctx.body = {
       caseCode: result.code,
       caseStatus: result.status,
       caseVersion: result.version,
-      nextTasks: next.map((n) => ({ name: n.name, elementId: n.element_id, candidateGroups: n.candidate_groups, due: n.due_at ? new Date(n.due_at).toISOString() : null })),
+      nextTasks: result.tasks.map((n) => ({ name: n.name, elementId: n.element_id, candidateGroups: n.candidate_groups, due: n.due_at ? new Date(n.due_at).toISOString() : null })),
     };
   };
 
@@ -73,8 +88,8 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
     responses: { 200: { description: 'The task after the change', schema: { $ref: '#/components/schemas/Task' } } },
     handler: async (ctx) => {
       const p = ctx.state.principal!;
-      const task = await loadVisible(ctx.params.id, p);
-      const result = await deps.runtime.taskAction({ taskId: task.id, action, actor: actorOf(p, ctx.state.requestId) });
+      const id = ctx.params.id;
+      const result = await asVisible(id, p, () => deps.runtime.taskAction({ taskId: id, action, actor: actorOf(p, ctx.state.requestId) }));
       ctx.body = taskView(result.task, deps.clock.now(), result.code);
     },
   });
@@ -168,7 +183,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
       body: CompleteTaskBody,
       responses: { 200: { description: 'Completed; where the case went', schema: CompletionSchema } },
       handler: async (ctx) => {
-        await complete(ctx, await loadVisible(ctx.params.id, ctx.state.principal!), ctx.state.body);
+        await complete(ctx, ctx.params.id, ctx.state.body);
       },
     },
     {
@@ -187,7 +202,7 @@ export function taskRoutes(deps: AppDeps): RouteSpec[] {
         if (!allowedOutcomes(await deps.forms.forCase(task.case_id, task.form_key, undefined, task.execution_id)).includes(TRANSFER.outcome)) {
           throw new UnprocessableError(`Step "${task.name ?? task.element_id}" cannot be transferred; only handling steps can.`);
         }
-        await complete(ctx, task, { outcome: TRANSFER.outcome, [TRANSFER.toAgency]: ctx.state.body.toAgency, [TRANSFER.reason]: ctx.state.body.reason });
+        await complete(ctx, task.id, { outcome: TRANSFER.outcome, [TRANSFER.toAgency]: ctx.state.body.toAgency, [TRANSFER.reason]: ctx.state.body.reason });
       },
     },
     {
