@@ -136,10 +136,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       await checkTaskRowAgainstHistory(trx, task, new Date(kase.created_at));
       await forms.prepareTask(trx, task, kase);
     },
-    // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction.
+    // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction (held for its history statement).
     onSave: ((published, flagged) => async (...args: Parameters<typeof published>) => {
       await published(...args);
-      return flagged(...args);
+      const [trx, kase, events, now] = args;
+      return flagged(trx, kase, events, now);
     })(onCommandSaved(), flagCalendarFallback(catalogue)),
     renderMessage: renderOutgoing(smsTemplates, (code) => catalogue.get('agencies', code)?.name),
     onCommand: ({ command, caseId, ms, outcome }) => {

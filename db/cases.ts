@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
+import { write, type Writes } from './deferred.js';
 
 /** A case: its process version, the engine state as jsonb, and `version` for optimistic concurrency. */
 export interface CaseRow {
@@ -128,14 +129,14 @@ export async function caseCodeById(db: Db | Knex.Transaction, id: string): Promi
 
 /** Write what a command changed on the case row (state, variables, status, version). */
 export async function updateCase(
-  trx: Knex.Transaction,
+  to: Writes,
   id: string,
   change: Partial<Pick<CaseRow, 'status' | 'version' | 'updated_at' | 'ended_at' | 'definition_id'>> & { engine_state?: unknown; variables?: Record<string, unknown> },
 ): Promise<void> {
   const row: Record<string, unknown> = { ...change };
   if ('engine_state' in change) row.engine_state = JSON.stringify(change.engine_state);
   if ('variables' in change) row.variables = JSON.stringify(change.variables);
-  await trx('cases').where({ id }).update(row);
+  await write(to, (trx) => trx('cases').where({ id }).update(row));
 }
 
 /** Running cases of a process a batch migration may move, oldest first; with their count. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import type { DeferredWrites } from './deferred.js';
 
 /** One event for agencies' systems (the feed, and what webhooks deliver). */
 export interface HotlineEventRow {
@@ -15,6 +16,12 @@ export interface HotlineEventRow {
 
 export type NewHotlineEvent = Pick<HotlineEventRow, 'type' | 'case_id' | 'groups' | 'data' | 'dedupe_key' | 'occurred_at'>;
 
+type EventsWithDeliveries = {
+  events: NewHotlineEvent[];
+  delivery: { type: string; dueAt: Date; maxAttempts: number };
+  jobs: Array<{ type: string; case_id: string | null; element_id: string | null; due_at: Date; payload: Record<string, unknown> }>;
+};
+
 /**
  * A command's hotline events, a webhook delivery job per subscription that
  * wants each written event (type among its events; its agency null or one of
@@ -24,42 +31,45 @@ export type NewHotlineEvent = Pick<HotlineEventRow, 'type' | 'case_id' | 'groups
  * machine). Returns the events written (a dedupe_key already written is skipped,
  * and so are its deliveries).
  */
-export async function insertEventsWithDeliveries(
-  trx: Knex.Transaction,
-  f: {
-    events: NewHotlineEvent[];
-    delivery: { type: string; dueAt: Date; maxAttempts: number };
-    jobs: Array<{ type: string; case_id: string | null; element_id: string | null; due_at: Date; payload: Record<string, unknown> }>;
-  },
-): Promise<HotlineEventRow[]> {
+export async function insertEventsWithDeliveries(trx: Knex.Transaction, f: EventsWithDeliveries): Promise<HotlineEventRow[]> {
   if (!f.events.length && !f.jobs.length) return [];
-  const parts: string[] = [];
+  const { items, bindings } = eventsWithDeliveries(trx, f);
+  const { rows } = await trx.raw(`with ${items.join(', ')} ${f.events.length ? 'select * from written order by id' : 'select 1'}`, bindings);
+  return f.events.length ? rows : [];
+}
+
+/** The same rows, held for the command's history statement (db/deferred.ts): a command does not read them back. */
+export function holdEventsWithDeliveries(held: DeferredWrites, f: EventsWithDeliveries): void {
+  if (!f.events.length && !f.jobs.length) return;
+  const { items, bindings } = eventsWithDeliveries(held.trx, f);
+  held.addItems(items, bindings);
+}
+
+/** The WITH items that write them: jobs_written, written (the events), deliveries. */
+function eventsWithDeliveries(trx: Knex.Transaction, f: EventsWithDeliveries): { items: string[]; bindings: Knex.RawBinding[] } {
+  const items: string[] = [];
   const bindings: Knex.RawBinding[] = [];
   if (f.jobs.length) {
     const jobs = trx('jobs').insert(f.jobs.map((j) => ({ ...j, payload: JSON.stringify(j.payload) }))).toSQL();
-    parts.push(`jobs_written as (${jobs.sql})`);
+    items.push(`jobs_written as (${jobs.sql})`);
     bindings.push(...jobs.bindings);
   }
-  if (!f.events.length) {
-    await trx.raw(`with ${parts.join(', ')} select 1`, bindings);
-    return [];
-  }
+  if (!f.events.length) return { items, bindings };
   const events = trx('hotline_events')
     .insert(f.events.map((e) => ({ ...e, data: JSON.stringify(e.data) })))
     .onConflict('dedupe_key')
     .ignore()
     .returning('*')
     .toSQL();
-  parts.push(`written as (${events.sql})`);
+  items.push(`written as (${events.sql})`);
   bindings.push(...events.bindings);
-  parts.push(`deliveries as (
+  items.push(`deliveries as (
       insert into jobs (type, case_id, element_id, due_at, max_attempts, payload)
       select ?, w.case_id, null, ?::timestamptz, ?::int, jsonb_build_object('subscriptionId', s.id, 'eventId', w.id::text)
         from written w
         join subscriptions s on s.ended_at is null and w.type = any(s.events) and (s.agency is null or s.agency = any(w.groups)))`);
   bindings.push(f.delivery.type, f.delivery.dueAt, f.delivery.maxAttempts);
-  const { rows } = await trx.raw(`with ${parts.join(', ')} select * from written order by id`, bindings);
-  return rows;
+  return { items, bindings };
 }
 
 export async function findEvent(db: Db, id: string): Promise<HotlineEventRow | undefined> {

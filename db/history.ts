@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
+import type { DeferredWrites } from './deferred.js';
 
 export interface EventFilter {
   from?: Date;
@@ -92,8 +93,8 @@ const SYSTEM_CHAIN = 'system';
  * Events are only ever inserted: the database refuses UPDATE, DELETE and
  * TRUNCATE on case_events. The rows continue one chain; its head moves to the last.
  */
-export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow>): Promise<void> {
-  if (!rows.length) return;
+export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow>, held?: DeferredWrites): Promise<void> {
+  if (!rows.length) return held?.flush();
   const first = rows[0];
   const last = rows[rows.length - 1];
   // One statement for the events and the head (a data-modifying WITH): a command's history costs one round trip.
@@ -108,7 +109,9 @@ export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow
     .where('history_heads.seq', first.seq - 1)
     .returning('chain')
     .toSQL();
-  const { rows: moved } = await trx.raw(`with events as (${events.sql}) ${head.sql}`, [...events.bindings, ...head.bindings]);
+  // The command's held writes (db/deferred.ts) go in the same statement.
+  const writes = held?.take() ?? { items: [], bindings: [] };
+  const { rows: moved } = await trx.raw(`with ${[...writes.items, `events as (${events.sql})`].join(', ')} ${head.sql}`, [...writes.bindings, ...events.bindings, ...head.bindings]);
   if (!moved.length) throw new Error(`History chain ${last.case_id ?? SYSTEM_CHAIN}: events at seq ${first.seq} do not continue its head; nothing was written.`);
 }
 

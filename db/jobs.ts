@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import { write, type Writes } from './deferred.js';
 
 export interface JobRow {
   id: string;
@@ -84,21 +85,23 @@ export async function armedTimerJobs(trx: Knex.Transaction, caseId: string): Pro
   return trx('jobs').where({ case_id: caseId, type: 'timer', status: 'pending' }).select('id', 'execution_id');
 }
 
-export async function deleteJobs(trx: Knex.Transaction, ids: string[]): Promise<void> {
-  if (ids.length) await trx('jobs').whereIn('id', ids).delete();
+export async function deleteJobs(to: Writes, ids: string[]): Promise<void> {
+  if (ids.length) await write(to, (trx) => trx('jobs').whereIn('id', ids).delete());
 }
 
-export async function insertTimerJobs(trx: Knex.Transaction, caseId: string, timers: Array<{ elementId: string; executionId: string; expireAt: Date }>): Promise<void> {
+export async function insertTimerJobs(to: Writes, caseId: string, timers: Array<{ elementId: string; executionId: string; expireAt: Date }>): Promise<void> {
   if (!timers.length) return;
-  await trx('jobs').insert(
-    timers.map((t) => ({
-      type: 'timer',
-      case_id: caseId,
-      element_id: t.elementId,
-      execution_id: t.executionId,
-      due_at: t.expireAt,
-      payload: JSON.stringify({ elementId: t.elementId }),
-    })),
+  await write(to, (trx) =>
+    trx('jobs').insert(
+      timers.map((t) => ({
+        type: 'timer',
+        case_id: caseId,
+        element_id: t.elementId,
+        execution_id: t.executionId,
+        due_at: t.expireAt,
+        payload: JSON.stringify({ elementId: t.elementId }),
+      })),
+    ),
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import { write, type Writes } from './deferred.js';
 
 /** One open user task: the inbox projection of a case's engine state (engine/projection.ts writes it). */
 export interface TaskRow {
@@ -25,17 +26,17 @@ export async function tasksOfCase(db: Db | Knex.Transaction, caseId: string): Pr
   return db('tasks').where({ case_id: caseId }).orderBy('created_at');
 }
 
-export async function insertTask(trx: Knex.Transaction, task: NewTask): Promise<string> {
-  const [row] = await trx('tasks').insert(task).returning(['id']);
-  return row.id;
+/** A new task row; its id is made by the caller, so the insert may be held (db/deferred.ts). */
+export async function insertTask(to: Writes, task: TaskRow): Promise<void> {
+  await write(to, (trx) => trx('tasks').insert(task));
 }
 
-export async function deleteTasks(trx: Knex.Transaction, ids: string[]): Promise<void> {
-  if (ids.length) await trx('tasks').whereIn('id', ids).delete();
+export async function deleteTasks(to: Writes, ids: string[]): Promise<void> {
+  if (ids.length) await write(to, (trx) => trx('tasks').whereIn('id', ids).delete());
 }
 
-export async function deleteTasksOfCase(trx: Knex.Transaction, caseId: string): Promise<void> {
-  await trx('tasks').where({ case_id: caseId }).delete();
+export async function deleteTasksOfCase(to: Writes, caseId: string): Promise<void> {
+  await write(to, (trx) => trx('tasks').where({ case_id: caseId }).delete());
 }
 
 export async function setAssignee(trx: Knex.Transaction, id: string, assignee: string | null): Promise<TaskRow> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
+import type { DeferredWrites } from '../db/deferred.js';
 import { caseCodeById } from '../db/cases.js';
 import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, runningCasesBatch, systemChain, taskEvents, taskRowsOf, type ChainedRow, type StoredEvent } from '../db/history.js';
 import type { TaskRow } from '../db/tasks.js';
@@ -65,9 +66,9 @@ export async function appendEvents(
   caseId: string,
   events: PendingEvent[],
   clock: Clock = systemClock,
-  opts: { head?: { seq: number; hash: string | null } | null } = {},
+  opts: { head?: { seq: number; hash: string | null } | null; held?: DeferredWrites } = {},
 ): Promise<void> {
-  if (!events.length) return;
+  if (!events.length) return opts.held?.flush();
   // The head the command read with the case row's lock (db/cases.ts lockCase), or {seq: 0} for a case inserted
   // in this transaction: no round trip. insertEvents refuses rows that do not continue the head in the table.
   const last = opts.head ?? (await chainHead(trx, caseId));
@@ -80,7 +81,7 @@ export async function appendEvents(
     prev = row.hash;
     return row;
   });
-  await insertEvents(trx, rows);
+  await insertEvents(trx, rows, opts.held);
 }
 
 /**

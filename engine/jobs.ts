@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { isDatabaseUnavailable, type Db } from '../db/connect.js';
 import type { Knex } from 'knex';
+import type { Writes } from '../db/deferred.js';
 import { lockCase } from '../db/cases.js';
 import { appendEvents } from './history.js';
 import { ConflictError, NotFoundError } from './errors.js';
@@ -59,8 +60,9 @@ export async function projectTimers(
   trx: Knex.Transaction,
   caseId: string,
   session: EngineSession,
-  known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }> },
+  known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }>; writes?: Writes },
 ): Promise<string[]> {
+  const writes = known.writes ?? trx;
   const now = session.now();
   // The runtime guard (engine/bpmn.ts) held these timers: an incident each, and no job (a held timer never falls due).
   for (const held of session.heldTimers) {
@@ -79,10 +81,10 @@ export async function projectTimers(
   // The pending timer jobs as the command read them with the case row's lock, when it did.
   const existing = known.existing ?? (await armedTimerJobs(trx, caseId));
   const armedIds = new Set(armed.map((t) => t.executionId));
-  await deleteJobs(trx, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));
+  await deleteJobs(writes, existing.filter((j) => !armedIds.has(j.execution_id)).map((j) => j.id));
   const jobsKept = new Set(existing.map((j) => j.execution_id));
   await insertTimerJobs(
-    trx,
+    writes,
     caseId,
     armed.filter((t) => !jobsKept.has(t.executionId)),
   );

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Writes } from '../db/deferred.js';
 import { deleteTasks, insertTask, tasksOfCase, type TaskRow } from '../db/tasks.js';
 import { openIncident, resolveIncidents, type IncidentRow } from '../db/incidents.js';
 import { FeelError, taskAssignment, type FeelFunctions } from './feel.js';
@@ -18,7 +20,9 @@ export const USER_TASK = 'bpmn:UserTask';
  * and projectTimers; `existing`, when given, the case's task rows as the
  * command read them with the case row's lock ([] for a case inserted in this
  * transaction). Returns the case's task rows after the projection, oldest
- * first, as tasksOfCase would read them.
+ * first, as tasksOfCase would read them. `writes`, when given, holds the row
+ * deletes and inserts for the command's history statement (db/deferred.ts):
+ * a new row's id is made here for that.
  */
 export async function projectTasks(
   trx: Knex.Transaction,
@@ -27,12 +31,13 @@ export async function projectTasks(
   variables: Record<string, unknown>,
   now: Date,
   functions: FeelFunctions,
-  known: { incidents: IncidentRow[]; existing?: TaskRow[] },
+  known: { incidents: IncidentRow[]; existing?: TaskRow[]; writes?: Writes },
 ): Promise<TaskRow[]> {
+  const writes = known.writes ?? trx;
   const waitingTasks = session.waiting().filter((w) => w.type === USER_TASK);
   const existing = known.existing ?? (await tasksOfCase(trx, caseId));
   const waitingIds = new Set(waitingTasks.map((w) => w.executionId));
-  await deleteTasks(trx, existing.filter((t) => !waitingIds.has(t.execution_id)).map((t) => t.id));
+  await deleteTasks(writes, existing.filter((t) => !waitingIds.has(t.execution_id)).map((t) => t.id));
   const rows = existing.filter((t) => waitingIds.has(t.execution_id));
   const kept = new Set(existing.map((t) => t.execution_id));
   const held = known.incidents.filter((i) => i.kind === 'task');
@@ -67,7 +72,9 @@ export async function projectTasks(
       session.record({ type: 'incident.resolved', elementId: w.id, elementName: w.name, elementType: USER_TASK, payload: { kind: 'task', resolution: 'the task has candidate groups now', candidateGroups } });
     }
     const formKey = w.behaviour.formKey ?? null;
-    const task = {
+    const taskId = randomUUID();
+    const task: TaskRow = {
+      id: taskId,
       case_id: caseId,
       element_id: w.id,
       execution_id: w.executionId,
@@ -78,8 +85,8 @@ export async function projectTasks(
       form_key: formKey,
       created_at: now,
     };
-    const taskId = await insertTask(trx, task);
-    rows.push({ id: taskId, ...task });
+    await insertTask(writes, task);
+    rows.push(task);
     session.record({
       type: 'task.created',
       elementId: w.id,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, updateCase, type CaseRow, type LockedCase } from '../db/cases.js';
+import { DeferredWrites } from '../db/deferred.js';
 import { openIncidentsOfCase } from '../db/incidents.js';
 import { reserveKey, storeAnswer } from '../db/idempotency.js';
 import { timerJob } from '../db/jobs.js';
@@ -108,9 +109,10 @@ export interface RuntimeOptions {
    * a plug-in writes what follows from them (e.g. webhook outbox rows) so it
    * commits or rolls back with the command. Events it returns join the
    * command's history (written with the rest, in one statement: a plug-in
-   * never appends to the case's chain itself).
+   * never appends to the case's chain itself). Rows it does not read back
+   * it may hold in `held`, sent with the history (db/deferred.ts).
    */
-  onSave?: (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date) => Promise<PendingEvent[] | void>;
+  onSave?: (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date, held?: DeferredWrites) => Promise<PendingEvent[] | void>;
   /**
    * Asked on the locked, current task row before a task command acts on it
    * (e.g. that the row agrees with the case's history); throws to refuse.
@@ -483,19 +485,21 @@ export class Runtime {
     // has none (nor tasks, jobs or history).
     const locked = row as Partial<LockedCase>;
     const incidents = opts.newCase || locked.hasOpenIncidents === false ? [] : await openIncidentsOfCase(trx, row.id);
-    let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks });
-    const timerJobsKept = await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs });
+    // Writes whose results the command does not read go with the history, in one statement (db/deferred.ts).
+    const held = new DeferredWrites(trx);
+    let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks, writes: held });
+    const timerJobsKept = await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs, writes: held });
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
-    const more = await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now);
+    const more = await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now, held);
     if (more) session.events.push(...more);
-    await appendEvents(trx, row.id, session.events, this.clock, { head: opts.newCase ? { seq: 0, hash: null } : locked.head });
-    if (!opts.newCase) await updateCase(trx, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
+    if (!opts.newCase) await updateCase(held, row.id, { engine_state: await session.state(), variables, status, version, updated_at: now, ended_at: status === 'completed' ? now : null });
     // An ended case waits nowhere, so the projection has already removed its rows; only a row it kept needs this.
     if (status === 'completed' && tasks.length) {
-      await deleteTasksOfCase(trx, row.id);
+      await deleteTasksOfCase(held, row.id);
       tasks = [];
     }
+    await appendEvents(trx, row.id, session.events, this.clock, { head: opts.newCase ? { seq: 0, hash: null } : locked.head, held });
     return { caseId: row.id, code: row.code, status, version, tasks, timerJobsKept };
   }
 

@@ -11,7 +11,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../db/connect.js';
-import { findEvent, insertEventsWithDeliveries, taskCompletedEver, type HotlineEventRow, type NewHotlineEvent } from '../../db/events.js';
+import { findEvent, holdEventsWithDeliveries, insertEventsWithDeliveries, taskCompletedEver, type HotlineEventRow, type NewHotlineEvent } from '../../db/events.js';
+import type { DeferredWrites } from '../../db/deferred.js';
 import { finishJob, type JobRow } from '../../db/jobs.js';
 import { findSubscription, insertDelivery } from '../../db/subscriptions.js';
 import { caseSummary, pastTask } from '../../db/cases.js';
@@ -110,11 +111,14 @@ export async function publish(trx: Knex.Transaction, events: NewHotlineEvent[], 
  * commands and migrations rewrite; an announcement is not one of them.
  */
 export function onCommandSaved() {
-  return async (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date): Promise<void> => {
+  return async (trx: Knex.Transaction, kase: { id: string; code: string; variables: Record<string, unknown> }, events: readonly PendingEvent[], now: Date, held?: DeferredWrites): Promise<void> => {
     const deadlines = events
       .filter((e) => e.type === 'task.created' && typeof e.payload?.due === 'string')
       .map((e) => ({ type: 'task-deadline', case_id: null, element_id: e.elementId ?? null, due_at: new Date(e.payload!.due as string), payload: { kind: 'task.overdue', taskId: e.payload!.taskId, caseId: kase.id, caseCode: kase.code } }));
-    await publish(trx, eventsOfCommand(kase, events, now), now, deadlines);
+    const published = eventsOfCommand(kase, events, now);
+    // Nothing of them is read back in the command: they go with its history when the runtime holds writes.
+    if (held) holdEventsWithDeliveries(held, { events: published, delivery: { type: 'webhook', dueAt: now, maxAttempts: WEBHOOK_MAX_ATTEMPTS }, jobs: deadlines });
+    else await publish(trx, published, now, deadlines);
   };
 }
 
