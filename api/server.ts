@@ -77,6 +77,18 @@ export function defaultWorkers(): number {
  * PGlite is one process's database: with the embedded database there is one
  * worker, whatever N says.
  */
+const SEMI_SPACE_OPTION = /^--max[-_]semi[-_]space[-_]size\b/;
+
+/**
+ * The Node options of a forked worker: the primary's, and the young generation of the config
+ * (config.ts DEFAULT_SEMI_SPACE_MB) unless the operator set one on the command line (one in
+ * NODE_OPTIONS makes the config's 0) or turned it off (0).
+ */
+export function workerExecArgv(execArgv: readonly string[], semiSpaceMb: number | undefined): string[] {
+  const given = execArgv.some((a) => SEMI_SPACE_OPTION.test(a));
+  return given || !semiSpaceMb ? [...execArgv] : [...execArgv, `--max-semi-space-size=${semiSpaceMb}`];
+}
+
 export async function serveCluster(config: Config, workers: number, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ stop(): Promise<void> }> {
   if (cluster.isWorker) {
     // A primary that died (even by SIGKILL) takes its workers with it: no orphan keeps serving the port.
@@ -99,6 +111,7 @@ export async function serveCluster(config: Config, workers: number, out: (line: 
     await system.close();
   }
   let stopping = false;
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, config.semiSpaceMb) });
   // One worker at a time: each checks the schema and grants at start, and concurrent GRANTs collide ("tuple concurrently updated").
   const fork = () =>
     new Promise<void>((resolve) => {

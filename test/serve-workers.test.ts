@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { freshDb, ON_POSTGRES, type TestDb } from './helpers/db.js';
 import { pakn } from './helpers/cli.js';
 import { ROOT } from './helpers/system.js';
+import { workerExecArgv } from '../api/server.js';
+import { ConfigError, DEFAULT_SEMI_SPACE_MB, loadConfig } from '../api/config.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -16,6 +18,23 @@ async function freePort(): Promise<number> {
 }
 
 describe('pakn serve --workers', () => {
+  describe('The young generation of a forked worker (issue 20)', () => {
+    it('Given no setting, then a worker gets --max-semi-space-size=64 after the primary’s own options', () => {
+      expect(loadConfig({}).semiSpaceMb).to.equal(DEFAULT_SEMI_SPACE_MB);
+      expect(workerExecArgv(['--import', 'tsx'], DEFAULT_SEMI_SPACE_MB)).to.deep.equal(['--import', 'tsx', '--max-semi-space-size=64']);
+    });
+
+    it('Given the operator set it on the command line or in NODE_OPTIONS, or PAKN_SEMI_SPACE_MB=0, then the worker is started as the primary was', () => {
+      expect(workerExecArgv(['--max-semi-space-size=32'], 64)).to.deep.equal(['--max-semi-space-size=32']);
+      expect(workerExecArgv([], loadConfig({ NODE_OPTIONS: '--max-old-space-size=2048 --max_semi_space_size=128' }).semiSpaceMb)).to.deep.equal([]);
+      expect(workerExecArgv(['--enable-source-maps'], loadConfig({ PAKN_SEMI_SPACE_MB: '0' }).semiSpaceMb)).to.deep.equal(['--enable-source-maps']);
+    });
+
+    it('Given PAKN_SEMI_SPACE_MB that is not a whole number of MB from 0 to 1024, then the boot stops naming the variable', () => {
+      expect(() => loadConfig({ PAKN_SEMI_SPACE_MB: '64MB' })).to.throw(ConfigError, /PAKN_SEMI_SPACE_MB must be an integer between 0 and 1024; got "64MB"/);
+    });
+  });
+
   it('Given a number of workers that is not a whole number from 1, then the command says so and exits 2', async function () {
     this.timeout(60_000);
     const res = await pakn(['serve', '--workers', '0'], { PAKN_DATA_DIR: join(ROOT, 'no-such-dir-for-this-test') });
