@@ -64,6 +64,18 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+const SEMI_SPACE_OPTION = /^--max[-_]semi[-_]space[-_]size\b/;
+
+/**
+ * The Node options of a forked worker: the primary's, and the young generation of the config
+ * (config.ts DEFAULT_SEMI_SPACE_MB) unless the operator set one on the command line (one in
+ * NODE_OPTIONS makes the config's 0) or turned it off (0).
+ */
+export function workerExecArgv(execArgv: readonly string[], semiSpaceMb: number | undefined): string[] {
+  const given = execArgv.some((a) => SEMI_SPACE_OPTION.test(a));
+  return given || !semiSpaceMb ? [...execArgv] : [...execArgv, `--max-semi-space-size=${semiSpaceMb}`];
+}
+
 /**
  * `pakn serve --workers N` (node:cluster): one Node process runs on one core,
  * and a command is mostly engine CPU, so a node uses all its cores by
@@ -77,18 +89,6 @@ export function defaultWorkers(): number {
  * PGlite is one process's database: with the embedded database there is one
  * worker, whatever N says.
  */
-const SEMI_SPACE_OPTION = /^--max[-_]semi[-_]space[-_]size\b/;
-
-/**
- * The Node options of a forked worker: the primary's, and the young generation of the config
- * (config.ts DEFAULT_SEMI_SPACE_MB) unless the operator set one on the command line (one in
- * NODE_OPTIONS makes the config's 0) or turned it off (0).
- */
-export function workerExecArgv(execArgv: readonly string[], semiSpaceMb: number | undefined): string[] {
-  const given = execArgv.some((a) => SEMI_SPACE_OPTION.test(a));
-  return given || !semiSpaceMb ? [...execArgv] : [...execArgv, `--max-semi-space-size=${semiSpaceMb}`];
-}
-
 export async function serveCluster(config: Config, workers: number, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ stop(): Promise<void> }> {
   if (cluster.isWorker) {
     // A primary that died (even by SIGKILL) takes its workers with it: no orphan keeps serving the port.
