@@ -2,15 +2,15 @@ import type { Knex } from 'knex';
 
 /**
  * The writes of a command whose results the command does not read (task rows
- * deleted and inserted with ids made here, timer jobs, the case row's new
- * state), held until the command's history is written and sent with it, each
- * as one item of a data-modifying WITH: one round trip instead of one each.
+ * deleted and inserted with ids made in Node, timer jobs, the hotline's events
+ * with their deliveries and deadline jobs, the case row's new state), held
+ * until the command's history is written and sent with it, each as items of
+ * a data-modifying WITH: one round trip instead of one each.
  *
  * Issue 20: a round trip costs 0.5–1.5 ms from Node on the benchmark machine
  * when the engine has just run (the socket write, waking PostgreSQL, the
  * answer); a task completion of the shipped diagram sent six writes after its
- * lock, now two (the hotline's events, then the history with everything
- * else).
+ * lock, now one.
  *
  * What PostgreSQL guarantees for the combined statement: every item runs, in
  * the same snapshot, and foreign keys and row triggers (task_groups,
