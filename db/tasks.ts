@@ -16,7 +16,6 @@ export interface TaskRow {
   created_at: Date;
 }
 
-
 export async function findTask(db: Db | Knex.Transaction, id: string): Promise<TaskRow | undefined> {
   return db('tasks').where({ id }).first();
 }
