@@ -67,18 +67,14 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
   // Every method Node parses is "known", so one a path does not take answers 405 with Allow (not 501).
   const router = new Router<State>({ methods: METHODS });
   const specs = routeSpecs(deps);
-  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000, db: deps.db, clock: deps.clock });
+  // The catalogue and calendar another node changed are in force from the next request: the version row comes with the API key, or is read.
+  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000, db: deps.db, clock: deps.clock }, (known) => deps.catalogue.ensureCurrent(known));
   if (options.checkResponses) {
     let doc: Record<string, unknown> | undefined;
     // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.
     app.use(responseCheck(() => (doc ??= buildOpenApi(specs, VERSION)), (m) => console.error(`Undocumented response: ${m.operation} answered ${m.status} ${m.contentType}: ${m.reason}`)));
   }
   app.use(errorMiddleware(deps.log, deps.metrics, [open311Errors], () => ping(deps.db)));
-  // The catalogue and calendar another node changed are in force here from the next request: one version row read.
-  app.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/v1/') || ctx.path.startsWith('/open311/')) await deps.catalogue.ensureCurrent();
-    await next();
-  });
   app.use(
     bodyParser({
       enableTypes: ['json', 'xml', 'form'],

@@ -18,6 +18,8 @@ export interface Principal {
   agency: string | null;
   /** How the caller authenticated: 'api-key', later 'oidc'. */
   via: string;
+  /** The catalogue and calendar version read with the credential, when it was (saves the request its own read: Catalogue.ensureCurrent). */
+  referenceVersion?: number;
 }
 
 export interface Authenticator {
@@ -89,8 +91,8 @@ export class ApiKeys implements Authenticator {
   /** Looked up on every request (one indexed read) so a revocation takes effect at once. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!token.startsWith(KEY_PREFIX)) return null;
-    const row = await activeKeyByHash(this.db, hashKey(token));
+    const { key: row, referenceVersion } = await activeKeyByHash(this.db, hashKey(token));
     if (!row) return null;
-    return { id: `key:${row.id}`, name: row.name, roles: row.roles as Role[], agency: row.agency, via: 'api-key' };
+    return { id: `key:${row.id}`, name: row.name, roles: row.roles as Role[], agency: row.agency, via: 'api-key', referenceVersion };
   }
 }

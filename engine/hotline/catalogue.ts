@@ -141,7 +141,8 @@ export async function syncCalendar(db: Db, data: CalendarData, clock: Clock = sy
  * The catalogue and the working-day calendar as a node reads them: copies of
  * small tables (hundreds of rows), held only while the database's reference
  * version proves them current. ensureCurrent() is called before every API
- * request and every job (one indexed row read); any write through the API,
+ * request (the version row comes with the API key's read) and every job (one
+ * indexed row read); any write through the API,
  * the CLI or the seed bumps the version in its transaction, so every node
  * takes the change on its next request, with no restart.
  * Validity dates let units and agencies merge and split: a new case may use
@@ -172,9 +173,9 @@ export class Catalogue {
     return n;
   }
 
-  /** Reload unless the stored version is the one held. */
-  async ensureCurrent(): Promise<void> {
-    if ((await referenceVersion(this.db)) !== this.seen) await this.refresh();
+  /** Reload unless the stored version is the one held; `known`, the stored version when the caller just read it (with the API key). */
+  async ensureCurrent(known?: number): Promise<void> {
+    if ((known ?? (await referenceVersion(this.db))) !== this.seen) await this.refresh();
   }
 
   async refresh(): Promise<void> {

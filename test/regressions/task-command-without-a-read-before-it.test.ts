@@ -16,6 +16,8 @@ import { fixture } from '../helpers/system.js';
  *   every engine (each asks whether stderr is a terminal): 3.4 ms to build the
  *   shipped diagram's engine with its elements, 1.1 ms with one Logger per
  *   element type (engine/bpmn.ts sharedLogger).
+ * - Every request read the catalogue's version row (is this node's copy
+ *   current?) and then the API key: one read now (db/keys.ts activeKeyByHash).
  */
 describe('Regression: a task command is not preceded by a read of its task, and engines share their loggers', () => {
   let t: TestDb;
@@ -46,7 +48,7 @@ describe('Regression: a task command is not preceded by a read of its task, and 
     return sqls;
   }
 
-  it('Given an open task of the caller’s agency, when it is completed, then no statement outside the command reads the task', async () => {
+  it('Given an open task of the caller’s agency, when it is completed, then no statement outside the command reads the task, and the key and the catalogue version are one read', async () => {
     const kase = await h.intake({ title: 'Bệnh viện thu tiền sai quy định', field: 'Y-TE' });
     const taskId = kase.tasks[0].id as string;
     let status = 0;
@@ -55,6 +57,9 @@ describe('Regression: a task command is not preceded by a read of its task, and 
     });
     expect(status).to.equal(200);
     expect(outside.filter((sql) => /from "tasks"/.test(sql))).to.deep.equal([]);
+    // The API key and the catalogue's version (is this node's copy current?) are one read.
+    expect(outside, outside.join('\n')).to.have.length(1);
+    expect(outside[0]).to.match(/"reference_version"/).and.to.match(/"api_keys"/);
   });
 
   it('Given a task of another agency, when a stranger completes or claims it, then 404 as for a task that does not exist, and the case is unchanged', async () => {
