@@ -67,8 +67,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
   // Every method Node parses is "known", so one a path does not take answers 405 with Allow (not 501).
   const router = new Router<State>({ methods: METHODS });
   const specs = routeSpecs(deps);
-  // The catalogue and calendar another node changed are in force from the next request: the version row comes with the API key, or is read.
-  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000, db: deps.db, clock: deps.clock }, (known) => deps.catalogue.ensureCurrent(known));
+  // The catalogue and calendar another node changed are in force from the next API request: the version row comes with the
+  // API key, or is read. Not for the probes (/health answers while the database is away) nor the pages.
+  const reference = async (known: number | undefined, path: string) => {
+    if (path.startsWith('/v1/') || path.startsWith('/open311/')) await deps.catalogue.ensureCurrent(known);
+  };
+  mountRoutes(router, specs, deps.authenticators, { max: deps.writeRateLimitPerMinute, windowMs: 60_000, db: deps.db, clock: deps.clock }, reference);
   if (options.checkResponses) {
     let doc: Record<string, unknown> | undefined;
     // Loud on purpose: the test that met it fails on the 500, and the line says what to document where.

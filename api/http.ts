@@ -230,9 +230,10 @@ export interface RateLimit {
 
 /**
  * `reference`: makes the catalogue and calendar this node holds current before a route's handler runs
- * (Catalogue.ensureCurrent), given the stored version when the API key's read brought it along.
+ * (Catalogue.ensureCurrent), given the stored version when the API key's read brought it along, and the
+ * path (the probes /health and /ready must answer without it).
  */
-export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[], rateLimit: RateLimit = { max: 0, windowMs: 60_000 }, reference?: (known?: number) => Promise<void>): void {
+export function mountRoutes(router: Router<State>, specs: RouteSpec[], authenticators: Authenticator[], rateLimit: RateLimit = { max: 0, windowMs: 60_000 }, reference?: (known: number | undefined, path: string) => Promise<void>): void {
   // Per key, per node, in memory: several nodes multiply the allowance, which
   // is fine for its purpose (stop a runaway integration), not a quota.
   // Counted in the database (api/throttle.ts): every node shares the budget, so two nodes do not allow twice it.
@@ -264,7 +265,7 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
         if (!allowed) throw new ForbiddenError(`This needs one of the roles ${spec.access.join(', ')}; your key has ${principal.roles.join(', ')}.`);
       }
       // The catalogue and calendar another node changed are in force here from the next request.
-      await reference?.(ctx.state.principal?.referenceVersion);
+      await reference?.(ctx.state.principal?.referenceVersion, ctx.path);
       if (limitWrites && spec.method !== 'get') {
         const left = await limitWrites(ctx);
         ctx.set('X-RateLimit-Limit', String(left.limit));
