@@ -1,3 +1,4 @@
+import { prepared } from './prepared.js';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
@@ -17,6 +18,9 @@ export interface CaseRow {
   updated_at: Date;
   ended_at: Date | null;
 }
+
+/** The columns of CaseRow, as a prepared statement names them. */
+const CASE_ROW = ['id', 'code', 'definition_id', 'status', 'engine_state', 'variables', 'version', 'created_by', 'created_at', 'updated_at', 'ended_at'] as const satisfies ReadonlyArray<keyof CaseRow>;
 
 /** A new case, written once with what its first command left (engine state, variables, status, version 1). */
 export async function insertCase(
@@ -62,7 +66,8 @@ function lockedCase(trx: Knex.Transaction) {
   return trx('cases as c')
     .leftJoin('history_heads as h', 'h.chain', trx.raw('c.id::text'))
     .select(
-      'c.*',
+      // Named, not c.*: the statement is prepared (db/prepared.ts).
+      ...CASE_ROW.map((c) => `c.${c}`),
       'h.seq as head_seq',
       'h.hash as head_hash',
       trx.raw(`exists (select 1 from incidents i where i.case_id = c.id and i.status = 'open') as has_open_incidents`),
@@ -90,7 +95,7 @@ function toLocked(row: any): LockedCase | undefined {
 
 /** The case row, locked until the transaction ends: every command on a case starts here. */
 export async function lockCase(trx: Knex.Transaction, id: string): Promise<LockedCase | undefined> {
-  return toLocked(await lockedCase(trx).where('c.id', id));
+  return toLocked(await prepared(lockedCase(trx).where('c.id', id)));
 }
 
 /**
@@ -99,7 +104,7 @@ export async function lockCase(trx: Knex.Transaction, id: string): Promise<Locke
  * is gone). The command reads the task again under the lock.
  */
 export async function lockCaseOfTask(trx: Knex.Transaction, taskId: string): Promise<LockedCase | undefined> {
-  return toLocked(await lockedCase(trx).where('c.id', trx('tasks').where({ id: taskId }).select('case_id')));
+  return toLocked(await prepared(lockedCase(trx).where('c.id', trx('tasks').where({ id: taskId }).select('case_id'))));
 }
 
 /**

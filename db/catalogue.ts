@@ -1,3 +1,4 @@
+import { prepared } from './prepared.js';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import canonicalize from 'canonicalize';
@@ -41,7 +42,7 @@ export async function bumpReferenceVersion(trx: Knex.Transaction): Promise<numbe
 
 /** The version the stored catalogue and calendar are at (one indexed row: cheap enough per request). */
 export async function referenceVersion(db: Conn): Promise<number> {
-  const row = await db('reference_version').where({ id: 1 }).first('version');
+  const row = await prepared(db('reference_version').where({ id: 1 }).first('version'));
   return Number(row?.version ?? 0);
 }
 

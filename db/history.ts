@@ -1,3 +1,4 @@
+import { prepared } from './prepared.js';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
@@ -70,6 +71,9 @@ export async function caseHistory(db: Db, caseId: string): Promise<EventRow[]> {
 
 /** A stored event with its chain links, as verify reads it. */
 export type ChainedRow = StoredEvent & { prev_hash: string | null; hash: string | null };
+
+/** Every column of case_events, named (a prepared statement must not read `*`: db/prepared.ts). */
+const CHAINED_ROW = ['id', 'case_id', 'seq', 'type', 'element_id', 'element_name', 'element_type', 'actor_id', 'actor_roles', 'actor_agency', 'request_id', 'payload', 'at', 'prev_hash', 'hash'];
 
 /**
  * The head of a chain (a case's, or the system chain's when caseId is null):
@@ -181,14 +185,15 @@ export async function taskEvents(db: Db | Knex.Transaction, caseIds: string[], c
   if (!caseIds.length) return [];
   const q = db('case_events').whereIn('case_id', caseIds);
   if (createdAt) q.where('at', '>=', new Date(createdAt.getTime() - 86_400_000));
-  return q
-    .where((w) =>
-      w
-        .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed', 'case.migrated'])
-        .orWhere((x) => x.whereIn('type', ['activity.completed', 'activity.cancelled']).where('element_type', 'bpmn:UserTask')),
-    )
+  q.where((w) =>
+    w
+      .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed', 'case.migrated'])
+      .orWhere((x) => x.whereIn('type', ['activity.completed', 'activity.cancelled']).where('element_type', 'bpmn:UserTask')),
+  )
     .orderBy([{ column: 'case_id' }, { column: 'seq' }])
-    .select('*');
+    .select(CHAINED_ROW);
+  // A command's check reads one case: one shape, prepared (db/prepared.ts); verify's batches vary in length.
+  return caseIds.length === 1 ? prepared(q) : q;
 }
 
 /** Running cases (or one case) in keyset batches on id: whose task rows verify compares with their history. */

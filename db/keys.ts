@@ -1,3 +1,4 @@
+import { prepared } from './prepared.js';
 import type { Db } from './connect.js';
 
 /** An API key as listed: never its hash. */
@@ -41,10 +42,11 @@ export async function countKeys(db: Db): Promise<number> {
  * needs both (issue 20: 0.5 ms a statement from Node on the benchmark machine).
  */
 export async function activeKeyByHash(db: Db, keyHash: string): Promise<{ key?: Pick<KeyRow, 'id' | 'name' | 'roles' | 'agency'>; referenceVersion: number }> {
-  const row = await db('reference_version as rv')
+  const query = db('reference_version as rv')
     .leftJoin('api_keys as k', (j) => j.on('k.key_hash', '=', db.raw('?', [keyHash])).andOnNull('k.revoked_at'))
     .where('rv.id', 1)
     .first('rv.version as reference_version', 'k.id', 'k.name', 'k.roles', 'k.agency');
+  const row = await prepared(query);
   return { key: row?.id ? { id: row.id, name: row.name, roles: row.roles, agency: row.agency } : undefined, referenceVersion: Number(row?.reference_version ?? 0) };
 }
 
