@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
-import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, updateCase, type CaseRow, type LockedCase } from '../db/cases.js';
+import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, updateCase, type CaseForView, type CaseRow, type LockedCase } from '../db/cases.js';
 import { DeferredWrites } from '../db/deferred.js';
 import { openIncidentsOfCase } from '../db/incidents.js';
 import { reserveKey, storeAnswer } from '../db/idempotency.js';
@@ -40,6 +40,21 @@ export interface CommandResult {
 
 /** What a command that ran the engine and saved it answers: always with the task rows it left. */
 export type SavedCommand = CommandResult & Required<Pick<CommandResult, 'tasks' | 'timerJobsKept'>>;
+
+/**
+ * What a start answers: the saved command and the new case as its one
+ * transaction wrote it (row, open tasks, the types of the events in its
+ * history), so the answer needs no read after the commit.
+ */
+export interface StartedCase extends SavedCommand {
+  case: Omit<CaseForView, 'flags'>;
+  eventTypes: string[];
+}
+
+/** An Idempotency-Key's answer gets the command's result as a CommandResult: a start's is a StartedCase. */
+export function isStarted(result: CommandResult): result is StartedCase {
+  return 'case' in result && 'eventTypes' in result;
+}
 
 /**
  * An Idempotency-Key for a command: reserved, acted on and answered in the
@@ -160,7 +175,7 @@ export class Runtime {
     this.engines = new EngineCache(options.engineCacheSize ?? 0);
   }
 
-  async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+  async startCase(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor }): Promise<StartedCase> {
     const { result } = await this.start(input);
     return result!;
   }
@@ -170,7 +185,7 @@ export class Runtime {
     return (await this.start(input)).answered!;
   }
 
-  private async start(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor; once?: Once }): Promise<{ result?: CommandResult; answered?: Answered }> {
+  private async start(input: { processKey: string; variables?: Record<string, unknown>; actor: Actor; once?: Once }): Promise<{ result?: StartedCase; answered?: Answered }> {
     const variables = input.variables ?? {};
     const definition = await this.definitions.latest(input.processKey);
     const context = await this.definitions.context(definition.id);
@@ -179,7 +194,7 @@ export class Runtime {
       this.options.checkStart?.(variables, now, definition.key);
       for (let attempt = 0; ; attempt++) {
         const code = (this.options.newCaseCode ?? defaultCaseCode)(now);
-        let kept: { session: EngineSession; result: CommandResult } | undefined;
+        let kept: { session: EngineSession; result: StartedCase } | undefined;
         try {
           const done = await this.db.transaction(async (trx) => {
             const replay = input.once && (await this.reserve(trx, input.once, now));
@@ -192,7 +207,9 @@ export class Runtime {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
               await session.start(variables);
-              const result = await this.save(trx, row, session, { newCase: true });
+              const saved = await this.save(trx, row, session, { newCase: true });
+              const eventTypes = [...new Set(session.events.map((e) => e.type))];
+              const result: StartedCase = { ...saved, case: newCaseAsSaved(row, definition, saved, session.variables(), now), eventTypes };
               const answered = input.once && (await this.answer(trx, input.once, result));
               keep = this.engines.enabled && session.reusable();
               if (keep) kept = { session, result };
@@ -525,6 +542,25 @@ export class Runtime {
 }
 
 type CommandAct = (trx: Knex.Transaction, session: EngineSession, row: LockedCase) => Promise<void>;
+
+/** A new case's row as its start wrote it (db/cases.ts insertCase), with its process and open tasks. */
+function newCaseAsSaved(row: CaseRow, definition: { key: string; version: number }, saved: SavedCommand, variables: Record<string, unknown>, now: Date): Omit<CaseForView, 'flags'> {
+  return {
+    id: row.id,
+    code: row.code,
+    status: saved.status,
+    // As stored (jsonb from JSON text): what a read of the row would give.
+    variables: JSON.parse(JSON.stringify(variables)),
+    version: saved.version,
+    created_by: row.created_by,
+    created_at: row.created_at,
+    updated_at: now,
+    ended_at: saved.status === 'completed' ? now : null,
+    process_key: definition.key,
+    process_version: definition.version,
+    tasks: saved.tasks,
+  };
+}
 
 /** Codes are upper case so lookups can match them whatever the case typed (db/cases.ts normalCode). */
 function defaultCaseCode(): string {
