@@ -5,7 +5,7 @@ import type { Router, RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ForbiddenError, InputError, NotFoundError, UnauthorizedError, UnavailableError } from '../engine/errors.js';
-import { isDatabaseUnavailable, type Db } from '../db/connect.js';
+import { isDatabaseUnavailable, isStalePreparedStatement, type Db } from '../db/connect.js';
 import { createAjv, fieldProblems } from '../engine/json-schema.js';
 import type { Role } from '../engine/hotline/policy.js';
 import type { Authenticator, Principal } from './auth.js';
@@ -109,6 +109,8 @@ function slug(s: string) {
 
 /** Seconds a client is told to wait (Retry-After) while the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER = 5;
+/** …and after a request met a prepared statement a migration had just made stale (its retry gets a fresh connection). */
+const STALE_RETRY_AFTER = 1;
 
 /**
  * Remembers whether the database is away, so that an outage is one log line
@@ -177,7 +179,15 @@ export function errorMiddleware(log: Logger, metrics?: Metrics, formats: ErrorFo
         problem(ctx, 405, 'Method not allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('Allow') || 'none'}.`);
       }
     } catch (caught: any) {
-      const err = !(caught instanceof DomainError) && isDatabaseUnavailable(caught) ? outage.failed(caught) : caught;
+      const err =
+        caught instanceof DomainError
+          ? caught
+          : isStalePreparedStatement(caught)
+            ? // An upgrade changed a table under a prepared statement; its connection is being replaced (db/connect.ts).
+              new UnavailableError(`The database changed during this request (an upgrade); nothing was changed. Retry after ${STALE_RETRY_AFTER} second.`, STALE_RETRY_AFTER)
+            : isDatabaseUnavailable(caught)
+              ? outage.failed(caught)
+              : caught;
       if (err instanceof UnavailableError) ctx.set('Retry-After', String(err.retryAfterSeconds));
       if (err instanceof DomainError) {
         const extra: Record<string, unknown> = {};

@@ -1,5 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+// @ts-expect-error knex ships no types for its dialect classes; this is the class `client: 'pg'` names.
+import ClientPgBase from 'knex/lib/dialects/postgres/index.js';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -64,6 +66,11 @@ export class DriverMessages {
   }
 
   private warn(message: string) {
+    // knex says "Connection Error" when it closes a connection PgClient flagged: not an outage.
+    if (/cached plan must not change result type/.test(message)) {
+      this.log.warn({ source: 'knex' }, 'a prepared statement went stale (a migration changed a table it reads): its connection was replaced');
+      return;
+    }
     if (!CONNECTION_NOISE.test(message)) {
       this.log.warn({ source: 'knex' }, message.slice(0, 2000));
       return;
@@ -87,11 +94,39 @@ export class DriverMessages {
   }
 }
 
+/**
+ * A prepared statement (db/prepared.ts) whose result columns a migration
+ * changed under a running node: PostgreSQL refuses to run it again on the
+ * connection that prepared it ("cached plan must not change result type",
+ * SQLSTATE 0A000), and node-postgres would keep sending it by name.
+ */
+export function isStalePreparedStatement(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '0A000' && /cached plan must not change result type/.test(String(e.message));
+}
+
+/**
+ * knex's PostgreSQL client, but a connection that met a stale prepared
+ * statement is closed when it goes back to the pool (knex's own flag for a
+ * broken connection): the next command gets a fresh connection, which
+ * prepares the statement again, so one command per pooled connection fails
+ * (the API answers 503 with Retry-After; a job is retried) instead of every
+ * one until the node restarts.
+ */
+class PgClient extends (ClientPgBase as new (config: Knex.Config) => object) {
+  _query(connection: { __knex__disposed?: unknown }, obj: unknown): Promise<unknown> {
+    return (ClientPgBase.prototype._query as (c: unknown, o: unknown) => Promise<unknown>).call(this, connection, obj).catch((err: unknown) => {
+      if (isStalePreparedStatement(err)) connection.__knex__disposed = err;
+      throw err;
+    });
+  }
+}
+
 export function connect(options: DbOptions): Db {
   if (options.databaseUrl) {
     const messages = new DriverMessages(options.log ?? STDERR_LOG);
     return knexFactory({
-      client: 'pg',
+      client: PgClient as unknown as typeof knexFactory.Client,
       connection: options.databaseUrl,
       log: messages.knexLog,
       pool: {
@@ -136,7 +171,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 export function isEmbedded(db: Db): boolean {
-  return (db.client.config as Knex.Config).client !== 'pg';
+  return (db.client.config as Knex.Config).client === (ClientPgLite as unknown);
 }
 
 export class DataDirInUseError extends Error {}

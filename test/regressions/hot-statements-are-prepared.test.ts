@@ -91,4 +91,30 @@ describe('Regression: the statements every task command makes are prepared, and 
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.caseStatus).to.equal('completed');
   });
+
+  it('Given a node that has prepared its statements, when a migration changes the type of a column they read, then one command answers 503 with Retry-After and changes nothing, and its retry succeeds on a fresh connection', async function () {
+    if (!ON_POSTGRES) this.skip(); // PGlite prepares nothing by name.
+    const before = await openTask();
+    expect((await s.http.post(`/v1/tasks/${before}/complete`).set(agency).send({})).status).to.equal(200);
+    const taskId = await openTask();
+    const row = async () => db('tasks as t').join('cases as c', 'c.id', 't.case_id').where('t.id', taskId).first('c.version', 'c.status');
+    const was = await row();
+    const migrator = connect({ databaseUrl: t.url!, poolMax: 1 });
+    try {
+      // The lock statement reads cases.code: its result type changes.
+      await migrator.raw('alter table cases alter column code type varchar(100)');
+    } finally {
+      await migrator.destroy();
+    }
+    const first = await s.http.post(`/v1/tasks/${taskId}/complete`).set(agency).send({});
+    expect(first.status, JSON.stringify(first.body)).to.equal(503);
+    expect(first.header['retry-after']).to.equal('1');
+    expect(first.header['content-type']).to.match(/^application\/problem\+json/);
+    expect(await row()).to.deep.equal(was);
+    const retry = await s.http.post(`/v1/tasks/${taskId}/complete`).set(agency).send({});
+    expect(retry.status, JSON.stringify(retry.body)).to.equal(200);
+    expect(retry.body.caseStatus).to.equal('completed');
+    // And the node is not left thinking the database is away.
+    expect((await s.http.get('/v1/tasks').set(agency)).status).to.equal(200);
+  });
 });
