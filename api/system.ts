@@ -161,9 +161,10 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const checkpoints = new Checkpoints(db, clock, config.checkpointKeyPem ? signingKey(config.checkpointKeyPem) : undefined);
   const checkpointMinutes = config.checkpointIntervalMinutes ?? 60;
   const jobHandlers: Record<string, JobHandler> = {
-    // A timer's case computes deadlines with the catalogue and calendar as stored now (another node may have changed them).
+    // A timer's case computes deadlines with the catalogue and calendar as stored when its batch was claimed (another
+    // node may have changed them): the claim brought their version along.
     timer: async (job) => {
-      await catalogue.ensureCurrent();
+      await catalogue.ensureCurrent(job.reference_version ?? undefined);
       // A fired timer's job row went with the command that fired it: no lease to give back.
       return (await runtime.fireTimer(job.id, job.case_id)) === 'fired' ? JOB_GONE : undefined;
     },

@@ -16,6 +16,12 @@ export interface JobRow {
   locked_until: Date | null;
   locked_by: string | null;
   last_error: string | null;
+  /**
+   * The reference data's version (db/catalogue.ts referenceVersion: catalogue and calendar) when the job
+   * was claimed, read by the claim: a handler that depends on them makes them current with it instead of
+   * reading it per job (issue 20: one statement of nine per timer firing). Null without a version row.
+   */
+  reference_version?: number | null;
 }
 
 // --- the job executor's claim, release and failure, and the outbox deliveries' updates
@@ -39,7 +45,7 @@ export async function claimDueJobs(db: Db, c: { now: Date; limit: number; locked
         set locked_until = :lockedUntil, locked_by = :workerId, attempts = j.attempts + 1, updated_at = :now
        from due
       where j.id = due.id
-     returning j.*`,
+     returning j.*, (select version from reference_version where id = 1) as reference_version`,
     { now: c.now, limit: c.limit, lockedUntil: c.lockedUntil, workerId: c.workerId },
   );
   return rows;
