@@ -133,7 +133,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     })(checkTaskOutput(catalogue)),
     // A task row changed outside the application (say, another agency's group written into it) is not acted on.
     checkTaskRow: async (trx, task, kase) => {
-      await checkTaskRowAgainstHistory(trx, task, new Date(kase.created_at));
+      await checkTaskRowAgainstHistory(trx, task, new Date(kase.created_at), kase.taskHistory);
       await forms.prepareTask(trx, task, kase);
     },
     // Events for agencies' systems (feed, webhooks) and task deadline jobs, in the command's transaction (held for its history statement).

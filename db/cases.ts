@@ -2,6 +2,7 @@ import { prepared } from './prepared.js';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
+import { TASK_EVENT_FILTER, TASK_EVENT_MARGIN_MS, type TaskEvent } from './history.js';
 import { write, type Writes } from './deferred.js';
 
 /** A case: its process version, the engine state as jsonb, and `version` for optimistic concurrency. */
@@ -55,6 +56,11 @@ export interface LockedCase extends CaseRow {
   hasOpenIncidents: boolean;
   tasks: TaskRow[];
   timerJobs: Array<{ id: string; execution_id: string }>;
+  /**
+   * A task command's lock only (lockCaseOfTask): the case's task events in seq order, as taskEvents reads
+   * them (db/history.ts), for the task-row check (engine/history.ts checkTaskRowAgainstHistory).
+   */
+  taskHistory?: TaskEvent[];
 }
 
 /**
@@ -62,18 +68,30 @@ export interface LockedCase extends CaseRow {
  * machine, most of it the socket write; docs/performance.md). The subqueries use
  * tasks_case_id_execution_id_unique, jobs_case_idx and incidents_one_open.
  */
-function lockedCase(trx: Knex.Transaction) {
+function lockedCase(trx: Knex.Transaction, opts: { taskHistory?: boolean } = {}) {
+  const columns = [
+    // Named, not c.*: the statement is prepared (db/prepared.ts).
+    ...CASE_ROW.map((c) => `c.${c}`),
+    'h.seq as head_seq',
+    'h.hash as head_hash',
+    trx.raw(`exists (select 1 from incidents i where i.case_id = c.id and i.status = 'open') as has_open_incidents`),
+    trx.raw(`(select coalesce(json_agg(t order by t.created_at), '[]') from tasks t where t.case_id = c.id) as open_tasks`),
+    trx.raw(`(select coalesce(json_agg(json_build_object('id', j.id::text, 'execution_id', j.execution_id)), '[]') from jobs j where j.case_id = c.id and j.type = 'timer' and j.status = 'pending') as timer_jobs`),
+  ];
+  // A task command checks its task row against these (a round trip of its own before: 0.45 ms). The months before the
+  // case was created are pruned when the statement runs (the bound comes from the row).
+  if (opts.taskHistory) {
+    columns.push(
+      trx.raw(
+        `(select coalesce(json_agg(json_build_object('type', e.type, 'seq', e.seq, 'element_id', e.element_id, 'element_name', e.element_name, 'actor_id', e.actor_id, 'payload', e.payload) order by e.seq), '[]')
+            from case_events e
+           where e.case_id = c.id and e.at >= c.created_at - interval '${TASK_EVENT_MARGIN_MS / 1000} seconds' and ${TASK_EVENT_FILTER}) as task_history`,
+      ),
+    );
+  }
   return trx('cases as c')
     .leftJoin('history_heads as h', 'h.chain', trx.raw('c.id::text'))
-    .select(
-      // Named, not c.*: the statement is prepared (db/prepared.ts).
-      ...CASE_ROW.map((c) => `c.${c}`),
-      'h.seq as head_seq',
-      'h.hash as head_hash',
-      trx.raw(`exists (select 1 from incidents i where i.case_id = c.id and i.status = 'open') as has_open_incidents`),
-      trx.raw(`(select coalesce(json_agg(t order by t.created_at), '[]') from tasks t where t.case_id = c.id) as open_tasks`),
-      trx.raw(`(select coalesce(json_agg(json_build_object('id', j.id::text, 'execution_id', j.execution_id)), '[]') from jobs j where j.case_id = c.id and j.type = 'timer' and j.status = 'pending') as timer_jobs`),
-    )
+    .select(...columns)
     .forUpdate('c')
     .first();
 }
@@ -83,9 +101,10 @@ const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value
 
 function toLocked(row: any): LockedCase | undefined {
   if (!row) return undefined;
-  const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, ...kase } = row;
+  const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, task_history, ...kase } = row;
   return {
     ...kase,
+    ...(task_history === undefined ? {} : { taskHistory: parsed(task_history) }),
     head: head_seq === null || head_seq === undefined ? null : { seq: Number(head_seq), hash: head_hash },
     hasOpenIncidents: Boolean(has_open_incidents),
     tasks: taskRowsFromJson(open_tasks),
@@ -104,7 +123,7 @@ export async function lockCase(trx: Knex.Transaction, id: string): Promise<Locke
  * is gone). The command reads the task again under the lock.
  */
 export async function lockCaseOfTask(trx: Knex.Transaction, taskId: string): Promise<LockedCase | undefined> {
-  return toLocked(await prepared(lockedCase(trx).where('c.id', trx('tasks').where({ id: taskId }).select('case_id'))));
+  return toLocked(await prepared(lockedCase(trx, { taskHistory: true }).where('c.id', trx('tasks').where({ id: taskId }).select('case_id'))));
 }
 
 /**

@@ -72,6 +72,19 @@ export async function caseHistory(db: Db, caseId: string): Promise<EventRow[]> {
 /** A stored event with its chain links, as verify reads it. */
 export type ChainedRow = StoredEvent & { prev_hash: string | null; hash: string | null };
 
+/** What the task-row check reads of an event (engine/history.ts tasksFromHistory). */
+export type TaskEvent = Pick<ChainedRow, 'type' | 'seq' | 'element_id' | 'element_name' | 'actor_id' | 'payload'>;
+
+/**
+ * The events that tell a case's tasks (created, claimed, released, completed, a user task ended or
+ * cancelled, the case migrated), as SQL over case_events aliased `e`: taskEvents and the task command's
+ * lock (db/cases.ts) read the same ones.
+ */
+export const TASK_EVENT_FILTER = `(e.type in ('task.created', 'task.claimed', 'task.unclaimed', 'task.completed', 'case.migrated') or (e.type in ('activity.completed', 'activity.cancelled') and e.element_type = 'bpmn:UserTask'))`;
+
+/** A day of margin before the case's creation: an event written by a node whose clock is behind (taskEvents). */
+export const TASK_EVENT_MARGIN_MS = 86_400_000;
+
 /** Every column of case_events, named (a prepared statement must not read `*`: db/prepared.ts). */
 const CHAINED_ROW = ['id', 'case_id', 'seq', 'type', 'element_id', 'element_name', 'element_type', 'actor_id', 'actor_roles', 'actor_agency', 'request_id', 'payload', 'at', 'prev_hash', 'hash'];
 
@@ -183,15 +196,11 @@ export async function calledActivityCounts(db: Db, caseId: string): Promise<Arra
  */
 export async function taskEvents(db: Db | Knex.Transaction, caseIds: string[], createdAt?: Date): Promise<ChainedRow[]> {
   if (!caseIds.length) return [];
-  const q = db('case_events').whereIn('case_id', caseIds);
-  if (createdAt) q.where('at', '>=', new Date(createdAt.getTime() - 86_400_000));
-  q.where((w) =>
-    w
-      .whereIn('type', ['task.created', 'task.claimed', 'task.unclaimed', 'task.completed', 'case.migrated'])
-      .orWhere((x) => x.whereIn('type', ['activity.completed', 'activity.cancelled']).where('element_type', 'bpmn:UserTask')),
-  )
-    .orderBy([{ column: 'case_id' }, { column: 'seq' }])
-    .select(CHAINED_ROW);
+  const q = db('case_events as e').whereIn('e.case_id', caseIds);
+  if (createdAt) q.where('e.at', '>=', new Date(createdAt.getTime() - TASK_EVENT_MARGIN_MS));
+  q.whereRaw(TASK_EVENT_FILTER)
+    .orderBy([{ column: 'e.case_id' }, { column: 'e.seq' }])
+    .select(CHAINED_ROW.map((c) => `e.${c}`));
   // A command's check reads one case: one shape, prepared (db/prepared.ts); verify's batches vary in length.
   return caseIds.length === 1 ? prepared(q) : q;
 }

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import type { DeferredWrites } from '../db/deferred.js';
 import { caseCodeById } from '../db/cases.js';
-import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, runningCasesBatch, systemChain, taskEvents, taskRowsOf, type ChainedRow, type StoredEvent } from '../db/history.js';
+import { chainBatch, chainHead, insertEvents, lockSystemChain, oldestEventMonth, runningCasesBatch, systemChain, taskEvents, taskRowsOf, type ChainedRow, type StoredEvent, type TaskEvent } from '../db/history.js';
 import type { TaskRow } from '../db/tasks.js';
 import type { Checkpoints } from './checkpoints.js';
 import { systemClock, type Clock } from './clock.js';
@@ -307,10 +307,10 @@ type TaskFacts = Pick<TaskRow, 'id' | 'case_id' | 'candidate_groups' | 'assignee
 /** A task as the history tells it: created, claimed and released, and whether it ended (completed or cancelled). */
 export interface HistoryTask {
   id: string;
-  created: ChainedRow;
+  created: TaskEvent;
   /** The element it waits at now (a case migration may have renamed it). */
   elementId: string | null;
-  ended: ChainedRow | null;
+  ended: TaskEvent | null;
   assignee: string | null;
   assigneeSeq: number;
 }
@@ -322,7 +322,7 @@ export interface HistoryTask {
  * the end or cancellation of its user task (a deadline withdrawing it);
  * case.migrated renames the element it waits at.
  */
-export function tasksFromHistory(events: ChainedRow[]): Map<string, HistoryTask> {
+export function tasksFromHistory(events: TaskEvent[]): Map<string, HistoryTask> {
   const tasks = new Map<string, HistoryTask>();
   for (const e of events) {
     const p = (e.payload ?? {}) as Record<string, any>;
@@ -377,8 +377,9 @@ export function taskRowDisagreement(row: TaskFacts, history: Map<string, History
  * disagrees with the history refuses (the row was changed outside the
  * application — e.g. another agency's group written into it).
  */
-export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow, caseCreatedAt?: Date): Promise<void> {
-  const history = tasksFromHistory(await taskEvents(trx, [task.case_id], caseCreatedAt));
+export async function checkTaskRowAgainstHistory(trx: Knex.Transaction, task: TaskRow, caseCreatedAt?: Date, known?: TaskEvent[]): Promise<void> {
+  // `known`: the task events the command's lock read with the case (db/cases.ts lockCaseOfTask).
+  const history = tasksFromHistory(known ?? (await taskEvents(trx, [task.case_id], caseCreatedAt)));
   const problem = taskRowDisagreement(task, history, history.has(task.id) ? null : await liveStart(trx));
   if (problem) throw new ConflictError(`Task ${task.id} was not acted on: its row disagrees with the case's history — ${problem}. Ask an auditor to run GET /v1/history/verify.`);
 }

@@ -132,7 +132,7 @@ export interface RuntimeOptions {
    * Asked on the locked, current task row before a task command acts on it
    * (e.g. that the row agrees with the case's history); throws to refuse.
    */
-  checkTaskRow?: (trx: Knex.Transaction, task: TaskRow, kase: CaseRow) => Promise<void>;
+  checkTaskRow?: (trx: Knex.Transaction, task: TaskRow, kase: LockedCase) => Promise<void>;
   /**
    * How many live engines this node keeps between commands (engine/engine-cache.ts),
    * each used only while the case row's version proves it current; 0 (the default) recovers every command.
