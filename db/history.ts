@@ -1,4 +1,3 @@
-import { prepared } from './prepared.js';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
@@ -85,7 +84,7 @@ export const TASK_EVENT_FILTER = `(e.type in ('task.created', 'task.claimed', 't
 /** A day of margin before the case's creation: an event written by a node whose clock is behind (taskEvents). */
 export const TASK_EVENT_MARGIN_MS = 86_400_000;
 
-/** Every column of case_events, named (a prepared statement must not read `*`: db/prepared.ts). */
+/** Every column of case_events, named. */
 const CHAINED_ROW = ['id', 'case_id', 'seq', 'type', 'element_id', 'element_name', 'element_type', 'actor_id', 'actor_roles', 'actor_agency', 'request_id', 'payload', 'at', 'prev_hash', 'hash'];
 
 /**
@@ -198,11 +197,11 @@ export async function taskEvents(db: Db | Knex.Transaction, caseIds: string[], c
   if (!caseIds.length) return [];
   const q = db('case_events as e').whereIn('e.case_id', caseIds);
   if (createdAt) q.where('e.at', '>=', new Date(createdAt.getTime() - TASK_EVENT_MARGIN_MS));
-  q.whereRaw(TASK_EVENT_FILTER)
+  // A task command's check gets these with its lock (db/cases.ts lockCaseOfTask); verify reads them here, in batches.
+  return q
+    .whereRaw(TASK_EVENT_FILTER)
     .orderBy([{ column: 'e.case_id' }, { column: 'e.seq' }])
     .select(CHAINED_ROW.map((c) => `e.${c}`));
-  // A command's check reads one case: one shape, prepared (db/prepared.ts); verify's batches vary in length.
-  return caseIds.length === 1 ? prepared(q) : q;
 }
 
 /** Running cases (or one case) in keyset batches on id: whose task rows verify compares with their history. */

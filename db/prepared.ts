@@ -6,8 +6,8 @@ import type { Knex } from 'knex';
  * once per connection; PostgreSQL then reuses its plan instead of planning
  * it per execution). For the reads every request or command makes: the API
  * key, the catalogue version, a command's lock (the case with its tasks,
- * timer jobs, incidents flag and history head), the task-row check's history,
- * the active process, the routing decision's file. Issue 20: planning them
+ * timer jobs, incidents flag, history head and, for a task command, its task
+ * events), the active process, the routing decision's file. Issue 20: planning them
  * took 0.05, 0.05, 0.3–0.35 and 0.5–0.55 ms warm on the benchmark machine;
  * a shipped task completion's three reads went from 0.59 + 1.43 + 1.04 ms to
  * about 0.45 + 0.8 + 0.47 ms (docs/performance.md, "Issue 20, third pass").

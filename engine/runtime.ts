@@ -549,8 +549,8 @@ function newCaseAsSaved(row: CaseRow, definition: { key: string; version: number
     id: row.id,
     code: row.code,
     status: saved.status,
-    // As stored (jsonb from JSON text): what a read of the row would give.
-    variables: JSON.parse(JSON.stringify(variables)),
+    // A JSON copy already (EngineSession.variables), as a read of the row would give.
+    variables,
     version: saved.version,
     created_by: row.created_by,
     created_at: row.created_at,
