@@ -1,9 +1,10 @@
 import { DmnModdle } from 'dmn-moddle';
 import type { DmnDecision, DmnDecisionTable, DmnDefinitions, DmnElement, DmnText } from 'dmn-moddle';
 import {
-  evaluate, unaryTest, parseExpression, parseUnaryTests,
+  parseExpression, parseUnaryTests,
   FeelDate, FeelDateTime, FeelDuration, FeelTime,
 } from 'feelin';
+import { feelTest, feelValue } from './feel.js';
 import { UnprocessableError } from './errors.js';
 import { markupDeclaration, parseProblem, type Problem } from './validate.js';
 
@@ -462,7 +463,7 @@ function rowList(table: DecisionTable, rules: DecisionRule[]): string {
 function inputValue(table: DecisionTable, input: DecisionInput, index: number, scope: Scope): unknown {
   let value: unknown;
   try {
-    value = evaluate(input.inputExpression, scope).value;
+    value = feelValue(input.inputExpression, scope);
   } catch (err: any) {
     throw new DecisionError(`${describe(table)}: ${inputColumn(input, index)} could not be evaluated: ${err?.message ?? err}.`, table.id);
   }
@@ -481,7 +482,7 @@ function checkType(table: DecisionTable, input: DecisionInput, index: number, va
   const asFeel = (fn: string, Type: typeof FeelDate | typeof FeelDateTime | typeof FeelTime | typeof FeelDuration) => {
     if (value instanceof Type) return value;
     if (typeof value !== 'string') return undefined;
-    const converted = evaluate(`${fn}(v)`, { v: value }).value;
+    const converted = feelValue(`${fn}(v)`, { v: value });
     return converted instanceof Type ? converted : undefined;
   };
   let checked: unknown;
@@ -512,7 +513,7 @@ function ruleMatches(table: DecisionTable, rule: DecisionRule, index: number, te
     if (isAny(entry.trim())) continue;
     let result: unknown;
     try {
-      result = unaryTest(entry, testScopes[i]).value;
+      result = feelTest(entry, testScopes[i]);
     } catch (err: any) {
       throw new DecisionError(`${describe(table)}, row ${index + 1}, ${inputColumn(table.inputs[i], i)}: the test ${q(entry)} failed: ${err?.message ?? err}.`, table.id, [rule.id]);
     }
@@ -524,7 +525,7 @@ function ruleMatches(table: DecisionTable, rule: DecisionRule, index: number, te
 function outputValue(table: DecisionTable, source: string | null | undefined, scope: Scope, where: string, ruleIds: string[]): unknown {
   if (!source?.trim()) return null;
   try {
-    return toPlain(evaluate(source, scope).value);
+    return toPlain(feelValue(source, scope));
   } catch (err: any) {
     throw new DecisionError(`${describe(table)}, ${where}: ${q(source)} could not be evaluated: ${err?.message ?? err}.`, table.id, ruleIds);
   }
@@ -551,7 +552,7 @@ function byPriority(table: DecisionTable, outputs: Record<string, unknown>[]): n
   const lists = table.outputs.map((output) => (output.outputValues ? listItems(output.outputValues) : []));
   const rank = (result: Record<string, unknown>) => table.outputs.map((output, o) => {
     const items = lists[o];
-    const at = items.findIndex((item) => unaryTest(item, scopeOf({}, { '?': result[output.name] })).value === true);
+    const at = items.findIndex((item) => feelTest(item, scopeOf({}, { '?': result[output.name] })) === true);
     return at === -1 ? items.length : at;
   });
   const ranks = outputs.map(rank);

@@ -1,6 +1,6 @@
 import { feelClock } from './clock.js';
 import { VIETNAM_OFFSET_TEXT } from './vietnam-time.js';
-import { evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTime } from 'feelin';
+import { compileExpression, compileUnaryTests, evaluate, parseExpression, FeelDate, FeelDateTime, FeelDuration, FeelTime } from 'feelin';
 
 /**
  * FEEL is the only expression language a diagram may use. Values in diagram
@@ -108,6 +108,85 @@ export function capitalizedNames(expression: string, functions: string[] = []): 
 }
 
 /**
+ * What feelin's parser reads of a context: its names, at every depth (a name
+ * that is a key of the context, or of a nested context reached by a path, may
+ * hold spaces and symbols and parses as one name; values never change a
+ * parse). Class instances carry their constructor's name, because feelin turns
+ * a Date into a FEEL date-time with names of its own before parsing. Items of
+ * a list give their shapes once each. Null when the context is too big or too
+ * deep to be worth a signature, or has a name with a control character (the
+ * separators below): such an evaluation is parsed as before, not cached.
+ */
+function namesOf(value: unknown, depth: number, budget: { names: number }): string | null {
+  if (value === null || typeof value !== 'object') return '';
+  if (depth > 16 || ++budget.names > 500) return null;
+  if (Array.isArray(value)) {
+    const shapes = new Set<string>();
+    for (const item of value) {
+      const shape = namesOf(item, depth + 1, budget);
+      if (shape === null) return null;
+      shapes.add(shape);
+    }
+    return `\u0003${[...shapes].join('\u0002')}\u0004`;
+  }
+  const proto = Object.getPrototypeOf(value);
+  let out = proto === Object.prototype || proto === null ? '\u0003' : `@${proto?.constructor?.name ?? '?'}\u0003`;
+  for (const key of Object.keys(value)) {
+    if (hasControlCharacter(key) || ++budget.names > 500) return null;
+    const inner = namesOf((value as Record<string, unknown>)[key], depth + 1, budget);
+    if (inner === null) return null;
+    out += `${key}\u0001${inner}\u0002`;
+  }
+  return `${out}\u0004`;
+}
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/**
+ * Parsed-and-built FEEL, by expression and the names of its context (`namesOf`):
+ * feelin parses an expression on every evaluation (its parser reads the
+ * context's names), which was 7 % of the shipped diagram's CPU
+ * (docs/performance.md, fourth pass). Bounded: past MAX_COMPILED entries the
+ * cache starts again (a deployment holds a few hundred expressions).
+ */
+const compiled = new Map<string, (context: Record<string, unknown>) => unknown>();
+const MAX_COMPILED = 5000;
+const MAX_CACHED_SOURCE = 4000;
+export const feelCacheStats = { hits: 0, misses: 0, uncached: 0 };
+
+function compiledFeel(kind: 'e' | 't', source: string, context: Record<string, unknown>): (context: Record<string, unknown>) => unknown {
+  const names = source.length > MAX_CACHED_SOURCE ? null : namesOf(context, 0, { names: 0 });
+  const compile = () => (kind === 'e' ? compileExpression(source, context) : compileUnaryTests(source, context));
+  if (names === null) {
+    feelCacheStats.uncached++;
+    return compile();
+  }
+  const key = `${kind}${source}\u0000${names}`;
+  let fn = compiled.get(key);
+  if (fn) {
+    feelCacheStats.hits++;
+    return fn;
+  }
+  feelCacheStats.misses++;
+  fn = compile();
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  compiled.set(key, fn);
+  return fn;
+}
+
+/** feelin's `evaluate(expression, context).value`, parsed once per expression and names of the context. */
+export function feelValue(expression: string, context: Record<string, unknown>): unknown {
+  return compiledFeel('e', expression, context)(context);
+}
+
+/** feelin's `unaryTest(tests, context).value` (the value tested is context['?']), parsed once likewise. */
+export function feelTest(tests: string, context: Record<string, unknown>): boolean | null {
+  return compiledFeel('t', tests, context)(context) as boolean | null;
+}
+
+/**
  * Evaluate FEEL against case variables. Returned values are plain JSON-able
  * JavaScript: dates and times as ISO 8601 strings, durations as ISO strings.
  * Variables are copied into a null-prototype object so that even a name like
@@ -119,8 +198,7 @@ export function evaluateFeel(expression: string, variables: Record<string, unkno
   for (const [k, v] of Object.entries(variables)) context[k] = v;
   for (const [k, fn] of Object.entries(functions)) context[k] = fn;
   try {
-    const { value } = evaluate(source, context);
-    return fromFeel(value);
+    return fromFeel(feelValue(source, context));
   } catch (err: any) {
     throw new FeelError(`FEEL "${source}" failed: ${err?.message ?? err}`, source, err?.position);
   }
@@ -161,16 +239,27 @@ export function resolveDueDate(value: string | undefined, variables: Record<stri
   const raw = isFeel(value) ? evaluateFeel(value, variables, functions) : value.trim();
   if (raw === null || raw === undefined || raw === '') return null;
   const text = String(raw);
-  if (/^P/i.test(text)) {
-    const { value: duration } = evaluate(`duration("${text}")`, {});
-    if (!(duration instanceof FeelDuration)) throw new FeelError(`"${text}" is not an ISO 8601 duration`, text);
-    const ms = (duration.value as any).total({ unit: 'milliseconds', relativeTo: from.toISOString().replace('Z', '+00:00[UTC]') });
-    return new Date(from.getTime() + ms);
-  }
+  if (/^P/i.test(text)) return new Date(from.getTime() + durationMs(text, from));
   // A bare date means the end of that working day in Vietnam (17:00).
   const date = new Date(text.length === 10 ? `${text}T17:00:00${VIETNAM_OFFSET_TEXT}` : text);
   if (Number.isNaN(date.getTime())) throw new FeelError(`"${text}" is not a date, date-time or duration`, text);
   return date;
+}
+
+/** Milliseconds of ISO 8601 durations without years or months, by text (the same from any start: in UTC a day is 24 hours). */
+const fixedDurations = new Map<string, number>();
+
+/** An ISO 8601 duration in milliseconds from `from` (years and months depend on where they start). */
+function durationMs(text: string, from: Date): number {
+  const fixed = fixedDurations.get(text);
+  if (fixed !== undefined) return fixed;
+  const duration = feelValue('duration(text)', { text });
+  if (!(duration instanceof FeelDuration)) throw new FeelError(`"${text}" is not an ISO 8601 duration`, text);
+  const d = duration.value as any;
+  const ms: number = d.total({ unit: 'milliseconds', relativeTo: from.toISOString().replace('Z', '+00:00[UTC]') });
+  // Reading `from` as a zoned date-time for every task cost more than the rest of the task's assignment.
+  if (!d.years && !d.months && fixedDurations.size < 1000) fixedDurations.set(text, ms);
+  return ms;
 }
 
 /**
