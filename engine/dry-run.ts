@@ -235,6 +235,7 @@ export class DryRun {
       decide: (ref, variables, map) => (this.decisions ? this.decisions.decide(ref, variables, map) : Promise.reject(new Error('No decision store is configured'))),
     });
     const out: Settled = { failed: null, waiting: [], timersAtOnce: [], tasksWithoutGroup: [] };
+    let atRest = true;
     try {
       const started = events.find((e) => e.type === 'case.started');
       await session.start((started?.payload.variables as Record<string, unknown>) ?? {});
@@ -261,9 +262,10 @@ export class DryRun {
         if (!a.candidateGroups.length && !a.assignee) out.tasksWithoutGroup.push(w.id);
       }
     } catch (err: any) {
+      atRest = false;
       out.failed = `The candidate fails on this case: ${err?.message ?? err}.`;
     } finally {
-      session.dispose();
+      session.end(atRest);
     }
     return out;
   }
@@ -309,7 +311,7 @@ export class DryRun {
       failed = true;
       stop = `The candidate fails on this case: ${err?.message ?? err}.`;
     } finally {
-      session.dispose();
+      session.end(!failed);
     }
     const decisions = session.events.filter((e) => e.type === 'decision.evaluated').map((e) => e.payload?.result);
     const replayed = stepsOf(session.events.filter((e) => e.type === 'activity.started'), groups, decisions);

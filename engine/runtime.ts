@@ -203,10 +203,12 @@ export class Runtime {
             const row: CaseRow = { id: randomUUID(), code, definition_id: definition.id, status: 'running', engine_state: {}, variables: {}, version: 0, created_by: input.actor.id, created_at: now, updated_at: now, ended_at: null };
             const session = this.session(trx, row.id, context);
             let keep = false;
+            let atRest = false;
             try {
               session.actAs(input.actor);
               session.record({ type: 'case.started', payload: { process: definition.key, version: definition.version, variables } });
               await session.start(variables);
+              atRest = true;
               const saved = await this.save(trx, row, session, { newCase: true });
               const eventTypes = [...new Set(session.events.map((e) => e.type))];
               const result: StartedCase = { ...saved, case: newCaseAsSaved(row, definition, saved, session.variables(), now), eventTypes };
@@ -215,7 +217,7 @@ export class Runtime {
               if (keep) kept = { session, result };
               return { result, answered };
             } finally {
-              if (!keep) session.dispose();
+              if (!keep) session.end(atRest);
             }
           });
           // Committed: the engine waits where the stored state says; keep it for the case's next command.
@@ -223,7 +225,7 @@ export class Runtime {
           kept = undefined;
           return done;
         } catch (err: any) {
-          kept?.session.dispose();
+          kept?.session.release();
           // A code collision (unique violation on cases.code) is retried with a new code.
           if (err?.code === '23505' && String(err?.constraint ?? err?.detail ?? '').includes('code') && attempt < 5) continue;
           throw err;
@@ -434,7 +436,7 @@ export class Runtime {
         cached.beginCommand();
         return cached;
       }
-      cached.dispose();
+      cached.release(); // at rest in the cache: nothing of it runs
       this.engines.hits--;
       this.engines.misses++;
     }
@@ -460,17 +462,19 @@ export class Runtime {
         }
         const session = await this.load(trx, row);
         let keep = false;
+        let atRest = false;
         try {
           session.actAs(actor);
           await act(trx, session, row);
           await session.settle();
+          atRest = true;
           const saved = await this.save(trx, row, session, { locked: row });
           keep = this.engines.enabled && session.reusable();
           if (keep) kept = { session, definitionId: row.definition_id, caseId: row.id };
           return saved;
         } finally {
           // A failed command's engine may be half-way through it: never keep it.
-          if (!keep) session.dispose();
+          if (!keep) session.end(atRest);
         }
       });
       // Committed: the engine waits where the stored state (version) says; keep it for the next command.
@@ -478,8 +482,8 @@ export class Runtime {
       kept = undefined;
       return result;
     } finally {
-      // The transaction failed (at commit, or after the save): the engine holds what was rolled back.
-      kept?.session.dispose();
+      // The transaction failed (at commit, or after the save): the engine holds what was rolled back (and is at rest).
+      kept?.session.release();
     }
   }
 

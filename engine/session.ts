@@ -290,6 +290,17 @@ export class EngineSession {
     this.engine.removeAllListeners();
   }
 
+  /**
+   * Let go of an engine the command does not keep: one that settled (every token waits, or the case ended)
+   * is only released; one that did not (a failure part-way) is stopped, so nothing of it runs on. Stopping a
+   * waiting engine of the shipped diagram took 5-13 ms (it publishes a stop through every element): every
+   * command paid it with the engine cache off, and every case an impact preview or dry run replayed.
+   */
+  end(atRest: boolean): void {
+    if (atRest) this.release();
+    else this.dispose();
+  }
+
   /** Drop every listener so nothing of the case outlives the command (or its stay in the engine cache). */
   dispose(): void {
     this.listener.removeAllListeners();

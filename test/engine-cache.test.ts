@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ManualClock } from '../engine/clock.js';
+import { EngineSession } from '../engine/session.js';
 import { freshDb, type TestDb } from './helpers/db.js';
 import { fixture, testSystem, TEST_START, type TestSystem } from './helpers/system.js';
 
@@ -107,6 +108,48 @@ describe('Engine cache', () => {
       expect(res.body.detail).to.match(/no longer waiting/);
       expect(a.runtime.engines.misses).to.equal(missesBefore + 1);
       expect(await taskElements(kase.id)).to.deep.equal(['answer']);
+    });
+  });
+
+  describe('Given engines the node does not keep', () => {
+    /** Counts how engines are let go of while `run` runs: released (listeners dropped) or stopped. */
+    async function lettingGo(run: () => Promise<void>) {
+      const calls = { released: 0, stopped: 0 };
+      const { release, dispose } = EngineSession.prototype;
+      EngineSession.prototype.release = function (this: EngineSession) {
+        calls.released++;
+        return release.call(this);
+      };
+      EngineSession.prototype.dispose = function (this: EngineSession) {
+        calls.stopped++;
+        return dispose.call(this);
+      };
+      try {
+        await run();
+      } finally {
+        Object.assign(EngineSession.prototype, { release, dispose });
+      }
+      return calls;
+    }
+
+    it('When commands settle with the cache off, then each engine is released, not stopped; when one fails part-way, its engine is stopped', async () => {
+      // Stopping a waiting engine publishes a stop through every element: 5-13 ms for the shipped diagram.
+      let kase: any;
+      const settled = await lettingGo(async () => {
+        kase = await start(off, 'gateway-no-default', { dueText: 'P2D' });
+        const moved = await off.http.post(`/v1/tasks/${kase.tasks[0].id}/complete`).set(agency).send({ choice: 'yes' });
+        expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+      });
+      expect(settled).to.deep.equal({ released: 2, stopped: 0 });
+
+      const other = await start(off, 'gateway-no-default', { dueText: 'P2D' });
+      const failed = await lettingGo(async () => {
+        const res = await off.http.post(`/v1/tasks/${other.tasks[0].id}/complete`).set(agency).send({ choice: 'maybe' });
+        expect(res.status).to.equal(422);
+      });
+      expect(failed).to.deep.equal({ released: 0, stopped: 1 });
+      expect(await taskElements(kase.id)).to.deep.equal(['next']);
+      expect(await taskElements(other.id)).to.deep.equal(['decide']);
     });
   });
 });
