@@ -74,6 +74,8 @@ function lockedCase(trx: Knex.Transaction, opts: { taskHistory?: boolean } = {})
     ...CASE_ROW.map((c) => `c.${c}`),
     'h.seq as head_seq',
     'h.hash as head_hash',
+    // Whether the row locked is the row this statement's snapshot holds (see lockAndRead).
+    trx.raw(`c.xmin = (select s.xmin from cases s where s.id = c.id) as snapshot_current`),
     trx.raw(`exists (select 1 from incidents i where i.case_id = c.id and i.status = 'open') as has_open_incidents`),
     trx.raw(`(select coalesce(json_agg(t order by t.created_at), '[]') from tasks t where t.case_id = c.id) as open_tasks`),
     trx.raw(`(select coalesce(json_agg(json_build_object('id', j.id::text, 'execution_id', j.execution_id)), '[]') from jobs j where j.case_id = c.id and j.type = 'timer' and j.status = 'pending') as timer_jobs`),
@@ -101,7 +103,7 @@ const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value
 
 function toLocked(row: any): LockedCase | undefined {
   if (!row) return undefined;
-  const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, task_history, ...kase } = row;
+  const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, task_history, snapshot_current: _current, ...kase } = row;
   return {
     ...kase,
     ...(task_history === undefined ? {} : { taskHistory: parsed(task_history) }),
@@ -112,9 +114,35 @@ function toLocked(row: any): LockedCase | undefined {
   };
 }
 
+/**
+ * The lock statement, read again when it waited behind a command that changed the case. In READ
+ * COMMITTED, `FOR UPDATE` that waits for another transaction's lock returns the row as that transaction
+ * committed it, but everything else in the statement (the tasks, timer jobs, incidents and history head
+ * read beside it) is read in the snapshot taken when the statement began, before that commit: two
+ * clerks claiming one task at once both saw it unclaimed and the same history head, and the second
+ * failed on the history's unique key (500) instead of being refused (409). The row's xmin against the
+ * snapshot's says whether that happened; the lock is then held, so a second read sees every commit
+ * made under it. Every command that writes under the case lock changes the row (touchCase where
+ * nothing else of it changes), or this could not see it.
+ */
+async function lockAndRead(build: () => Knex.QueryBuilder): Promise<LockedCase | undefined> {
+  const row = await prepared(build());
+  if (row && !row.snapshot_current) return toLocked(await prepared(build()));
+  return toLocked(row);
+}
+
 /** The case row, locked until the transaction ends: every command on a case starts here. */
 export async function lockCase(trx: Knex.Transaction, id: string): Promise<LockedCase | undefined> {
-  return toLocked(await prepared(lockedCase(trx).where('c.id', id)));
+  return lockAndRead(() => lockedCase(trx).where('c.id', id));
+}
+
+/**
+ * Mark the case row changed without changing any of its data: for a command that writes under the case
+ * lock but not to the row (an event of its own in the history), so that a command waiting for the lock
+ * reads the case again (lockAndRead). Its version stays: a kept engine is still current.
+ */
+export async function touchCase(trx: Knex.Transaction, id: string): Promise<void> {
+  await trx('cases').where({ id }).update({ version: trx.ref('version') });
 }
 
 /**
@@ -123,7 +151,7 @@ export async function lockCase(trx: Knex.Transaction, id: string): Promise<Locke
  * is gone). The command reads the task again under the lock.
  */
 export async function lockCaseOfTask(trx: Knex.Transaction, taskId: string): Promise<LockedCase | undefined> {
-  return toLocked(await prepared(lockedCase(trx, { taskHistory: true }).where('c.id', trx('tasks').where({ id: taskId }).select('case_id'))));
+  return lockAndRead(() => lockedCase(trx, { taskHistory: true }).where('c.id', trx('tasks').where({ id: taskId }).select('case_id')));
 }
 
 /**

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { isDatabaseUnavailable, type Db } from '../db/connect.js';
 import type { Knex } from 'knex';
 import type { Writes } from '../db/deferred.js';
-import { lockCase } from '../db/cases.js';
+import { lockCase, touchCase } from '../db/cases.js';
 import { appendEvents } from './history.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type { Actor } from './actor.js';
@@ -261,6 +261,8 @@ export async function retryIncidentJob(db: Db, clock: Clock, jobId: string, acto
     if (!requeued) throw new ConflictError(`Job ${jobId} is ${job.status}, not an incident: only a job that failed every attempt can be sent again.`);
     if (job.case_id) {
       await appendEvents(trx, job.case_id, [{ type: 'job.retried', elementId: job.element_id, payload: { jobId: String(job.id), jobType: job.type, lastError: job.last_error }, actor }], clock);
+      // The history moved: a command waiting for the lock must read the case again (db/cases.ts lockAndRead).
+      await touchCase(trx, job.case_id);
     }
     return requeued;
   });

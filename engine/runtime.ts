@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
-import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, updateCase, type CaseForView, type CaseRow, type LockedCase } from '../db/cases.js';
+import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, touchCase, updateCase, type CaseForView, type CaseRow, type LockedCase } from '../db/cases.js';
 import { DeferredWrites } from '../db/deferred.js';
 import { openIncidentsOfCase } from '../db/incidents.js';
 import { reserveKey, storeAnswer } from '../db/idempotency.js';
@@ -356,6 +356,8 @@ export class Runtime {
       const row = await lockCase(trx, input.caseId);
       if (!row) throw new NotFoundError(`Case ${input.caseId} does not exist.`);
       await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }], this.clock, { head: row.head });
+      // The history moved: a command waiting for the lock must read the case again (db/cases.ts lockAndRead).
+      await touchCase(trx, row.id);
     });
   }
 
