@@ -23,12 +23,15 @@ export interface CaseRow {
 /** The columns of CaseRow, as a prepared statement names them. */
 const CASE_ROW = ['id', 'code', 'definition_id', 'status', 'engine_state', 'variables', 'version', 'created_by', 'created_at', 'updated_at', 'ended_at'] as const satisfies ReadonlyArray<keyof CaseRow>;
 
-/** A new case, written once with what its first command left (engine state, variables, status, version 1). */
+/**
+ * A new case, written once with what its first command left (engine state, variables, status, version 1):
+ * at once, or held for the command's history statement (db/deferred.ts).
+ */
 export async function insertCase(
-  trx: Knex.Transaction,
+  to: Writes,
   row: { id: string; code: string; definition_id: number; created_by: string; created_at: Date; updated_at: Date; engine_state: unknown; variables: Record<string, unknown>; status: string; version: number; ended_at: Date | null },
 ): Promise<void> {
-  await trx('cases').insert({
+  await write(to, (trx) => trx('cases').insert({
     id: row.id,
     code: row.code,
     definition_id: row.definition_id,
@@ -40,7 +43,7 @@ export async function insertCase(
     created_at: row.created_at,
     updated_at: row.updated_at,
     ended_at: row.ended_at,
-  });
+  }));
 }
 
 /**

@@ -54,17 +54,20 @@ export const MAX_OUTAGE_POLL_MS = 30_000;
  * timer jobs are replaced with the timers the engine has armed (same
  * execution id: kept with its due time; gone from the engine: deleted; new:
  * inserted, due at the timer's expiry). The JobExecutor below claims them
- * when due and the runtime's fireTimer command fires them.
+ * when due and the runtime's fireTimer command fires them. `beforeDirectWrite`
+ * runs before a write that goes at once (an incident for a held timer): a new
+ * case's held row goes first.
  */
 export async function projectTimers(
   trx: Knex.Transaction,
   caseId: string,
   session: EngineSession,
-  known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }>; writes?: Writes },
+  known: { incidents: IncidentRow[]; existing?: Array<{ id: string; execution_id: string }>; writes?: Writes; beforeDirectWrite?: () => Promise<void> },
 ): Promise<string[]> {
   const writes = known.writes ?? trx;
   const now = session.now();
   // The runtime guard (engine/bpmn.ts) held these timers: an incident each, and no job (a held timer never falls due).
+  if (session.heldTimers.length) await known.beforeDirectWrite?.();
   for (const held of session.heldTimers) {
     const opened = await openIncident(trx, caseId, { kind: 'timer', elementId: held.elementId, executionId: held.executionId, expression: held.expression, yielded: held.yielded, message: held.message }, now);
     if (opened) session.record({ type: 'incident.opened', elementId: held.elementId, payload: { kind: 'timer', expression: held.expression, yielded: held.yielded ?? null, message: held.message } });

@@ -22,7 +22,8 @@ export const USER_TASK = 'bpmn:UserTask';
  * transaction). Returns the case's task rows after the projection, oldest
  * first, as tasksOfCase would read them. `writes`, when given, holds the row
  * deletes and inserts for the command's history statement (db/deferred.ts):
- * a new row's id is made here for that.
+ * a new row's id is made here for that. `beforeDirectWrite` runs before a
+ * write that goes at once (an incident): a new case's held row goes first.
  */
 export async function projectTasks(
   trx: Knex.Transaction,
@@ -31,7 +32,7 @@ export async function projectTasks(
   variables: Record<string, unknown>,
   now: Date,
   functions: FeelFunctions,
-  known: { incidents: IncidentRow[]; existing?: TaskRow[]; writes?: Writes },
+  known: { incidents: IncidentRow[]; existing?: TaskRow[]; writes?: Writes; beforeDirectWrite?: () => Promise<void> },
 ): Promise<TaskRow[]> {
   const writes = known.writes ?? trx;
   const waitingTasks = session.waiting().filter((w) => w.type === USER_TASK);
@@ -62,6 +63,7 @@ export async function projectTasks(
       // and every later command on the case tries again (setting the variable resumes it).
       const expression = String(w.behaviour.candidateGroups ?? '');
       const message = `Task "${w.name ?? w.id}" would have no candidate group: ${expression ? `${expression} gave nothing` : 'none is set'}. The task is not created until this is fixed.`;
+      if (!heldHere) await known.beforeDirectWrite?.();
       if (!heldHere && (await openIncident(trx, caseId, { kind: 'task', elementId: w.id, executionId: w.executionId, expression, yielded: null, message }, now))) {
         session.record({ type: 'incident.opened', elementId: w.id, elementName: w.name, elementType: USER_TASK, payload: { kind: 'task', expression, yielded: null, message } });
       }

@@ -501,17 +501,27 @@ export class Runtime {
     if (changes.length) session.record({ type: 'variables.changed', payload: { changes } });
     const status = session.ended ? 'completed' : 'running';
     const version = row.version + 1;
-    // A new case's row goes in before the rows that reference it (tasks, jobs, outbox, history).
-    // Created when the command began (its code was made then), updated now, as an insert and an update did.
-    if (opts.newCase) await insertCase(trx, { ...row, updated_at: now, engine_state: await session.state(), variables, status, version, ended_at: status === 'completed' ? now : null });
+    // A new case's row (created when the command began, its code was made then; updated now) goes with the
+    // history statement, held like the rows that reference it: their foreign keys are checked when that
+    // statement ends. A write that goes at once and references the case (an SMS job, whose id the history
+    // records; an incident) sends the row first (caseRowFirst). Issue 20: a start's case row was a round
+    // trip of its own, 2.1 ms median from Node on the shipped diagram.
+    let newRow = opts.newCase ? { ...row, updated_at: now, engine_state: await session.state(), variables, status, version, ended_at: status === 'completed' ? now : null } : null;
+    const caseRowFirst = async () => {
+      if (!newRow) return;
+      const first = newRow;
+      newRow = null;
+      await insertCase(trx, first);
+    };
     // Incidents are read once for both projections, and only when the lock said there are any; a new case
     // has none (nor tasks, jobs or history).
     const locked = row as Partial<LockedCase>;
     const incidents = opts.newCase || locked.hasOpenIncidents === false ? [] : await openIncidentsOfCase(trx, row.id);
     // Writes whose results the command does not read go with the history, in one statement (db/deferred.ts).
     const held = new DeferredWrites(trx);
-    let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks, writes: held });
-    const timerJobsKept = await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs, writes: held });
+    let tasks = await projectTasks(trx, row.id, session, variables, now, this.functions, { incidents, existing: opts.newCase ? [] : opts.locked?.tasks, writes: held, beforeDirectWrite: caseRowFirst });
+    const timerJobsKept = await projectTimers(trx, row.id, session, { incidents, existing: opts.newCase ? [] : opts.locked?.timerJobs, writes: held, beforeDirectWrite: caseRowFirst });
+    if (session.outbox.length) await caseRowFirst();
     await writeOutbox(trx, row, session, now, this.options.renderMessage);
     if (status === 'completed') session.record({ type: 'case.completed', payload: {} });
     const more = await this.options.onSave?.(trx, { id: row.id, code: row.code, variables }, session.events, now, held);
@@ -522,6 +532,7 @@ export class Runtime {
       await deleteTasksOfCase(held, row.id);
       tasks = [];
     }
+    if (newRow) await insertCase(held, newRow);
     await appendEvents(trx, row.id, session.events, this.clock, { head: opts.newCase ? { seq: 0, hash: null } : locked.head, held });
     return { caseId: row.id, code: row.code, status, version, tasks, timerJobsKept };
   }
