@@ -11,7 +11,8 @@ import type { Knex } from 'knex';
  *
  * The trigger reads created_at from the case row, which exists whenever one of
  * its events does (case_events.case_id references cases, and the runtime
- * writes the case row before its history); created_at never changes.
+ * writes the case row before its history or in the same statement, whose rows
+ * an AFTER trigger sees); created_at never changes.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`alter table case_answers add column created_at timestamptz`);
