@@ -29,6 +29,7 @@ import { engineCacheSize, type Config } from './config.js';
 import type { AppDeps } from './deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { ActiveVersions } from '../engine/active-versions.js';
 import { StartCaseBody } from './schemas.js';
 
 /** Intake starts the hotline's process when a request names no other. */
@@ -85,13 +86,15 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   }
   // processes/forms is the installed library; each diagram version keeps the forms deployed with it.
   const forms = new FormStore(db, FormRegistry.fromDirectory(join(config.processesDir, 'forms')));
-  const decisions = new DecisionStore(db);
+  // The active process and decision versions, kept while the reference version proves them current (engine/active-versions.ts).
+  const active = new ActiveVersions();
+  const decisions = new DecisionStore(db, active);
   const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
   // The file seeds the stored calendar (years an analyst changed through the API stay); deadlines read the database's.
   const calendarData = existsSync(calendarFile) ? readCalendarFile(calendarFile) : null;
   const calendar = new LiveCalendar(calendarData ? { timeZone: calendarData.timeZone, weekend: calendarData.weekend, workingDayEnds: calendarData.workingDayEnds } : DEFAULT_CALENDAR_SETTINGS);
   if (calendarData) await syncCalendar(db, calendarData, clock);
-  const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue') });
+  const catalogue = new Catalogue(db, clock, { calendar, schemaDir: join(config.processesDir, 'catalogue'), onCurrent: (version) => active.at(version) });
   await catalogue.refresh();
   const smsTemplates = SmsTemplates.fromFile(join(config.processesDir, 'sms', 'templates.json'));
   const definitions = new DefinitionStore(db, {
@@ -109,6 +112,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     taskProperties: TASK_PROPERTIES,
     intakeVariables: INTAKE_VARIABLES,
     clock,
+    active,
   });
   const metrics = new Metrics(db, clock);
   metrics.watchCalendar(async () => {

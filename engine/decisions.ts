@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js';
 import { activeDecisionFile, activeDecisionIds, definitionContextById } from '../db/definitions.js';
 import { evaluateDecision, type DecisionTable, type ParsedDmn } from './dmn.js';
 import { UnprocessableError } from './errors.js';
+import { ActiveVersions } from './active-versions.js';
 
 /**
  * Deployed DMN decisions. A business-rule task names a decision id
@@ -13,11 +14,15 @@ import { UnprocessableError } from './errors.js';
 export class DecisionStore {
   private readonly parsed = new Map<number, ParsedDmn>();
 
-  constructor(private readonly db: Db) {}
+  /** `active`: the active versions this node keeps, shared with the DefinitionStore (whose deploys drop them). */
+  constructor(
+    private readonly db: Db,
+    private readonly active: ActiveVersions = new ActiveVersions(),
+  ) {}
 
   /** The table of the newest deployed file that contains `decisionId`. */
   async table(decisionId: string, trx: Db = this.db): Promise<{ table: DecisionTable; definitionId: number; key: string; version: number }> {
-    const row = await activeDecisionFile(trx, decisionId);
+    const row = await this.active.get(`decision:${decisionId}`, () => activeDecisionFile(trx, decisionId));
     if (!row) throw new UnprocessableError(`Decision "${decisionId}" is not deployed: deploy the DMN file that defines it.`);
     let dmn = this.parsed.get(row.id);
     if (!dmn) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { ActiveVersions } from './active-versions.js';
 import type { Db } from '../db/connect.js';
 import {
   activeDecisionOutputs,
@@ -79,8 +80,14 @@ export class DefinitionStore {
       formStore?: FormStore;
       /** When a version was activated. */
       clock?: Clock;
+      /** The active versions this node keeps (shared with the DecisionStore): dropped by this store's deploys and switches. */
+      active?: ActiveVersions;
     } = {},
-  ) {}
+  ) {
+    this.active = options.active ?? new ActiveVersions();
+  }
+
+  private readonly active: ActiveVersions;
 
   private get clock(): Clock {
     return this.options.clock ?? systemClock;
@@ -174,7 +181,7 @@ export class DefinitionStore {
     const processName = result.name ?? null;
     const sha256 = createHash('sha256').update(xml).digest('hex');
 
-    return this.db.transaction(async (trx) => {
+    return this.switched(async (trx) => {
       // Serialize deploys of one key so two analysts cannot both take version N+1.
       await lockDefinitionKey(trx, key);
       if (await keyUsedByOtherKind(trx, key, kind)) throw new UnprocessableError(`The key "${key}" is already used by a ${kind === 'dmn' ? 'BPMN process' : 'DMN decision file'}; give this file another id.`);
@@ -212,20 +219,29 @@ export class DefinitionStore {
 
   /** The version new cases of `key` start on: the active one. */
   async latest(key: string): Promise<DefinitionRow> {
-    const row = await activeProcess(this.db, key);
+    const row = await this.active.get(`process:${key}`, () => activeProcess(this.db, key));
     if (!row) throw new NotFoundError(`No process "${key}" is deployed.`);
     return row;
   }
 
   /** Switch new cases (BPMN) or routing (DMN) of `key` to `version`. Running cases are not touched. */
   async activate(key: string, version: number, actor: Actor, impact?: Record<string, unknown>): Promise<DefinitionRow> {
-    return this.db.transaction(async (trx) => {
+    return this.switched(async (trx) => {
       await lockDefinitionKey(trx, key);
       const row = await definitionByVersion(trx, key, version);
       if (!row) throw new NotFoundError(`Definition ${key} version ${version} does not exist.`);
       await this.activateIn(trx, key, row.id, version, actor, impact);
       return row;
     });
+  }
+
+  /** A transaction that may switch an active version: what this node kept of them goes once it commits (or fails). */
+  private async switched<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(fn);
+    } finally {
+      this.active.forget();
+    }
   }
 
   /** `impact`: what the impact preview found on open cases (and the analyst's reason when it was risky), kept in the history with the analyst. */

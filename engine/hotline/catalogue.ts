@@ -158,7 +158,12 @@ export class Catalogue {
     private readonly db: Db,
     /** When an entry was last written (updated_at). */
     private readonly clock: Clock = systemClock,
-    private readonly options: { calendar?: LiveCalendar; schemaDir?: string } = {},
+    private readonly options: {
+      calendar?: LiveCalendar;
+      schemaDir?: string;
+      /** Told the reference version this copy is current at, after every check: what else a node keeps of it follows (ActiveVersions.at). */
+      onCurrent?: (version: number) => void;
+    } = {},
   ) {}
 
   /** The working-day calendar reloaded with the catalogue. */
@@ -175,7 +180,10 @@ export class Catalogue {
 
   /** Reload unless the stored version is the one held; `known`, the stored version when the caller just read it (with the API key). */
   async ensureCurrent(known?: number): Promise<void> {
-    if ((known ?? (await referenceVersion(this.db))) !== this.seen) await this.refresh();
+    const version = known ?? (await referenceVersion(this.db));
+    if (version !== this.seen) await this.refresh();
+    // The active process and decision versions move the same version (migration 20261207160000).
+    else this.options.onCurrent?.(version);
   }
 
   async refresh(): Promise<void> {
@@ -193,6 +201,7 @@ export class Catalogue {
     this.entries = next;
     this.meta = meta;
     this.seen = version;
+    this.options.onCurrent?.(version);
   }
 
   list(kind: CatalogueKind, day?: string): CatalogueEntry[] {
