@@ -101,3 +101,18 @@ export async function dropTemplate(): Promise<void> {
   if (!ON_POSTGRES || !templateReady) return;
   await admin((db) => db.raw(`drop database if exists ${TEMPLATE} with (force)`));
 }
+
+/** The SQL of the statements `db` sends while `run` runs (knex's query events), those `keep` accepts (e.g. inside a transaction: `q.__knexTxId`). */
+export async function statementsDuring(db: Db, run: () => Promise<unknown>, keep: (q: { sql: string; __knexTxId?: string }) => boolean = () => true): Promise<string[]> {
+  const sqls: string[] = [];
+  const capture = (q: { sql: string; __knexTxId?: string }) => {
+    if (keep(q)) sqls.push(String(q.sql));
+  };
+  db.on('query', capture);
+  try {
+    await run();
+  } finally {
+    db.removeListener('query', capture);
+  }
+  return sqls;
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { freshDb, type TestDb } from '../helpers/db.js';
+import { freshDb, statementsDuring, type TestDb } from '../helpers/db.js';
 import { fixture, testSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -36,21 +36,10 @@ describe('Regression: the active process and decision versions are kept while th
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body;
   };
-  const statementsOf = async (s: TestSystem, run: () => Promise<unknown>) => {
-    const sqls: string[] = [];
-    const capture = (q: { sql: string }) => sqls.push(q.sql);
-    s.db.on('query', capture);
-    try {
-      await run();
-    } finally {
-      s.db.removeListener('query', capture);
-    }
-    return sqls;
-  };
 
   it('Given a node that started a case, when it starts another, then it does not read the active version again', async () => {
     await start(a);
-    const sqls = await statementsOf(a, () => start(a));
+    const sqls = await statementsDuring(a.db, () => start(a));
     expect(sqls.filter((q) => /active_definitions/.test(q)), sqls.join('\n')).to.deep.equal([]);
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Actor } from '../../engine/actor.js';
 import { appendEvents } from '../../engine/history.js';
-import { freshDb, type TestDb } from '../helpers/db.js';
+import { freshDb, statementsDuring, type TestDb } from '../helpers/db.js';
 import { fixture, testSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -28,19 +28,7 @@ describe('Regression: a command reads its case in one round trip and never forks
   after(() => t.close());
 
   /** The statements a command sends inside its transaction. */
-  async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
-    const sqls: string[] = [];
-    const capture = (q: any) => {
-      if (q.__knexTxId) sqls.push(String(q.sql));
-    };
-    t.db.on('query', capture);
-    try {
-      await fn();
-    } finally {
-      t.db.removeListener('query', capture);
-    }
-    return sqls;
-  }
+  const statementsOf = (fn: () => Promise<unknown>) => statementsDuring(t.db, fn, (q) => Boolean(q.__knexTxId));
   // Reads of the case's own rows other than the lock statement itself (which selects them as subqueries).
   const separateReads = (sqls: string[]) => sqls.filter((q) => !/for update/.test(q) && (/^select .* from "(tasks|jobs|incidents|history_heads|case_events|subscriptions)"/s.test(q) || /^select "definition_id" from "cases"/.test(q)));
 

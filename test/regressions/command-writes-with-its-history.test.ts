@@ -3,7 +3,7 @@ import type { Actor } from '../../engine/actor.js';
 import { DeferredWrites } from '../../db/deferred.js';
 import { deleteTasks } from '../../db/tasks.js';
 import { appendEvents } from '../../engine/history.js';
-import { freshDb, type TestDb } from '../helpers/db.js';
+import { freshDb, statementsDuring, type TestDb } from '../helpers/db.js';
 import { fixture, testSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -30,19 +30,7 @@ describe('Regression: a command sends the writes it does not read back with its 
   after(() => t.close());
 
   /** The data-modifying statements a command sends inside its transaction. */
-  async function writesOf(fn: () => Promise<unknown>): Promise<string[]> {
-    const sqls: string[] = [];
-    const capture = (q: any) => {
-      if (q.__knexTxId && /^(insert|update|delete|with)\b/.test(String(q.sql))) sqls.push(String(q.sql));
-    };
-    t.db.on('query', capture);
-    try {
-      await fn();
-    } finally {
-      t.db.removeListener('query', capture);
-    }
-    return sqls;
-  }
+  const writesOf = (fn: () => Promise<unknown>) => statementsDuring(t.db, fn, (q) => Boolean(q.__knexTxId) && /^(insert|update|delete|with)\b/.test(String(q.sql)));
 
   it('Given a waiting task with a boundary timer, when it is completed, then the task row, the timer job, the case row and the history are written by one statement', async () => {
     const started = await s.runtime.startCase({ processKey: 'timer-boundary', variables: intake, actor: operator });

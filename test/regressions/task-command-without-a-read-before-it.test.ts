@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { buildContext, newEngine, parseBpmn } from '../../engine/bpmn.js';
-import { freshDb, type TestDb } from '../helpers/db.js';
+import { freshDb, statementsDuring, type TestDb } from '../helpers/db.js';
 import { Hotline, type Key } from '../helpers/scenario.js';
 import { fixture } from '../helpers/system.js';
 
@@ -34,19 +34,7 @@ describe('Regression: a task command is not preceded by a read of its task, and 
   after(() => t.close());
 
   /** The statements sent outside any transaction while `fn` runs (authentication and reads a route makes itself). */
-  async function readsOutsideTheCommand(fn: () => Promise<unknown>): Promise<string[]> {
-    const sqls: string[] = [];
-    const capture = (q: any) => {
-      if (!q.__knexTxId) sqls.push(String(q.sql));
-    };
-    t.db.on('query', capture);
-    try {
-      await fn();
-    } finally {
-      t.db.removeListener('query', capture);
-    }
-    return sqls;
-  }
+  const readsOutsideTheCommand = (fn: () => Promise<unknown>) => statementsDuring(t.db, fn, (q) => !q.__knexTxId);
 
   it('Given an open task of the caller’s agency, when it is completed, then no statement outside the command reads the task, and the key and the catalogue version are one read', async () => {
     const kase = await h.intake({ title: 'Bệnh viện thu tiền sai quy định', field: 'Y-TE' });
