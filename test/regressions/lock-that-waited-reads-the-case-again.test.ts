@@ -4,6 +4,7 @@ import type { Db } from '../../db/connect.js';
 import { lockCase, lockCaseOfTask, touchCase, updateCase } from '../../db/cases.js';
 import { setAssignee } from '../../db/tasks.js';
 import { appendEvents } from '../../engine/history.js';
+import { retryIncidentJob } from '../../engine/jobs.js';
 import { freshDb, ON_POSTGRES, type TestDb } from '../helpers/db.js';
 import { fixture, testSystem, type TestSystem } from '../helpers/system.js';
 
@@ -97,6 +98,16 @@ describe('Regression: a command lock that waited behind another command reads th
     const { id } = await newCase();
     const before = await t.db('cases').where({ id }).first(t.db.raw('xmin::text as xmin'), 'version');
     await s.runtime.recordCaseEvent({ caseId: id, type: 'personal-data.viewed', actor: { id: 'key:auditor', name: 'Kiểm tra', roles: ['auditor'], agency: null } });
+    const after = await t.db('cases').where({ id }).first(t.db.raw('xmin::text as xmin'), 'version');
+    expect(after.xmin).to.not.equal(before.xmin);
+    expect(after.version).to.equal(before.version);
+  });
+
+  it('Given a job that became an incident is sent again, then the case row is touched too (its xmin changes, its version does not)', async () => {
+    const { id } = await newCase();
+    const [job] = await t.db('jobs').insert({ type: 'sms', case_id: id, element_id: 'approve', payload: {}, due_at: s.clock.now(), status: 'incident', attempts: 5, max_attempts: 5, last_error: 'nhà mạng từ chối' }).returning('id');
+    const before = await t.db('cases').where({ id }).first(t.db.raw('xmin::text as xmin'), 'version');
+    await retryIncidentJob(s.db, s.clock, String(job.id), { id: 'key:coordinator', name: 'Điều phối', roles: ['coordinator'], agency: 'VP-UBND' });
     const after = await t.db('cases').where({ id }).first(t.db.raw('xmin::text as xmin'), 'version');
     expect(after.xmin).to.not.equal(before.xmin);
     expect(after.version).to.equal(before.version);
