@@ -30,7 +30,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-// The engine cache as a node has it by default (32 engines of about 3 MB): the benchmark's own cases fit, and the heap is a node's.
+// The engine cache as a node has it by default (32 engines of about 1.1 MB): the benchmark's own cases fit, and the heap is a node's.
 const { system, close } = await benchSystem(process.env.DATABASE_URL, { engineCacheSize: DEFAULT_ENGINE_CACHE });
 try {
   await deployProcesses(system, PROCESSES);
