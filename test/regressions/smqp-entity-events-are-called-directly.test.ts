@@ -11,8 +11,8 @@ import { fixture } from '../helpers/system.js';
  * event exchange of its own — a topic exchange with a delivery queue and its
  * consumer — and every listener on it (the broker's bookkeeping, one per
  * binding for the queue's `delete`) a queue and a consumer with a queue of
- * its own. An engine of the shipped diagram was 53 000 objects and 2.5 MB, of
- * them 4 051 queues; every acknowledged message went through three of those
+ * its own. An engine of the shipped diagram was 53 000 objects and 2.5 MB, with
+ * 4 051 queues reachable from it; every acknowledged message went through three of those
  * queues to reach the broker's bookkeeping.
  * patches/bpmn-elements++smqp+11.0.1.patch calls the listeners of a queue's
  * or an exchange's events directly, in the order they were added (smqp only
