@@ -102,17 +102,27 @@ export async function dropTemplate(): Promise<void> {
   await admin((db) => db.raw(`drop database if exists ${TEMPLATE} with (force)`));
 }
 
-/** The SQL of the statements `db` sends while `run` runs (knex's query events), those `keep` accepts (e.g. inside a transaction: `q.__knexTxId`). */
-export async function statementsDuring(db: Db, run: () => Promise<unknown>, keep: (q: { sql: string; __knexTxId?: string }) => boolean = () => true): Promise<string[]> {
-  const sqls: string[] = [];
-  const capture = (q: { sql: string; __knexTxId?: string }) => {
-    if (keep(q)) sqls.push(String(q.sql));
-  };
+/** A statement as knex's query event gives it: its SQL, its transaction, its options (a prepared statement's name). */
+export interface SentStatement {
+  sql: string;
+  __knexTxId?: string;
+  options?: { name?: string };
+}
+
+/** The statements `db` sends while `run` runs (knex's query events), in order. */
+export async function queriesDuring(db: Db, run: () => Promise<unknown>): Promise<SentStatement[]> {
+  const seen: SentStatement[] = [];
+  const capture = (q: SentStatement) => seen.push(q);
   db.on('query', capture);
   try {
     await run();
   } finally {
     db.removeListener('query', capture);
   }
-  return sqls;
+  return seen;
+}
+
+/** The SQL of the statements `db` sends while `run` runs, those `keep` accepts (e.g. inside a transaction: `q.__knexTxId`). */
+export async function statementsDuring(db: Db, run: () => Promise<unknown>, keep: (q: SentStatement) => boolean = () => true): Promise<string[]> {
+  return (await queriesDuring(db, run)).filter(keep).map((q) => String(q.sql));
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { connect, type Db } from '../../db/connect.js';
-import { freshDb, ON_POSTGRES, type TestDb } from '../helpers/db.js';
+import { freshDb, ON_POSTGRES, queriesDuring, type TestDb } from '../helpers/db.js';
 import { fixture, testSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -42,15 +42,7 @@ describe('Regression: the statements every task command makes are prepared, and 
 
   /** The statements a request sends, with the prepared-statement name each carries (or null). */
   async function statementsOf(fn: () => Promise<unknown>): Promise<Array<{ sql: string; name: string | null }>> {
-    const seen: Array<{ sql: string; name: string | null }> = [];
-    const capture = (q: any) => seen.push({ sql: String(q.sql), name: q.options?.name ?? null });
-    db.on('query', capture);
-    try {
-      await fn();
-    } finally {
-      db.removeListener('query', capture);
-    }
-    return seen;
+    return (await queriesDuring(db, fn)).map((q) => ({ sql: String(q.sql), name: q.options?.name ?? null }));
   }
 
   it('Given an open task, when the agency completes it through the API, then the key read and the lock are named statements, the same name each time, and the lock brings the task history (no read of its own)', async () => {
