@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import type { TaskRow } from './tasks.js';
 import type { DeferredWrites } from './deferred.js';
+import { writeShapes } from './prepared.js';
 
 export interface EventFilter {
   from?: Date;
@@ -127,7 +128,10 @@ export async function insertEvents(trx: Knex.Transaction, rows: Array<ChainedRow
     .toSQL();
   // The command's held writes (db/deferred.ts) go in the same statement.
   const writes = held?.take() ?? { items: [], bindings: [] };
-  const { rows: moved } = await trx.raw(`with ${[...writes.items, `events as (${events.sql})`].join(', ')} ${head.sql}`, [...writes.bindings, ...events.bindings, ...head.bindings]);
+  const sql = `with ${[...writes.items, `events as (${events.sql})`].join(', ')} ${head.sql}`;
+  const statement = trx.raw(sql, [...writes.bindings, ...events.bindings, ...head.bindings]);
+  const name = writeShapes.name(sql);
+  const { rows: moved } = await (name ? statement.options({ name }) : statement);
   if (!moved.length) throw new Error(`History chain ${last.case_id ?? SYSTEM_CHAIN}: events at seq ${first.seq} do not continue its head; nothing was written.`);
 }
 

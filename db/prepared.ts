@@ -26,5 +26,49 @@ import type { Knex } from 'knex';
  */
 export function prepared<T extends Knex.QueryBuilder>(query: T): T {
   const { sql } = query.toSQL();
-  return query.options({ name: `pakn_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` }) as T;
+  return query.options({ name: statementName(sql) }) as T;
 }
+
+function statementName(sql: string): string {
+  return `pakn_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Names for a statement whose shape varies with the rows it writes, which is
+ * therefore not prepared() as such (each shape would stay prepared on every
+ * pooled connection): a shape is named once it has been sent `after` times,
+ * up to `limit` shapes a node (each holds its plan in each connection's
+ * backend, about 30–100 KB); any other goes unprepared. At most `counted`
+ * shapes are counted, so a statement that embeds values cannot grow the map.
+ */
+export class PreparedShapes {
+  private readonly sent = new Map<string, number>();
+  private readonly named = new Set<string>();
+
+  constructor(private readonly options: { limit: number; after: number; counted: number }) {}
+
+  /** The name to send `sql` under, or undefined to send it unprepared. */
+  name(sql: string): string | undefined {
+    const name = statementName(sql);
+    if (this.named.has(name)) return name;
+    const times = (this.sent.get(name) ?? 0) + 1;
+    if (times === 1 && this.sent.size >= this.options.counted) return undefined;
+    if (times >= this.options.after && this.named.size < this.options.limit) {
+      this.named.add(name);
+      this.sent.delete(name);
+      return name;
+    }
+    this.sent.set(name, times);
+    return undefined;
+  }
+}
+
+/**
+ * A command's write statement (db/history.ts insertEvents: its history, task rows,
+ * jobs and case row in one data-modifying WITH). Issue 20: parsing and planning it
+ * cost 0.44 + about 0.5 ms of a 2.9 ms statement per completion of the shipped
+ * diagram on the benchmark machine (PostgreSQL's statement log, "Issue 20, sixth
+ * pass" in docs/performance.md), and its shapes are few: 25 over 2,022 commands of
+ * two simulated weeks, the ten commonest 85 % of them.
+ */
+export const writeShapes = new PreparedShapes({ limit: 48, after: 3, counted: 1000 });

@@ -69,6 +69,24 @@ describe('Regression: the statements every task command makes are prepared, and 
     expect(new Set(names[0]).size).to.equal(2);
   });
 
+  it('Given completions of one shape, when they go on, then from the third the write statement (history, task rows, case row) is a named statement, the same name each time', async () => {
+    const writes: Array<string | null> = [];
+    for (let i = 0; i < 4; i++) {
+      const taskId = await openTask();
+      const statements = await statementsOf(async () => {
+        const res = await s.http.post(`/v1/tasks/${taskId}/complete`).set(agency).send({});
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      });
+      const write = statements.filter((q) => /^with /.test(q.sql) && /insert into "case_events"/.test(q.sql));
+      expect(write, statements.map((x) => x.sql).join('\n')).to.have.length(1);
+      writes.push(write[0].name);
+    }
+    // Named from the third send of the shape on (earlier tests in this process may have sent it already).
+    expect(writes[2]).to.match(/^pakn_[0-9a-f]{24}$/);
+    expect(writes[3]).to.equal(writes[2]);
+    expect(writes.filter((w) => w !== null && w !== writes[2])).to.deep.equal([]);
+  });
+
   it('Given a node that has prepared its statements, when a migration adds a column to cases, tasks and case_events, then its next completion still succeeds', async () => {
     const before = await openTask();
     expect((await s.http.post(`/v1/tasks/${before}/complete`).set(agency).send({})).status).to.equal(200);
