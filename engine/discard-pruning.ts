@@ -8,8 +8,8 @@ import * as Elements from 'bpmn-elements';
  * this way, and one command costs ≈200 ms of CPU. Only a parallel gateway
  * with more than one incoming flow ever waits for a discard (in bpmn-elements
  * 17 inclusive and exclusive merges run on the first arrival), so a discard
- * whose target cannot reach such a join is stopped where it starts, exactly
- * as the engine stops a discard that loops ('looped' event).
+ * whose target cannot reach such a join is stopped where it starts, as the
+ * engine stops a discard that loops, but without its 'looped' event (below).
  *
  * Which flows still carry discards is computed once per deployed diagram
  * (per serialized context) and looked up by the flow's behaviour object,
@@ -53,5 +53,7 @@ const SequenceFlow = (Elements as any).SequenceFlow;
 const engineDiscard = SequenceFlow.prototype.discard;
 SequenceFlow.prototype.discard = function discard(this: any, content: any = {}) {
   if (discardMatters.get(this.behaviour) !== false) return engineDiscard.call(this, content);
-  return this._publishEvent('looped', { ...content, discardSequence: [...(content.discardSequence ?? []), this.sourceId] });
+  // Nothing to publish: the engine's own 'looped' event only makes the process check whether it has ended, which
+  // the discarding activity's own leave, right after, checks again.
+  return undefined;
 };

@@ -40,6 +40,22 @@ describe('Regression: pruned discards still reach parallel joins', () => {
     s.dispose();
   });
 
+  it('Given a diagram without a parallel join, when an exclusive split does not take a branch, then the pruned discard publishes nothing and the case ends as before', async () => {
+    // Issue 20: a pruned discard published the engine's 'looped' event instead (three broker messages each, 80 of a shipped
+    // completion's 587); the process only used it to check whether it had ended, which the discarding activity's leave does.
+    const s = await session(join(FIXTURES, 'gateway-no-default.bpmn'));
+    const flowEvents: string[] = [];
+    s.engine.broker.subscribeTmp('event', 'flow.#', (routingKey: string, message: any) => flowEvents.push(`${routingKey} ${message.content.id}`), { noAck: true });
+    await s.start({});
+    s.waitingActivities()[0].api.signal({ choice: 'no' });
+    await s.settle();
+    expect(s.ended).to.equal(true);
+    expect(flowEvents.filter((e) => e.startsWith('flow.looped'))).to.deep.equal([]);
+    expect(flowEvents).to.include('flow.take no');
+    expect(flowEvents).to.not.include('flow.discard yes');
+    s.dispose();
+  });
+
   it('Given the shipped diagram (no parallel join), when a case reaches the coordinator, then no discarded flow is left queued in its saved state', async () => {
     const t = await freshDb();
     try {
