@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Engine } from 'bpmn-engine';
+import { fixture } from '../helpers/system.js';
 
 /**
  * Issue 20: every broker message of bpmn-elements (smqp's Message) and every
@@ -54,6 +56,44 @@ describe("Regression: the engine's messages and contents are copied key by key, 
     expect(m.properties).to.not.equal(properties);
   });
 
+  it('Given a queue with messages, when one taken by a consumer is requeued and the queue is recovered from its state, then they come back marked redelivered, without the old consumer tag, with their properties', async () => {
+    const { Broker } = await import(nested('index.js'));
+    const broker = new Broker();
+    broker.assertQueue('q', { durable: true, autoDelete: false });
+    broker.sendToQueue('q', { n: 1 }, { persistent: true, type: 'first' });
+    broker.sendToQueue('q', { n: 2 }, { persistent: true, type: 'second' });
+    const got: any[] = [];
+    broker.consume('q', (_key: string, message: any) => got.push(message), { consumerTag: 'clerk', prefetch: 1 });
+    expect(got[0].fields).to.include({ consumerTag: 'clerk' });
+    got[0].nack(false, true);
+    expect(got[1].content.n).to.equal(1);
+    expect(got[1].fields).to.include({ redelivered: true, consumerTag: 'clerk' });
+    // Cancelled with the message unacknowledged: it goes back to the queue, no longer the clerk's.
+    broker.cancel('clerk');
+    const requeued = broker.getQueue('q').messages[0];
+    expect(requeued.fields.redelivered).to.equal(true);
+    expect(requeued.fields).to.not.have.property('consumerTag');
+    const state = JSON.parse(JSON.stringify(broker.getState()));
+    const recovered = new Broker().recover(state);
+    const messages = recovered.getQueue('q').messages;
+    expect(messages.map((m: any) => [m.content.n, m.fields.redelivered, m.properties.type])).to.deep.equal([
+      [1, true, 'first'],
+      [2, true, 'second'],
+    ]);
+  });
+
+  it('Given a queue with a message time to live, then a message without an expiration gets it, and one with its own keeps it', async () => {
+    const { Broker } = await import(nested('index.js'));
+    const broker = new Broker();
+    broker.assertQueue('ttl', { messageTtl: 1000 });
+    broker.sendToQueue('ttl', {}, { timestamp: 100 });
+    broker.sendToQueue('ttl', {}, { timestamp: 100, expiration: 50 });
+    const properties = { timestamp: 100 };
+    broker.sendToQueue('ttl', {}, properties);
+    expect(broker.getQueue('ttl').messages.map((m: any) => m.properties.ttl)).to.deep.equal([1100, 150, 1100]);
+    expect(properties).to.deep.equal({ timestamp: 100 });
+  });
+
   it('Given a content with a parent path, inbound flows and a discard sequence, when cloned with an extension, then the clone equals a spread copy and owns its parent, path and lists', async () => {
     const { cloneContent, cloneMessage } = await import(pathToFileURL(join(elements, 'messageHelper.js')).href);
     const content = {
@@ -79,5 +119,19 @@ describe("Regression: the engine's messages and contents are copied key by key, 
     expect(copied).to.deep.equal({ fields: { routingKey: 'r' }, content: { id: 'y', extra: 1 }, properties: { type: 't' } });
     expect(copied.fields).to.not.equal(message.fields);
     expect(copied.properties).to.not.equal(message.properties);
+  });
+
+  it("Given an engine running a diagram, then the events it publishes keep their properties in order, not mandatory", async () => {
+    const engine = new Engine({ name: 'events', source: fixture('simple.bpmn') });
+    const events: Array<{ key: string; properties: Record<string, unknown> }> = [];
+    engine.broker.subscribeTmp('event', 'activity.#', (key: string, message: any) => events.push({ key, properties: message.properties }), { noAck: true });
+    await engine.execute();
+    const wait = events.find((e) => e.key === 'activity.wait');
+    expect(wait, events.map((e) => e.key).join(', ')).to.not.equal(undefined);
+    // As the process and the definition passed them on (delegate), made not mandatory on the way.
+    expect(Object.keys(wait!.properties)).to.deep.equal(['messageId', 'timestamp', 'delegate', 'mandatory']);
+    expect(wait!.properties.mandatory).to.equal(false);
+    expect(wait!.properties.messageId).to.be.a('string');
+    await engine.stop();
   });
 });
