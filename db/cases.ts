@@ -64,6 +64,11 @@ export interface LockedCase extends CaseRow {
    * them (db/history.ts), for the task-row check (engine/history.ts checkTaskRowAgainstHistory).
    */
   taskHistory?: TaskEvent[];
+  /**
+   * The engine state as the lock read it, unparsed (engine_state parses it when first read): for a look
+   * that needs no more than the text (engine/call-activity.ts calledDefinitionIn).
+   */
+  engineStateText: string | null;
 }
 
 /**
@@ -112,6 +117,7 @@ function toLocked(row: any): LockedCase | undefined {
   let state: unknown;
   return {
     ...kase,
+    engineStateText: typeof stateText === 'string' ? stateText : null,
     get engine_state() {
       if (state === undefined) state = parsed(stateText);
       return state;

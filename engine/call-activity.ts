@@ -485,6 +485,8 @@ export async function calledDefinitionOf(db: Db, caseId: string, executionId: st
 
 /** calledDefinitionOf on a case row already read (the locked row of a command): no round trip. */
 export function calledDefinitionIn(engineState: unknown, executionId: string): number | undefined {
+  // As stored: most cases call nothing, and a task command whose engine the node kept should not parse 14 KB to find that out.
+  if (typeof engineState === 'string' && !engineState.includes('"callActivities"')) return undefined;
   const state = (typeof engineState === 'string' ? JSON.parse(engineState) : engineState) as { callActivities?: unknown } | null;
   return state?.callActivities ? innermost(state.callActivities, `"${executionId}"`) : undefined;
 }
