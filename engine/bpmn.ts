@@ -354,9 +354,13 @@ export function newEngine(name: string, context: SourceContext, given: EngineHoo
   };
 }
 
-/** getState() without the embedded diagram (it is in the definitions table). */
+/**
+ * getState() without the embedded diagram (it is in the definitions table). patches/bpmn-engine+25.0.1.patch
+ * adds getState({ source: false }), which does not serialize the diagram at all (issue 20: 0.4 ms of every
+ * command on the shipped diagram, a tenth of its engine time, for a text thrown away here).
+ */
 export async function stateWithoutSource(engine: InstanceType<typeof Engine>): Promise<any> {
-  const state: any = await engine.getState();
+  const state: any = await (engine.getState as (options?: { source?: boolean }) => Promise<unknown>).call(engine, { source: false });
   for (const d of state.definitions ?? []) delete d.source;
   return state;
 }
