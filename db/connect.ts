@@ -67,8 +67,8 @@ export class DriverMessages {
 
   private warn(message: string) {
     // knex says "Connection Error" when it closes a connection PgClient flagged: not an outage.
-    if (/cached plan must not change result type/.test(message)) {
-      this.log.warn({ source: 'knex' }, 'a prepared statement went stale (a migration changed a table it reads): its connection was replaced');
+    if (message.includes(STALE_WORDS)) {
+      this.log.warn({ source: 'knex' }, 'a prepared statement went stale (a migration changed a table it reads or writes): its connection was replaced');
       return;
     }
     if (!CONNECTION_NOISE.test(message)) {
@@ -94,20 +94,32 @@ export class DriverMessages {
   }
 }
 
+const STALE = Symbol('pakn.stalePreparedStatement');
+const STALE_WORDS = 'prepared statement no longer fits its tables';
 /**
- * A prepared statement (db/prepared.ts) whose result columns a migration
- * changed under a running node: PostgreSQL refuses to run it again on the
- * connection that prepared it ("cached plan must not change result type",
- * SQLSTATE 0A000), and node-postgres would keep sending it by name.
+ * What PostgreSQL answers a named statement whose tables a migration changed under it otherwise: it analyses
+ * the statement again with the parameter types it was prepared with, so a written or compared column whose
+ * type changed (text to uuid, say) fails it ("column … is of type uuid but expression is of type text",
+ * 42804), and so does a column or table gone. Sent unnamed, the same statement would be analysed afresh.
+ */
+const STALE_NAMED_SQLSTATES = new Set(['42804', '42703', '42P01', '42883', '42846']);
+
+/**
+ * A prepared statement (db/prepared.ts) whose tables a migration changed
+ * under a running node: PostgreSQL refuses to run it again on the connection
+ * that prepared it when its result columns changed ("cached plan must not
+ * change result type", SQLSTATE 0A000), or fails it when a column it writes
+ * or compares did (STALE_NAMED_SQLSTATES); node-postgres would keep sending
+ * it by name.
  */
 export function isStalePreparedStatement(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  return e?.code === '0A000' && /cached plan must not change result type/.test(String(e.message));
+  const e = err as { code?: unknown; message?: unknown; [STALE]?: boolean } | null;
+  return e?.[STALE] === true || (e?.code === '0A000' && /cached plan must not change result type/.test(String(e.message)));
 }
 
 /**
  * knex's PostgreSQL client, but a connection that met a stale prepared
- * statement is closed when it goes back to the pool (knex's own flag for a
+ * statement (either kind above) is closed when it goes back to the pool (knex's own flag for a
  * broken connection): the next command gets a fresh connection, which
  * prepares the statement again, so one command per pooled connection fails
  * (the API answers 503 with Retry-After; a job is retried) instead of every
@@ -116,7 +128,10 @@ export function isStalePreparedStatement(err: unknown): boolean {
 class PgClient extends (ClientPgBase as new (config: Knex.Config) => object) {
   _query(connection: { __knex__disposed?: unknown }, obj: unknown): Promise<unknown> {
     return (ClientPgBase.prototype._query as (c: unknown, o: unknown) => Promise<unknown>).call(this, connection, obj).catch((err: unknown) => {
-      if (isStalePreparedStatement(err)) connection.__knex__disposed = err;
+      const named = Boolean((obj as { options?: { name?: unknown } } | null)?.options?.name);
+      if (named && err && typeof err === 'object' && STALE_NAMED_SQLSTATES.has(String((err as { code?: unknown }).code))) (err as { [STALE]?: boolean })[STALE] = true;
+      // knex logs "Connection Error: <this>" when it closes the connection; DriverMessages recognises the words.
+      if (isStalePreparedStatement(err)) connection.__knex__disposed = `${STALE_WORDS}: ${String(err).split('\n')[0].slice(0, 300)}`;
       throw err;
     });
   }
