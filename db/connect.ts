@@ -126,7 +126,12 @@ export function isStalePreparedStatement(err: unknown): boolean {
  * one until the node restarts.
  */
 class PgClient extends (ClientPgBase as new (config: Knex.Config) => object) {
-  _query(connection: { __knex__disposed?: unknown }, obj: unknown): Promise<unknown> {
+  _query(connection: { __knex__disposed?: unknown; pipeline?: boolean }, obj: unknown): Promise<unknown> {
+    if (connection.pipeline && (obj as { sql?: unknown }).sql === 'BEGIN;') return beginWithoutWaiting(this.sent(connection, obj), obj as PgQuery);
+    return this.sent(connection, obj);
+  }
+
+  private sent(connection: { __knex__disposed?: unknown }, obj: unknown): Promise<unknown> {
     return (ClientPgBase.prototype._query as (c: unknown, o: unknown) => Promise<unknown>).call(this, connection, obj).catch((err: unknown) => {
       const named = Boolean((obj as { options?: { name?: unknown } } | null)?.options?.name);
       if (named && err && typeof err === 'object' && STALE_NAMED_SQLSTATES.has(String((err as { code?: unknown }).code))) (err as { [STALE]?: boolean })[STALE] = true;
@@ -137,12 +142,32 @@ class PgClient extends (ClientPgBase as new (config: Knex.Config) => object) {
   }
 }
 
+interface PgQuery {
+  sql: string;
+  response?: { command: string; rowCount: number | null; rows: unknown[] };
+}
+
+/**
+ * knex waits for BEGIN's answer before it sends a transaction's first
+ * statement; on a pipelining connection (node-postgres `pipeline: true`) that
+ * statement can follow it at once: PostgreSQL runs them in order, and if BEGIN
+ * failed (the connection broke), so does the statement after it, which is the
+ * error the command sees. Issue 20: one round trip less per command
+ * (docs/performance.md, "seventh pass").
+ */
+function beginWithoutWaiting(sent: Promise<unknown>, obj: PgQuery): Promise<unknown> {
+  sent.catch(() => {});
+  obj.response = { command: 'BEGIN', rowCount: null, rows: [] };
+  return Promise.resolve(obj);
+}
+
 export function connect(options: DbOptions): Db {
   if (options.databaseUrl) {
     const messages = new DriverMessages(options.log ?? STDERR_LOG);
     return knexFactory({
       client: PgClient as unknown as typeof knexFactory.Client,
-      connection: options.databaseUrl,
+      // Pipelining: see beginWithoutWaiting. knex itself waits for every other statement's answer.
+      connection: { connectionString: options.databaseUrl, pipeline: true } as Knex.StaticConnectionConfig,
       log: messages.knexLog,
       pool: {
         min: 0,
