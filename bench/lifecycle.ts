@@ -18,6 +18,7 @@ import { buildContext, newEngine, parseBpmn } from '../engine/bpmn.js';
 import { createApp } from '../api/app.js';
 import { systemClock } from '../engine/clock.js';
 import { benchSystem } from './database.js';
+import { BenchClient } from './client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, clients: { type: 'string' } } });
@@ -56,14 +57,11 @@ async function throughApi(databaseUrl: string | undefined, engineCacheSize: numb
     const { key: agKey } = await system.keys.create({ name: 'bench agency', roles: ['agency'], agency: 'SNNMT' });
     const server = createApp(system).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new BenchClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const latencies: number[] = [];
     const call = async (path: string, key: string, body: unknown) => {
-      const t0 = performance.now();
-      const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
-      const json: any = await res.json();
-      latencies.push(performance.now() - t0);
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+      const { ms, json } = await client.call('POST', path, key, body);
+      latencies.push(ms);
       return json;
     };
     const cycle = async () => {
@@ -97,6 +95,7 @@ async function throughApi(databaseUrl: string | undefined, engineCacheSize: numb
     const heapBefore = heap();
     for (let i = 0; i < OPEN_CASES; i++) await call('/v1/cases', opKey, { process: 'bench-lifecycle', variables: { title: 'Để mở', description: 'Phản ánh để mở trong hộp việc khi đo tải.', channel: 'web' } });
     const heapGrowthPerCase = (heap() - heapBefore) / OPEN_CASES;
+    client.close();
     await new Promise<void>((r) => server.close(() => r()));
     const sorted = latencies.sort((a, b) => a - b);
     return { stepsPerSec: (API_CYCLES * 2) / (ms / 1000), ms, p50: percentile(sorted, 50), p99: percentile(sorted, 99), requests: sorted.length, heapGrowthPerCase, gc: Boolean(gc), statementsPerRequest: statements / sorted.length, cache };

@@ -36,6 +36,7 @@ import { createLogger } from '../api/logger.js';
 import { createSystem, deployProcesses } from '../api/system.js';
 import { createDatabase, dropDatabase } from '../db/connect.js';
 import { PROCESSES } from './database.js';
+import { BenchClient } from './client.js';
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, from: { type: 'string' }, on: { type: 'string' } } });
 const N = Number(values.cases);
@@ -67,14 +68,8 @@ await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const { db } = system;
 
-async function http(method: string, path: string, key: string, body?: unknown): Promise<{ ms: number; json: any }> {
-  const t0 = performance.now();
-  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json: any = await res.json();
-  const ms = performance.now() - t0;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
-  return { ms, json };
-}
+const client = new BenchClient(base);
+const http = (method: string, path: string, key: string, body?: unknown) => client.call(method, path, key, body);
 
 try {
   await deployProcesses(system, PROCESSES);
@@ -224,6 +219,7 @@ try {
   console.log(`RSS: ${(rss / 1048576).toFixed(0)} MB`);
   console.log(`task completion p99 on the big database: ${fmt(percentile(bigCompletion, 99))}  (p50 ${fmt(percentile(bigCompletion, 50))}; ${seeded ? 'at the start, on the same database' : 'on the small database before seeding'}: p50 ${fmt(percentile(smallCompletion, 50))}, max ${fmt(Math.max(...smallCompletion))})`);
 } finally {
+  client.close();
   await new Promise<void>((r) => server.close(() => r()));
   await system.close();
   if (values.keep || values.on) console.log(`kept database ${name}`);

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { createDatabase, dropDatabase } from '../db/connect.js';
 import { benchSystem } from './database.js';
+import { BenchClient } from './client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..');
@@ -56,12 +57,10 @@ async function run(url: string, workers: number, keys: { op: string; ag: string 
       child.once('exit', (code) => reject(new Error(`pakn serve exited (${code})`)));
     });
     const latencies: number[] = [];
+    const client = new BenchClient(base);
     const call = async (path: string, key: string, body: unknown) => {
-      const t0 = performance.now();
-      const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
-      const json: any = await res.json();
-      latencies.push(performance.now() - t0);
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+      const { ms, json } = await client.call('POST', path, key, body);
+      latencies.push(ms);
       return json;
     };
     const cycle = async () => {
@@ -76,6 +75,7 @@ async function run(url: string, workers: number, keys: { op: string; ag: string 
       while (next++ < CYCLES) await cycle();
     }));
     const ms = performance.now() - t0;
+    client.close();
     const sorted = latencies.sort((a, b) => a - b);
     return { stepsPerSec: (CYCLES * 2) / (ms / 1000), p50: sorted[Math.floor(sorted.length / 2)] };
   } finally {
