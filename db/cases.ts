@@ -69,6 +69,18 @@ export interface LockedCase extends CaseRow {
    * that needs no more than the text (engine/call-activity.ts calledDefinitionIn).
    */
   engineStateText: string | null;
+  /**
+   * The lock left the engine state out: the command said the node keeps the case's engine at the row's
+   * version (KeptVersion), and the state calls no other process. Reading engine_state then throws until it
+   * is set (the runtime reads it with engineStateOf when it cannot use the kept engine after all).
+   */
+  stateLeftOut: boolean;
+}
+
+/** The case the command's node keeps a live engine of, at this version (engine/engine-cache.ts peek). */
+export interface KeptVersion {
+  caseId: string;
+  version: number;
 }
 
 /**
@@ -76,12 +88,21 @@ export interface LockedCase extends CaseRow {
  * machine, most of it the socket write; docs/performance.md). The subqueries use
  * tasks_case_id_execution_id_unique, jobs_case_idx and incidents_one_open.
  */
-function lockedCase(trx: Knex.Transaction, opts: { taskHistory?: boolean } = {}) {
+function lockedCase(trx: Knex.Transaction, opts: { taskHistory?: boolean; kept?: KeptVersion } = {}) {
   const columns = [
     // Named, not c.*: the statement is prepared (db/prepared.ts). The engine state comes as text, parsed only when
     // read (toLocked): a command whose engine the node kept does not read it (issue 20: JSON.parse of a shipped
-    // case's 14 KB state in the driver cost 0.25–0.3 ms of every such command).
-    ...CASE_ROW.map((c) => (c === 'engine_state' ? trx.raw('c.engine_state::text as engine_state') : `c.${c}`)),
+    // case's 14 KB state in the driver cost 0.25–0.3 ms of every such command). Nor is it sent when the row is at
+    // the version the node keeps (0.2–0.4 ms of a lock on the benchmark machine), unless it calls another process:
+    // a task command reads the called version from it (engine/forms.ts prepareTask). Always two bindings: one shape.
+    ...CASE_ROW.map((c) =>
+      c === 'engine_state'
+        ? trx.raw(`case when c.id = ? and c.version = ? and strpos(c.engine_state::text, '"callActivities"') = 0 then null else c.engine_state::text end as engine_state`, [
+            opts.kept?.caseId ?? null,
+            opts.kept?.version ?? -1,
+          ])
+        : `c.${c}`,
+    ),
     'h.seq as head_seq',
     'h.hash as head_hash',
     // Whether the row locked is the row this statement's snapshot holds (see lockAndRead).
@@ -115,10 +136,13 @@ function toLocked(row: any): LockedCase | undefined {
   if (!row) return undefined;
   const { head_seq, head_hash, has_open_incidents, open_tasks, timer_jobs, task_history, snapshot_current: _current, engine_state: stateText, ...kase } = row;
   let state: unknown;
+  const stateLeftOut = stateText === null;
   return {
     ...kase,
     engineStateText: typeof stateText === 'string' ? stateText : null,
+    stateLeftOut,
     get engine_state() {
+      if (state === undefined && stateLeftOut) throw new Error(`The lock of case ${kase.id} left its engine state out (the node keeps its engine): read it with engineStateOf.`);
       if (state === undefined) state = parsed(stateText);
       return state;
     },
@@ -151,8 +175,15 @@ async function lockAndRead(build: () => Knex.QueryBuilder): Promise<LockedCase |
 }
 
 /** The case row, locked until the transaction ends: every command on a case starts here. */
-export async function lockCase(trx: Knex.Transaction, id: string): Promise<LockedCase | undefined> {
-  return lockAndRead(() => lockedCase(trx).where('c.id', id));
+export async function lockCase(trx: Knex.Transaction, id: string, kept?: KeptVersion): Promise<LockedCase | undefined> {
+  return lockAndRead(() => lockedCase(trx, { kept }).where('c.id', id));
+}
+
+/** The stored engine state of a case this transaction has locked (for a lock that left it out). */
+export async function engineStateOf(trx: Knex.Transaction, id: string): Promise<unknown> {
+  const row = await trx('cases').where({ id }).first(trx.raw('engine_state::text as engine_state'));
+  if (!row) throw new Error(`Case ${id} is gone under its lock.`);
+  return parsed(row.engine_state);
 }
 
 /**
@@ -169,8 +200,8 @@ export async function touchCase(trx: Knex.Transaction, id: string): Promise<void
  * command finds and locks its case in one round trip (undefined when the task
  * is gone). The command reads the task again under the lock.
  */
-export async function lockCaseOfTask(trx: Knex.Transaction, taskId: string): Promise<LockedCase | undefined> {
-  return lockAndRead(() => lockedCase(trx, { taskHistory: true }).where('c.id', trx('tasks').where({ id: taskId }).select('case_id')));
+export async function lockCaseOfTask(trx: Knex.Transaction, taskId: string, kept?: KeptVersion): Promise<LockedCase | undefined> {
+  return lockAndRead(() => lockedCase(trx, { taskHistory: true, kept }).where('c.id', trx('tasks').where({ id: taskId }).select('case_id')));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { KeptVersion } from '../db/cases.js';
 import type { EngineSession } from './session.js';
 
 /**
@@ -28,10 +29,14 @@ export interface CachedEngine {
   /** cases.version after the command that left this engine. */
   version: number;
   definitionId: number;
+  /** The case's open task rows after that command: a task command finds the entry by its task before it locks the case. */
+  taskIds?: readonly string[];
 }
 
 export class EngineCache {
   private readonly entries = new Map<string, CachedEngine>();
+  /** Task id → case id, for the entries' open tasks. */
+  private readonly byTask = new Map<string, string>();
   hits = 0;
   misses = 0;
 
@@ -56,7 +61,7 @@ export class EngineCache {
       if (this.enabled) this.misses++;
       return undefined;
     }
-    this.entries.delete(caseId);
+    this.remove(caseId, entry);
     if (entry.version !== row.version || entry.definitionId !== row.definition_id) {
       entry.session.release();
       this.misses++;
@@ -64,6 +69,16 @@ export class EngineCache {
     }
     this.hits++;
     return entry.session;
+  }
+
+  /**
+   * The version the node keeps the case at (by its id, or by one of its open tasks), without taking the engine:
+   * a hint for the lock (db/cases.ts), which compares it with the row; take() decides.
+   */
+  peek(target: { caseId: string } | { taskId: string }): KeptVersion | undefined {
+    const caseId = 'caseId' in target ? target.caseId : this.byTask.get(target.taskId);
+    const entry = caseId === undefined ? undefined : this.entries.get(caseId);
+    return entry ? { caseId: caseId!, version: entry.version } : undefined;
   }
 
   /** Keep an engine after its command committed; evicts the least recently used beyond the size. */
@@ -74,13 +89,14 @@ export class EngineCache {
     }
     const old = this.entries.get(caseId);
     if (old) {
-      this.entries.delete(caseId);
+      this.remove(caseId, old);
       if (old.session !== entry.session) old.session.release();
     }
     this.entries.set(caseId, entry);
+    for (const id of entry.taskIds ?? []) this.byTask.set(id, caseId);
     while (this.entries.size > this.size) {
       const [oldest, evicted] = this.entries.entries().next().value as [string, CachedEngine];
-      this.entries.delete(oldest);
+      this.remove(oldest, evicted);
       evicted.session.release();
     }
   }
@@ -95,12 +111,18 @@ export class EngineCache {
   drop(caseId: string): void {
     const entry = this.entries.get(caseId);
     if (!entry) return;
-    this.entries.delete(caseId);
+    this.remove(caseId, entry);
     entry.session.release();
   }
 
   clear(): void {
     for (const entry of this.entries.values()) entry.session.release();
     this.entries.clear();
+    this.byTask.clear();
+  }
+
+  private remove(caseId: string, entry: CachedEngine): void {
+    this.entries.delete(caseId);
+    for (const id of entry.taskIds ?? []) if (this.byTask.get(id) === caseId) this.byTask.delete(id);
   }
 }

@@ -204,11 +204,12 @@ export class FormStore {
    * task command: look up the forms of the version its case runs on now (a
    * migration changes it under the same lock), for checkTask.
    */
-  async prepareTask(trx: Db, task: { id: string; case_id: string; execution_id?: string }, kase: { definition_id: number; engine_state: unknown; engineStateText?: string | null }): Promise<void> {
+  async prepareTask(trx: Db, task: { id: string; case_id: string; execution_id?: string }, kase: { definition_id: number; engine_state: unknown; engineStateText?: string | null; stateLeftOut?: boolean }): Promise<void> {
     // A called process's task: the forms of the called version (engine/call-activity.ts). Both read from the
     // locked case row the command already holds (two round trips fewer per task command), the state as its
-    // text when the lock has it (issue 20: parsing it cost 0.3–0.4 ms of every task command).
-    const called = task.execution_id ? calledDefinitionIn(kase.engineStateText ?? kase.engine_state, task.execution_id) : undefined;
+    // text when the lock has it (issue 20: parsing it cost 0.3–0.4 ms of every task command). A lock leaves the
+    // state out only when it calls no process (db/cases.ts lockedCase).
+    const called = task.execution_id && !kase.stateLeftOut ? calledDefinitionIn(kase.engineStateText ?? kase.engine_state, task.execution_id) : undefined;
     const forms = await this.ofVersion(called ?? kase.definition_id, trx);
     this.prepared.delete(task.id);
     this.prepared.set(task.id, forms);

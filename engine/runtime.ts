@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
-import { caseIdByCode, insertCase, lockCase, lockCaseOfTask, touchCase, updateCase, type CaseForView, type CaseRow, type LockedCase } from '../db/cases.js';
+import { caseIdByCode, engineStateOf, insertCase, lockCase, lockCaseOfTask, touchCase, updateCase, type CaseForView, type CaseRow, type LockedCase } from '../db/cases.js';
 import { DeferredWrites } from '../db/deferred.js';
 import { openIncidentsOfCase } from '../db/incidents.js';
 import { reserveKey, storeAnswer } from '../db/idempotency.js';
@@ -49,6 +49,11 @@ export type SavedCommand = CommandResult & Required<Pick<CommandResult, 'tasks' 
 export interface StartedCase extends SavedCommand {
   case: Omit<CaseForView, 'flags'>;
   eventTypes: string[];
+}
+
+/** The open task ids a command left, for the engine cache (a task command finds a kept engine by its task). */
+function taskIdsOf(result: CommandResult): string[] {
+  return (result.tasks ?? []).map((t) => t.id);
 }
 
 /** An Idempotency-Key's answer gets the command's result as a CommandResult: a start's is a StartedCase. */
@@ -221,7 +226,7 @@ export class Runtime {
             }
           });
           // Committed: the engine waits where the stored state says; keep it for the case's next command.
-          if (kept) this.engines.put(kept.result.caseId, { session: kept.session, version: kept.result.version, definitionId: definition.id });
+          if (kept) this.engines.put(kept.result.caseId, { session: kept.session, version: kept.result.version, definitionId: definition.id, taskIds: taskIdsOf(kept.result) });
           kept = undefined;
           return done;
         } catch (err: any) {
@@ -308,7 +313,8 @@ export class Runtime {
   async taskAction(input: { taskId: string; action: 'claim' | 'unclaim' | 'comment'; actor: Actor; payload?: Record<string, unknown>; once?: Once }): Promise<CommandResult & { task: TaskRow; answered?: Answered }> {
     return this.timed(`${input.action}Task`, () =>
       this.db.transaction(async (trx) => {
-        const row = await lockCaseOfTask(trx, input.taskId);
+        // Nothing here reads the engine state: left out when the node keeps the engine (db/cases.ts lockedCase).
+        const row = await lockCaseOfTask(trx, input.taskId, this.engines.peek({ taskId: input.taskId }));
         if (!row) throw new ConflictError(`Task ${input.taskId} is not open.`);
         const replay = input.once && (await this.reserve(trx, input.once, this.clock.now()));
         // The case is locked and the task was found through it: the task row is there.
@@ -443,6 +449,8 @@ export class Runtime {
       this.engines.misses++;
     }
     const session = this.session(trx, row.id, await this.definitions.context(row.definition_id, trx));
+    // The lock left the state out for the engine the node keeps, which went (evicted meanwhile) or has a due timer.
+    if ((row as Partial<LockedCase>).stateLeftOut) row.engine_state = await engineStateOf(trx, row.id);
     await session.recover(row.engine_state);
     return session;
   }
@@ -455,7 +463,9 @@ export class Runtime {
     try {
       const result = await this.db.transaction(async (trx) => {
         // A task command finds its case through the task in the same statement that locks it.
-        const row = 'taskId' in target ? await lockCaseOfTask(trx, target.taskId) : await lockCase(trx, target.caseId);
+        // The version this node keeps the case's engine at, if any: the lock then leaves the stored state out (load).
+        const keptAt = this.engines.peek(target);
+        const row = 'taskId' in target ? await lockCaseOfTask(trx, target.taskId, keptAt) : await lockCase(trx, target.caseId, keptAt);
         if (!row) throw 'taskId' in target ? new ConflictError(`Task ${target.taskId} is not open: it was completed, cancelled, or never existed.`) : new NotFoundError(`Case ${target.caseId} does not exist.`);
         if (row.status !== 'running') {
           this.engines.drop(row.id);
@@ -480,7 +490,7 @@ export class Runtime {
         }
       });
       // Committed: the engine waits where the stored state (version) says; keep it for the next command.
-      if (kept) this.engines.put(kept.caseId, { session: kept.session, version: result.version, definitionId: kept.definitionId });
+      if (kept) this.engines.put(kept.caseId, { session: kept.session, version: result.version, definitionId: kept.definitionId, taskIds: taskIdsOf(result) });
       kept = undefined;
       return result;
     } finally {
