@@ -216,17 +216,17 @@ export class CaseSession extends EngineSession {
     return undefined;
   }
 
-  override async recover(state: unknown): Promise<void> {
+  override async recover(state: unknown, opts: { handedOver?: boolean } = {}): Promise<void> {
     const { [CHILDREN_KEY]: stored, ...own } = (state ?? {}) as Record<string, unknown>;
     // Children first: the parent's resume settles, and settling starts a child for every call activity without one.
     for (const [executionId, s] of Object.entries((stored ?? {}) as Record<string, StoredChild>)) {
       const process = { definitionId: s.definitionId, key: s.key, version: s.version };
       const child = { callActivityId: s.callActivityId, process } as Child;
       child.session = await this.newChild(process, s.callActivityId, (error) => (child.thrown = error));
-      await child.session.recover(s.state);
+      await child.session.recover(s.state, opts);
       this.children.set(executionId, child);
     }
-    await super.recover(own);
+    await super.recover(own, opts);
   }
 
   /** Settle the parent, then drive its children until nothing more moves (a child's end moves the parent on). */

@@ -451,7 +451,8 @@ export class Runtime {
     const session = this.session(trx, row.id, await this.definitions.context(row.definition_id, trx));
     // The lock left the state out for the engine the node keeps, which went (evicted meanwhile) or has a due timer.
     if ((row as Partial<LockedCase>).stateLeftOut) row.engine_state = await engineStateOf(trx, row.id);
-    await session.recover(row.engine_state);
+    // Parsed from the lock's text for this command, and read by nothing after the recovery: no copy.
+    await session.recover(row.engine_state, { handedOver: true });
     return session;
   }
 

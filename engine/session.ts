@@ -193,9 +193,14 @@ export class EngineSession {
     await this.settle();
   }
 
-  async recover(state: unknown): Promise<void> {
+  /**
+   * Recover the engine from a stored state, which the engine changes as it recovers: it gets a copy unless
+   * `handedOver` says the caller made the object for this recovery alone (a state the command's lock just
+   * parsed). Issue 20: structuredClone of a shipped case's state cost 0.17 ms, twice its JSON.parse.
+   */
+  async recover(state: unknown, opts: { handedOver?: boolean } = {}): Promise<void> {
     this.actor = SYSTEM_TIMER;
-    this.engine.recover(structuredClone(state) as any);
+    this.engine.recover((opts.handedOver ? state : structuredClone(state)) as any);
     await this.engine.resume({ listener: this.listener } as any);
     await this.settle();
   }
