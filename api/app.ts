@@ -62,6 +62,9 @@ export interface AppOptions {
 
 export function createApp(deps: AppDeps, options: AppOptions = {}): Koa<State> {
   const app = new Koa<State>();
+  // What reaches Koa itself is a body stream that failed after its headers were sent (everything else is answered by
+  // errorMiddleware): logged once, as the other lines are, instead of Koa's default stack trace on stderr.
+  app.on('error', (err: unknown, ctx?: Koa.Context) => deps.log.error({ err, requestId: ctx?.state?.requestId, method: ctx?.method, path: ctx?.path }, 'response failed after its headers were sent'));
   // Only behind a proxy that sets X-Forwarded-For; otherwise anyone could pick their own IP for the per-IP limits.
   app.proxy = deps.trustProxy ?? false;
   // Every method Node parses is "known", so one a path does not take answers 405 with Allow (not 501).

@@ -254,7 +254,8 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
       : null;
   for (const spec of specs) {
     const validateBody = spec.body ? ajv.compile(spec.body) : null;
-    const validateQuery = spec.query ? ajv.compile(spec.query) : null;
+    // An API route that declares no query parameters takes none: a misspelt one (?activat=false) is named, not ignored.
+    const validateQuery = spec.query ? ajv.compile(spec.query) : spec.path.startsWith('/v1/') ? ajv.compile(NO_QUERY) : null;
     const paramsSchema = pathParamsSchema(spec);
     const validateParams = paramsSchema ? ajv.compile(paramsSchema) : null;
     (router as any)[spec.method](spec.path, async (ctx: Ctx) => {
@@ -282,14 +283,16 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
         ctx.set('X-RateLimit-Remaining', String(left.remaining));
         ctx.set('X-RateLimit-Reset', String(left.resetAt.getTime() / 1000));
       }
-      if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(cleanText(ctx.query, 'query') as Record<string, unknown>, spec.query!), 'query');
+      if (validateQuery) ctx.state.query = check(validateQuery, normalizeQuery(cleanText(ctx.query, 'query') as Record<string, unknown>, spec.query ?? NO_QUERY), 'query');
       if (spec.method !== 'get' && spec.method !== 'delete') {
         let raw = (ctx.request as any).body;
         const isForm = spec.forms && ctx.is('urlencoded', 'multipart');
         if (isForm) raw = withoutEmpty(ctx.is('multipart') ? await readMultipart(ctx) : (raw ?? {}));
         const isRaw = spec.rawBody && ctx.is(spec.rawBody) && typeof raw === 'string';
         if (!isRaw && validateBody) {
-          if (!isForm && (raw === undefined || (typeof raw === 'object' && raw !== null && !ctx.is('json') && Object.keys(raw).length === 0 && ctx.request.length))) {
+          // A body of any other type (a form, as `curl -d` sends by default) is refused, not read as fields: it
+          // completed tasks before (the body parser reads forms for the routes that take them).
+          if (!isForm && (raw === undefined || ctx.is('json') === false)) {
             throw new InputError(spec.forms ? 'Send the fields as a form (application/x-www-form-urlencoded or multipart/form-data) or as JSON.' : 'Send a JSON body with Content-Type: application/json.');
           }
           ctx.state.body = check(validateBody, raw ?? {}, 'body');
@@ -301,6 +304,9 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
     });
   }
 }
+
+/** The query schema of an API route that declares none. */
+const NO_QUERY: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
 
 /**
  * The route's path parameters as one object schema: what the route declares,
@@ -384,7 +390,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * NFC, so that text typed decomposed (NFD, as some phones send it) is stored
  * and searched like the same text typed composed.
  */
-function cleanString(value: string, where: string, path: string): string {
+export function cleanString(value: string, where: string, path: string): string {
   if (value.includes('\u0000')) throw new InputError(`The request ${where} contains a NUL character (U+0000) at ${path}, which cannot be stored.`, [{ path, message: 'must not contain U+0000' }]);
   if (LONE_SURROGATE.test(value)) throw new InputError(`The request ${where} contains ill-formed Unicode (a lone UTF-16 surrogate) at ${path}.`, [{ path, message: 'must be well-formed Unicode (no lone surrogate)' }]);
   return value.normalize('NFC');

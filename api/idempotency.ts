@@ -17,8 +17,10 @@ export function onceFor(
   answer: (trx: Knex.Transaction, result: CommandResult) => Promise<{ status: number; body: unknown }>,
   principalId: string = ctx.state.principal!.id,
 ): Once | undefined {
-  const key = ctx.get('Idempotency-Key');
-  if (!key) return undefined;
+  // Present but empty ("Idempotency-Key:") is a mistake to name, not a request without the header.
+  const header = ctx.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header.join(', ') : header;
   if (!/^[\x21-\x7e]{1,200}$/.test(key)) {
     throw new InputError('Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).', [{ path: 'header Idempotency-Key', message: 'is not a valid key' }]);
   }

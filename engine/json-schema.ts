@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { FieldProblem } from './errors.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
@@ -9,10 +10,57 @@ const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (a
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: false, coerceTypes: false });
   addFormats(ajv);
+  // RFC 3339 as ajv-formats checks it, and an instant the product can keep: see YEARS.
+  const { 'date-time': dateTime, date } = fullFormats as unknown as Record<string, { validate: (s: string) => boolean; compare: (a: string, b: string) => number | undefined }>;
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => dateTime.validate(s) && storableInstant(s), compare: dateTime.compare });
+  ajv.addFormat('date', { type: 'string', validate: isDay, compare: date.compare });
+  // The product's own: a day (Vietnam time) or an instant, as case search takes them; a day or the word today.
+  ajv.addFormat('day-or-instant', { type: 'string', validate: (s: string) => isDay(s) || isW3cInstant(s) });
+  ajv.addFormat('day-or-today', { type: 'string', validate: (s: string) => s === 'today' || isDay(s) });
   ajv.addKeyword({ keyword: 'x-pii', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'example' });
   return ajv;
 }
+
+/**
+ * The years a date or an instant from a client may fall in. RFC 3339 allows 0000-01-01 and a leap second
+ * (23:59:60), which JavaScript cannot represent (new Date gives Invalid Date) and PostgreSQL refuses (it has
+ * no year 0): an export from 0000-01-01 died after its headers were sent, a report answered 500. No case of
+ * the hotline is older than 1900, and a bound this wide still leaves an open end ("to=9999-12-31") usable.
+ */
+export const YEARS = { min: 1900, max: 9999 } as const;
+
+function inYears(year: number): boolean {
+  return year >= YEARS.min && year <= YEARS.max;
+}
+
+/** An RFC 3339 date-time JavaScript represents (no leap second) whose instant, in UTC, falls in YEARS. */
+function storableInstant(s: string): boolean {
+  const t = new Date(s);
+  return !Number.isNaN(t.getTime()) && inYears(t.getUTCFullYear());
+}
+
+/** A calendar date (YYYY-MM-DD, a real day) in YEARS. */
+export function isDay(s: string): boolean {
+  return (fullFormats.date as unknown as { validate: (s: string) => boolean }).validate(s) && inYears(Number(s.slice(0, 4)));
+}
+
+const W3C_INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** A W3C date-time (ISO 8601 with its zone; seconds optional): a real day and time, storable (YEARS). */
+export function isW3cInstant(s: string): boolean {
+  const m = W3C_INSTANT.exec(s);
+  if (!m || !isDay(m[1])) return false;
+  const [hour, minute, second, zoneHour, zoneMinute] = [m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number);
+  return hour <= 23 && minute <= 59 && second <= 59 && zoneHour <= 23 && zoneMinute <= 59 && storableInstant(s);
+}
+
+const FORMAT_MESSAGES: Record<string, string> = {
+  'date-time': `must be a date and time with its zone (RFC 3339, e.g. 2026-12-01T08:00:00+07:00), seconds 00–59, between the years ${YEARS.min} and ${YEARS.max}`,
+  date: `must be a date (YYYY-MM-DD, e.g. 2026-12-01) between the years ${YEARS.min} and ${YEARS.max}`,
+  'day-or-instant': `must be a date (YYYY-MM-DD) or a date and time with its zone (e.g. 2026-12-01T08:00:00+07:00), between the years ${YEARS.min} and ${YEARS.max}`,
+  'day-or-today': `must be a date (YYYY-MM-DD, between the years ${YEARS.min} and ${YEARS.max}) or "today"`,
+};
 
 /** ajv errors as `{path, message}` naming the field, e.g. `/variables/citizenPhone`. */
 export function fieldProblems(errors: ErrorObject[] | null | undefined): FieldProblem[] {
@@ -27,7 +75,9 @@ export function fieldProblems(errors: ErrorObject[] | null | undefined): FieldPr
           ? 'is required'
           : e.keyword === 'enum'
             ? `must be one of ${((e.params as any).allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-            : (e.message ?? 'is invalid');
+            : e.keyword === 'format' && FORMAT_MESSAGES[(e.params as any).format]
+              ? FORMAT_MESSAGES[(e.params as any).format]
+              : (e.message ?? 'is invalid');
     return { path: path || '/', message };
   });
 }

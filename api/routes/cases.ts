@@ -87,7 +87,7 @@ function startedCase(result: StartedCase): CaseForView {
   return { ...result.case, flags: CASE_FLAGS.filter((f) => result.eventTypes.includes(f)) };
 }
 
-const dateOrTime = { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time' };
+const dateOrTime = { type: 'string', maxLength: 40, format: 'day-or-instant', description: 'YYYY-MM-DD (a day in Vietnam time) or an ISO 8601 time with its zone' };
 
 const CaseSearchQuery: JsonSchema = {
   type: 'object',

@@ -116,7 +116,7 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       description: 'With ?on=YYYY-MM-DD only the entries in force that day; ?on=today for today in Asia/Ho_Chi_Minh.',
       tags: ['Catalogue'],
       access: rolesFor('readCatalogue'),
-      query: { type: 'object', additionalProperties: false, properties: { on: { type: 'string', pattern: '^(today|\\d{4}-\\d{2}-\\d{2})$' } } },
+      query: { type: 'object', additionalProperties: false, properties: { on: { type: 'string', maxLength: 10, format: 'day-or-today' } } },
       responses: { 200: { description: 'Entries, by code', schema: { type: 'array', items: CatalogueEntrySchema } } },
       handler: (ctx) => {
         const kind = kindOf(ctx.params.kind);

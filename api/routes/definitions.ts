@@ -3,7 +3,7 @@ import { actorOf } from '../auth.js';
 import { activateWithImpact, deployWithImpact } from '../../engine/dry-run.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
 import type { AppDeps } from '../deps.js';
-import type { Ctx, RouteSpec } from '../http.js';
+import { cleanString, type Ctx, type RouteSpec } from '../http.js';
 import { DeployFormsProperty } from './forms.js';
 import { ActivateBody, DefinitionListItemSchema, DefinitionVersionSchema, DeployJsonBody, DryRunBody, MigrateBatchBody, ValidationReportSchema, PathParam, pathParams } from '../schemas.js';
 
@@ -13,24 +13,42 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 function diagramOf(ctx: Ctx): { xml: string; comment?: string; activate?: boolean; confirm?: boolean; reason?: string; forms?: Record<string, Record<string, unknown>> } {
   if (typeof ctx.state.body === 'string') {
     // A risky activation confirmed with an XML body: ?confirm=true and the reason in X-Impact-Reason (percent-encoded, as X-Deploy-Comment).
-    return { xml: ctx.state.body, comment: headerComment(ctx), activate: ctx.query.activate === 'false' ? false : undefined, confirm: ctx.query.confirm === 'true' || undefined, reason: headerComment(ctx, 'X-Impact-Reason') };
+    const q = ctx.state.query ?? {};
+    return { xml: ctx.state.body, comment: headerComment(ctx), activate: q.activate === 'false' ? false : undefined, confirm: q.confirm === 'true' || undefined, reason: headerComment(ctx, 'X-Impact-Reason') };
   }
   if (ctx.state.body && typeof ctx.state.body.xml === 'string') {
     // ?activate=false stages a JSON deploy too; the body's own field wins when both are given.
-    return { ...ctx.state.body, activate: ctx.state.body.activate ?? (ctx.query.activate === 'false' ? false : undefined) };
+    return { ...ctx.state.body, activate: ctx.state.body.activate ?? (ctx.state.query?.activate === 'false' ? false : undefined) };
   }
   throw new InputError('Send the BPMN XML with Content-Type: application/xml, or JSON {"xml": "..."}.', [{ path: '/xml', message: 'is required' }]);
 }
 
-/** HTTP headers are Latin-1, so a Vietnamese comment travels percent-encoded (encodeURIComponent). */
+/**
+ * A comment in a header. HTTP headers are Latin-1, so a Vietnamese comment travels percent-encoded
+ * (encodeURIComponent); curl and most clients send typed text as raw UTF-8 bytes instead, which Node hands
+ * over one character per byte ("Nâng" arrives as "NÃ¢ng") and which was stored so, for good, in the
+ * hash-chained history. A header with bytes above 0x7F is therefore read as UTF-8 (and refused when it is
+ * not UTF-8); one of ASCII only is percent-decoded.
+ */
 function headerComment(ctx: Ctx, header = 'X-Deploy-Comment'): string | undefined {
   const raw = ctx.get(header);
   if (!raw) return undefined;
-  try {
-    return decodeURIComponent(raw).slice(0, 2000);
-  } catch {
-    throw new InputError(`${header} must be percent-encoded UTF-8 (encodeURIComponent).`, [{ path: `header ${header}`, message: 'is not valid percent-encoding' }]);
+  const path = `header ${header}`;
+  let text: string;
+  if (/[^\x20-\x7e\t]/.test(raw)) {
+    const bytes = Buffer.from(raw, 'latin1');
+    text = bytes.toString('utf8');
+    if (text.includes('\ufffd') || !Buffer.from(text, 'utf8').equals(bytes)) {
+      throw new InputError(`${header} is neither UTF-8 nor percent-encoded UTF-8 (encodeURIComponent).`, [{ path, message: 'is not UTF-8 text' }]);
+    }
+  } else {
+    try {
+      text = decodeURIComponent(raw);
+    } catch {
+      throw new InputError(`${header} must be percent-encoded UTF-8 (encodeURIComponent).`, [{ path, message: 'is not valid percent-encoding' }]);
+    }
   }
+  return cleanString(text, 'header', path).slice(0, 2000);
 }
 
 /** What confirms an activation the impact preview found risky; recorded with the analyst in the history. */
@@ -84,6 +102,15 @@ export function definitionRoutes(deps: AppDeps): RouteSpec[] {
       tags: ['Definitions'],
       access: rolesFor('deployDefinition'),
       body: { ...DeployJsonBody, properties: { ...(DeployJsonBody.properties as object), ...CONFIRM_PROPERTIES, forms: DeployFormsProperty } },
+      // Exactly true or false: ?activate=no activated before (anything but "false" did), a routing table untested.
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          activate: { enum: ['true', 'false'], description: 'false stages the version (an XML body; a JSON body may say it in its own field, which wins)' },
+          confirm: { enum: ['true', 'false'], description: 'true confirms a risky activation (an XML body; the reason in X-Impact-Reason, percent-encoded)' },
+        },
+      },
       rawBody: XML_TYPES,
       responses: {
         201: { description: 'New version deployed', schema: { $ref: '#/components/schemas/Definition' } },

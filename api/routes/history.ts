@@ -278,7 +278,15 @@ export function historyRoutes(deps: AppDeps): RouteSpec[] {
           await deps.runtime.recordSystemEvent({ type: 'pii.exported', payload: { filter: q }, actor: actorOf(p, ctx.state.requestId) });
         }
         const csv = q.format === 'csv' || (!q.format && ctx.accepts('application/x-ndjson', 'text/csv') === 'text/csv');
-        const rows = streamEvents(deps.db, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, agency: q.agency, actor: q.actor, type: q.type });
+        const events = streamEvents(deps.db, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, agency: q.agency, actor: q.actor, type: q.type });
+        // The first batch is read before anything is sent, so a query that fails (the database away) is still an
+        // answer with its status; one failing later can only cut the stream (the server's log says why).
+        const first = await events.next();
+        const rows = (async function* () {
+          if (first.done) return;
+          yield first.value;
+          yield* events;
+        })();
         const stamp = deps.clock.now().toISOString().slice(0, 10);
         if (csv) {
           ctx.type = 'text/csv; charset=utf-8';

@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { create } from 'xmlbuilder2';
 import { caseSummaries, type CaseSummary } from '../../db/cases.js';
 import { vietnamDate } from '../../engine/vietnam-time.js';
+import { isW3cInstant } from '../../engine/json-schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../engine/errors.js';
 import { mayCall } from '../../engine/hotline/policy.js';
 import { isPublished, publicVariables } from '../../engine/hotline/public-status.js';
@@ -78,7 +79,7 @@ export const open311Errors: ErrorFormat = {
 function w3cDate(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new InputError(`${name} is not a valid date-time.`, [{ path: `/${name}`, message: 'must be a W3C date-time such as 2026-11-05T08:15:30+07:00' }]);
+  if (!isW3cInstant(value)) throw new InputError(`${name} is not a valid date-time.`, [{ path: `/${name}`, message: 'must be a W3C date-time such as 2026-11-05T08:15:30+07:00' }]);
   return at;
 }
 

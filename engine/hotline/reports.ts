@@ -1,5 +1,6 @@
 import type { ActivityRow, CaseFacts, ScorecardFacts, ScorecardTotals, WeekCounts } from '../../db/reports.js';
 import { InputError } from '../errors.js';
+import { YEARS } from '../json-schema.js';
 import { VIETNAM_OFFSET_MS as VN_OFFSET_MS } from '../vietnam-time.js';
 
 
@@ -9,6 +10,7 @@ export function isoWeekRange(week: string): { from: Date; to: Date } {
   if (!m) throw new InputError('week must be an ISO week such as 2026-W48.', [{ path: '/week', message: 'must look like 2026-W48' }]);
   const year = Number(m[1]);
   const w = Number(m[2]);
+  if (year < YEARS.min || year > YEARS.max) throw new InputError(`week must be in the years ${YEARS.min} to ${YEARS.max}.`, [{ path: '/week', message: `the year must be between ${YEARS.min} and ${YEARS.max}` }]);
   const jan4 = new Date(Date.UTC(year, 0, 4));
   const isoDay = jan4.getUTCDay() || 7;
   const weeksInYear = isoWeekOf(new Date(Date.UTC(year, 11, 28))).week;
