@@ -43,6 +43,11 @@ export class ApiKeys implements Authenticator {
     private readonly db: Db,
     /** Stamps revocations. */
     private readonly clock: Clock,
+    /**
+     * Refuses an agency code the catalogue does not know (422 naming /agency): here, so that every way a key is
+     * made checks it — the API did, `pakn keys create --agency KHONG-CO-MA-NAY` made a key nobody's work reaches.
+     */
+    private readonly checkAgency: (code: string) => void = () => {},
   ) {}
 
   async create(input: { name: string; roles: string[]; agency?: string | null; createdBy?: string }): Promise<{ key: string; row: KeyRow }> {
@@ -55,6 +60,7 @@ export class ApiKeys implements Authenticator {
     if (roles.includes('agency') && !input.agency) {
       throw new InputError('An agency key must name its agency or unit code.', [{ path: '/agency', message: 'required for role agency' }]);
     }
+    if (input.agency) this.checkAgency(input.agency);
     const secret = randomBytes(32).toString('base64url');
     const key = `${KEY_PREFIX}${secret}`;
     const row = await insertKey(this.db, { name, roles, agency: input.agency ?? null, keyHash: hashKey(key), prefix: key.slice(0, 12), createdBy: input.createdBy ?? null });

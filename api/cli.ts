@@ -268,6 +268,8 @@ main(process.argv.slice(2)).then(
     }
     if (err instanceof ConfigError || err instanceof DataDirInUseError || err?.status) {
       console.error(`pakn: ${err.message}`);
+      // A refused input names its fields (as the API's problem+json does): the code, and what to use instead.
+      for (const p of (err.errors ?? []) as Array<{ path: string; message: string }>) console.error(`pakn: ${p.path} ${p.message}`);
       process.exit(err instanceof ConfigError ? 78 : 1);
     }
     createLogger('error').error({ err }, 'pakn failed');

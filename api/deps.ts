@@ -11,6 +11,7 @@ import type { ApiKeys, Authenticator } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { SmsTemplates } from '../engine/hotline/sms.js';
+import type { ResolveHost } from '../engine/hotline/webhook-targets.js';
 
 /** What the HTTP layer needs; built once per process by system.ts. */
 export interface AppDeps {
@@ -40,6 +41,8 @@ export interface AppDeps {
   writeRateLimitPerMinute: number;
   /** URL prefixes webhook subscriptions may point at (PAKN_WEBHOOK_TARGETS). */
   webhookTargets?: readonly string[];
+  /** Resolves a webhook host's addresses for the public-address check; the system resolver unless given (tests). */
+  resolveHost?: ResolveHost;
   /** Definition key used when POST /v1/cases names no process. */
   defaultProcess: string;
 }

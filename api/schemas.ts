@@ -1,5 +1,6 @@
 import { INTAKE_REQUIRED } from '../engine/hotline/contract.js';
 import { ROLES } from '../engine/hotline/policy.js';
+import { PHONE_PATTERN } from '../engine/json-schema.js';
 import type { JsonSchema } from './http.js';
 
 /** Schemas shared by ajv (requests, and responses in tests) and the OpenAPI document. */
@@ -68,6 +69,18 @@ export const VariablesSchema: JsonSchema = {
 
 export const CHANNELS = ['call', 'sms', 'web', 'app', 'email', 'zalo'];
 
+/**
+ * A citizen's phone, wherever one comes in (intake, Open311, an inbound SMS's sender): SMS are sent to it and
+ * its last 4 digits open the public lookup, so it must hold a phone's digits (engine/json-schema.ts PHONE_PATTERN).
+ */
+export const PhoneSchema: JsonSchema = {
+  type: 'string',
+  maxLength: 30,
+  pattern: PHONE_PATTERN,
+  description: '9 to 15 digits, optionally after one leading +, spaces, dots, dashes and parentheses allowed between (0912 000 111, +84 912 000 111, 84912000111)',
+  'x-pii': true,
+};
+
 export const StartCaseBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -83,7 +96,7 @@ export const StartCaseBody: JsonSchema = {
         title: { type: 'string', minLength: 1, maxLength: 300, pattern: '\\S', description: 'The subject in a line (not only spaces)' },
         description: { type: 'string', minLength: 1, maxLength: 20000, pattern: '\\S', description: "The citizen's complaint as told (not only spaces)" },
         citizenName: { type: 'string', maxLength: 200, 'x-pii': true },
-        citizenPhone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', 'x-pii': true },
+        citizenPhone: PhoneSchema,
         citizenEmail: { type: 'string', format: 'email', maxLength: 200, 'x-pii': true },
         citizenAddress: { type: 'string', maxLength: 500, 'x-pii': true },
       },
@@ -674,7 +687,7 @@ export const GeoReportPostBody: JsonSchema = {
     account_id: line(200),
     first_name: line(100, { 'x-pii': true }),
     last_name: line(100, { 'x-pii': true }),
-    phone: { type: 'string', pattern: '^[+0-9 ().-]{6,20}$', 'x-pii': true },
+    phone: PhoneSchema,
     description: { type: 'string', maxLength: 4000, pattern: TEXT },
     media_url: { type: 'string', format: 'uri', maxLength: 2000, pattern: '^https?://[^\\u0000-\\u0020\\u007F]+$', description: 'http(s) address of a photo' },
     media: { type: 'string', format: 'binary', description: 'multipart file: refused for now (400); send media_url' },

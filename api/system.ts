@@ -24,6 +24,7 @@ import { newCaseCode } from '../engine/hotline/case-code.js';
 import { TASK_ROLES, taskPolicy } from '../engine/hotline/policy.js';
 import { checkIntake, checkTaskOutput, renderOutgoing, templateReads } from '../engine/hotline/tasks.js';
 import { HttpSmsGateway, LogSmsGateway, SmsTemplates, type SmsGateway } from '../engine/hotline/sms.js';
+import type { ResolveHost } from '../engine/hotline/webhook-targets.js';
 import { ApiKeys } from './auth.js';
 import { engineCacheSize, type Config } from './config.js';
 import type { AppDeps } from './deps.js';
@@ -59,7 +60,7 @@ export interface System extends AppDeps {
  * job executor (not started). Everything a request needs is here; nothing of
  * a case is.
  */
-export async function createSystem(config: Config, options: { log?: Logger; db?: Db; lock?: boolean; sms?: SmsGateway; clock?: Clock } = {}): Promise<System> {
+export async function createSystem(config: Config, options: { log?: Logger; db?: Db; lock?: boolean; sms?: SmsGateway; clock?: Clock; resolveHost?: ResolveHost } = {}): Promise<System> {
   const log = options.log ?? createLogger(config.logLevel);
   // The node's one clock: every component below reads "now" from it (tests pass a ManualClock).
   const clock = options.clock ?? systemClock;
@@ -152,7 +153,11 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       log.debug({ command, caseId, ms: Math.round(ms), outcome }, 'command');
     },
   });
-  const keys = new ApiKeys(db, clock);
+  // A code the catalogue never held is a typo, refused however the key is made. A retired one is refused by the API
+  // (POST /v1/keys wants it in force), while the command line may still make it: that agency finishes its open cases.
+  const keys = new ApiKeys(db, clock, (agency) => {
+    if (!catalogue.isEmpty() && !catalogue.get('agencies', agency)) catalogue.checkCodes({ agency }, clock.now());
+  });
   const sms =
     options.sms ??
     (config.smsUrl
@@ -173,7 +178,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
       return (await runtime.fireTimer(job.id, job.case_id)) === 'fired' ? JOB_GONE : undefined;
     },
     [CHECKPOINT_JOB]: checkpointJob(db, checkpoints, clock, checkpointMinutes * 60_000),
-    ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg), config.webhookTargets ?? ['https://']),
+    ...deliveryHandlers(db, sms, clock, (level, msg, data) => log[level](data, msg), config.webhookTargets ?? ['https://'], options.resolveHost),
   };
   if (checkpoints.key && checkpointMinutes > 0) await scheduleCheckpoints(db, clock);
   const executor = new JobExecutor(db, {
@@ -193,6 +198,7 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
     clock,
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     webhookTargets: config.webhookTargets ?? ['https://'],
+    resolveHost: options.resolveHost,
     trustProxy: config.trustProxy,
     runtime,
     checkpoints,

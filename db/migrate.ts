@@ -20,6 +20,7 @@ import * as caseAnswersByCreated from './migrations/20261207120000_case_answers_
 import * as engineStateJson from './migrations/20261207130000_engine_state_json.js';
 import * as activeDefinitionsBump from './migrations/20261207160000_active_definitions_bump_reference_version.js';
 import * as engineStateLz4 from './migrations/20261208000000_engine_state_lz4.js';
+import * as inboundSms from './migrations/20261209000000_inbound_sms.js';
 
 // Migrations are imported statically (not scanned from disk) so the same list
 // works under tsx in tests and from the compiled dist/ in production.
@@ -44,6 +45,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   '20261207130000_engine_state_json': engineStateJson,
   '20261207160000_active_definitions_bump_reference_version': activeDefinitionsBump,
   '20261208000000_engine_state_lz4': engineStateLz4,
+  '20261209000000_inbound_sms': inboundSms,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -92,6 +92,19 @@ interface Settled {
   tasksWithoutGroup: string[];
 }
 
+/**
+ * 422 for a candidate that cannot be replayed, listing its problems by element. One refused with no error problem
+ * (a file read without a process or decision id; validation should have said why) still gets one, so the answer
+ * always names the fault.
+ */
+function refuseFaulty<T extends { kind: 'bpmn' | 'dmn'; problems: Problem[]; key?: string; context?: string }>(validated: T, before: string): asserts validated is T & { key: string; context: string } {
+  const errors = validated.problems.filter((p) => p.severity === 'error');
+  if (!errors.length && validated.context && validated.key) return;
+  const what = validated.kind === 'bpmn' ? 'a BPMN process' : 'a DMN decision file';
+  const problems: Problem[] = errors.length ? validated.problems : [...validated.problems, { elementId: null, rule: 'parse', severity: 'error', message: `The xml could not be read as ${what} with an id.` }];
+  throw new UnprocessableError(`The candidate has ${Math.max(errors.length, 1)} problem(s); fix them before ${before}.`, [], problems);
+}
+
 /** History events that fed a case from outside: what a replay delivers again, in the same order. */
 const INPUTS = new Set(['task.completed', 'message.correlated', 'timer.fired']);
 const USER_TASK = 'bpmn:UserTask';
@@ -119,12 +132,11 @@ export class DryRun {
 
   async run(input: { key: string; xml: string; codes?: string[]; last?: number }): Promise<DryRunReport> {
     const validated = await this.definitions.validate(input.xml);
-    const errors = validated.problems.filter((p) => p.severity === 'error');
-    if (errors.length || !validated.context || !validated.key) {
-      throw new UnprocessableError(`The candidate has ${errors.length} problem(s); fix them before a dry run.`, [], validated.problems);
-    }
+    refuseFaulty(validated, 'a dry run');
     if (validated.key !== input.key) {
-      throw new UnprocessableError(`The candidate is "${validated.key}", not "${input.key}": send it to /v1/definitions/${validated.key}/dry-run, or give it the id ${input.key}.`);
+      throw new UnprocessableError(`The candidate is "${validated.key}", not "${input.key}": send it to /v1/definitions/${validated.key}/dry-run, or give it the id ${input.key}.`, [
+        { path: '/xml', message: `is "${validated.key}", not "${input.key}"` },
+      ]);
     }
     const candidateDiagram = validated.kind === 'bpmn' ? restoreContext(JSON.parse(validated.context)) : null;
     const candidateDecisions = validated.kind === 'dmn' ? (JSON.parse(validated.context) as ParsedDmn) : undefined;
@@ -165,10 +177,20 @@ export class DryRun {
   /** Replay the open cases of the active version of `key` against a candidate diagram (see ImpactReport). */
   async impact(input: { key: string; xml: string; limit?: number; forms?: FormSchemas }): Promise<ImpactReport> {
     const validated = await this.definitions.validate(input.xml, input.forms);
-    if (validated.problems.some((p) => p.severity === 'error') || !validated.context || validated.kind !== 'bpmn') {
-      throw new UnprocessableError('The candidate has problems; fix them before an impact preview.', [], validated.problems);
+    // A decision file is not a faulty diagram but the wrong kind of file here: saying "has problems" with an empty
+    // list (it may have none) named nothing. The dry run is what replays cases against a decision file.
+    if (validated.kind !== 'bpmn') {
+      throw new UnprocessableError(
+        `An impact preview takes a BPMN diagram of process "${input.key}"; the body's xml is a DMN decision file${validated.key ? ` ("${validated.key}")` : ''}. To see what a decision file would change, POST it to /v1/definitions/${validated.key ?? '{decisionFileId}'}/dry-run.`,
+        [{ path: '/xml', message: 'is a DMN decision file, not a BPMN diagram' }],
+      );
     }
-    if (validated.key !== input.key) throw new UnprocessableError(`The candidate is "${validated.key}", not "${input.key}".`);
+    refuseFaulty(validated, 'an impact preview');
+    if (validated.key !== input.key) {
+      throw new UnprocessableError(`The candidate is process "${validated.key}", not "${input.key}": preview it at /v1/definitions/${validated.key}/impact, or give it the id ${input.key}.`, [
+        { path: '/xml', message: `is process "${validated.key}", not "${input.key}"` },
+      ]);
+    }
     const candidate = restoreContext(JSON.parse(validated.context));
     const report: ImpactReport = { key: input.key, replacesVersion: null, openCases: 0, replayed: 0, wait: 0, move: 0, timerAtOnce: 0, noCandidateGroup: 0, failed: 0, risky: false, cases: [], problems: [] };
     const active = await this.definitions.latest(input.key).catch((err) => {

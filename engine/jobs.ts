@@ -254,11 +254,11 @@ export class JobExecutor {
  * case row locked. The SMS keeps its reference (pakn-sms-<id>), so a provider
  * that did send it after all does not send it twice.
  */
-export async function retryIncidentJob(db: Db, clock: Clock, jobId: string, actor: Actor): Promise<JobRow> {
+export async function retryIncidentJob(db: Db, clock: Clock, jobId: string, actor: Actor): Promise<JobRow & { case_code: string | null }> {
   return db.transaction(async (trx) => {
     const job = await jobById(trx, jobId);
     if (!job) throw new NotFoundError(`Job ${jobId} does not exist.`);
-    if (job.case_id) await lockCase(trx, job.case_id);
+    const locked = job.case_id ? await lockCase(trx, job.case_id) : undefined;
     const now = clock.now();
     const requeued = await requeueIncident(trx, jobId, now);
     if (!requeued) throw new ConflictError(`Job ${jobId} is ${job.status}, not an incident: only a job that failed every attempt can be sent again.`);
@@ -267,6 +267,7 @@ export async function retryIncidentJob(db: Db, clock: Clock, jobId: string, acto
       // The history moved: a command waiting for the lock must read the case again (db/cases.ts lockAndRead).
       await touchCase(trx, job.case_id);
     }
-    return requeued;
+    // The answer names the case as the incident list does (it said caseCode null).
+    return { ...requeued, case_code: locked?.code ?? null };
   });
 }

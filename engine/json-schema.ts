@@ -55,6 +55,24 @@ export function isW3cInstant(s: string): boolean {
   return hour <= 23 && minute <= 59 && second <= 59 && zoneHour <= 23 && zoneMinute <= 59 && storableInstant(s);
 }
 
+/**
+ * A phone number as people write it: 9 to 15 digits once spaces, dots, dashes
+ * and parentheses are left out, optionally after one leading + (a Vietnamese
+ * number is 10 digits as 0…, 11 as 84…; E.164 allows 15). The former
+ * character class ^[+0-9 ().-]{6,20}$ took "+++ ... ---", and an SMS went to
+ * "+++". Each repetition ends with a digit, so matching is linear.
+ */
+export const PHONE_PATTERN = '^[ ().-]*\\+?(?:[ ().-]*[0-9]){9,15}[ ().-]*$';
+
+/** What a value failing PHONE_PATTERN is told, wherever it is checked. */
+export const PHONE_MESSAGE = 'must be a phone number: 9 to 15 digits, optionally after one leading +, with only spaces, dots, dashes or parentheses between (e.g. 0912 000 111, +84 912 000 111)';
+
+/** What a value failing one of these patterns must be, in words (ajv's own message quotes the pattern). */
+const PATTERN_MESSAGES: Record<string, string> = {
+  [PHONE_PATTERN]: PHONE_MESSAGE,
+  '\\S': 'must not be blank (only spaces)',
+};
+
 const FORMAT_MESSAGES: Record<string, string> = {
   'date-time': `must be a date and time with its zone (RFC 3339, e.g. 2026-12-01T08:00:00+07:00), seconds 00–59, between the years ${YEARS.min} and ${YEARS.max}`,
   date: `must be a date (YYYY-MM-DD, e.g. 2026-12-01) between the years ${YEARS.min} and ${YEARS.max}`,
@@ -77,7 +95,9 @@ export function fieldProblems(errors: ErrorObject[] | null | undefined): FieldPr
             ? `must be one of ${((e.params as any).allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
             : e.keyword === 'format' && FORMAT_MESSAGES[(e.params as any).format]
               ? FORMAT_MESSAGES[(e.params as any).format]
-              : (e.message ?? 'is invalid');
+              : e.keyword === 'pattern' && Object.hasOwn(PATTERN_MESSAGES, (e.params as any).pattern)
+                ? PATTERN_MESSAGES[(e.params as any).pattern]
+                : (e.message ?? 'is invalid');
     return { path: path || '/', message };
   });
 }

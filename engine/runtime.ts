@@ -76,6 +76,14 @@ export interface Once {
   answer(trx: Knex.Transaction, result: CommandResult): Promise<{ status: number; body: unknown }>;
 }
 
+/**
+ * Called in a command's transaction once the case is locked, before the
+ * command acts: writes what must commit with the command or not at all (an
+ * inbound SMS's providerId, engine/hotline/rating.ts), and throws to refuse
+ * the command (the transaction rolls back; nothing is written).
+ */
+export type CommandClaim = (trx: Knex.Transaction) => Promise<void>;
+
 /** What a command run with a key gives: its answer, fresh or replayed (no second effect). */
 export interface Answered {
   status: number;
@@ -284,13 +292,14 @@ export class Runtime {
    * first (its fields become case variables, so a message must not be able
    * to set, say, the agency).
    */
-  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor }): Promise<CommandResult> {
+  async correlateMessage(input: { code: string; name: string; payload?: Record<string, unknown>; actor: Actor; claim?: CommandClaim }): Promise<CommandResult> {
     const payload = input.payload ?? {};
     this.options.forms?.checkMessage(input.name, payload);
     const caseId = await caseIdByCode(this.db, input.code);
     if (!caseId) throw new NotFoundError(`Case ${input.code} does not exist.`);
     return this.timed('correlateMessage', () =>
-      this.command({ caseId }, input.actor, async (_trx, session) => {
+      this.command({ caseId }, input.actor, async (trx, session) => {
+        await input.claim?.(trx);
         const target = session.waiting().find((w) => waitsForMessage(w, input.name));
         if (!target) throw new ConflictError(`Case ${input.code} is not waiting for message "${input.name}".`);
         session.record({
@@ -321,6 +330,13 @@ export class Runtime {
         if (replay) return { caseId: row.id, code: row.code, status: row.status, version: row.version, task: row.tasks.find((t) => t.id === input.taskId)!, answered: replay, from: row.version };
         const current = await this.currentTask(trx, input.taskId, row);
         this.options.policy.assertMay(input.actor, current, input.action);
+        // Claiming one's own claim again, or releasing a free task, changes nothing: it answers the task as it is and
+        // writes nothing (no event, no version), so a client's retry cannot fill the history with claims that did not happen.
+        const noChange = (input.action === 'claim' && current.assignee === input.actor.id) || (input.action === 'unclaim' && current.assignee == null);
+        if (noChange) {
+          const same = { caseId: row.id, code: row.code, status: row.status, version: row.version };
+          return { ...same, task: current, answered: input.once && (await this.answer(trx, input.once, same)), from: row.version };
+        }
         let updated = current;
         if (input.action === 'claim') updated = await setAssignee(trx, current.id, input.actor.id);
         else if (input.action === 'unclaim') updated = await setAssignee(trx, current.id, null);
@@ -357,10 +373,11 @@ export class Runtime {
    * Record a fact about a case that is not a process step (e.g. an auditor read
    * its personal data): one event, chained like every other, in one transaction.
    */
-  async recordCaseEvent(input: { caseId: string; type: string; actor: Actor; payload?: Record<string, unknown> }): Promise<void> {
+  async recordCaseEvent(input: { caseId: string; type: string; actor: Actor; payload?: Record<string, unknown>; claim?: CommandClaim }): Promise<void> {
     await this.db.transaction(async (trx) => {
       const row = await lockCase(trx, input.caseId);
       if (!row) throw new NotFoundError(`Case ${input.caseId} does not exist.`);
+      await input.claim?.(trx);
       await appendEvents(trx, row.id, [{ type: input.type, payload: input.payload ?? {}, actor: input.actor }], this.clock, { head: row.head });
       // The history moved: a command waiting for the lock must read the case again (db/cases.ts lockAndRead).
       await touchCase(trx, row.id);

@@ -142,7 +142,8 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     provider.failures = 0;
     const retried = await h.s.http.post(`/v1/jobs/${job.id}/retry`).set(h.keys.coordinator);
     expect(retried.status).to.equal(200);
-    expect(retried.body).to.include({ status: 'pending', attempts: 0 });
+    // The answer names the case, as the incident list does (it said caseCode null: a black-box check, 2026-12-08).
+    expect(retried.body).to.include({ status: 'pending', attempts: 0, caseCode: kase.code });
     expect((await h.s.http.post(`/v1/jobs/${job.id}/retry`).set(h.keys.coordinator)).status).to.equal(409); // not an incident any more
     await ex.runOnce();
     expect((await t.db('jobs').where({ id: job.id }).first()).status).to.equal('done');

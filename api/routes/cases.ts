@@ -10,7 +10,7 @@ import { caseSearchScope, holdsCase, isExceptionalPiiRead, maskVariables, maySee
 import { vietnamDayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { JsonSchema, RouteSpec } from '../http.js';
-import { CHANNELS, MessageBody, MigrateCaseBody, StartCaseBody, PathParam, pathParams } from '../schemas.js';
+import { CHANNELS, MessageBody, MigrateCaseBody, PhoneSchema, StartCaseBody, PathParam, pathParams } from '../schemas.js';
 
 export function taskView(t: any, now: Date, code?: string, variables?: Record<string, unknown>) {
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -37,11 +37,15 @@ export function taskView(t: any, now: Date, code?: string, variables?: Record<st
   };
 }
 
-/** A case as a caller may see it: 404 (not 403) when the caller may not, so codes cannot be probed. */
-export async function loadCaseView(deps: AppDeps, code: string, principal: Principal, known?: CaseForView) {
+/**
+ * A case as a caller may see it: 404 (not 403) when the caller may not, so codes cannot be probed. An exceptional
+ * read of personal data is recorded with the request's id and path, as the history read records it, so an auditor
+ * can match it to the request log.
+ */
+export async function loadCaseView(deps: AppDeps, code: string, principal: Principal, request: { requestId: string; path: string }, known?: CaseForView) {
   const view = await caseView(deps.db, code, principal, deps.clock.now(), known);
   if (isExceptionalPiiRead(principal)) {
-    await deps.runtime.recordCaseEvent({ caseId: view.id, type: 'pii.read', actor: actorOf(principal), payload: { what: 'case' } });
+    await deps.runtime.recordCaseEvent({ caseId: view.id, type: 'pii.read', actor: actorOf(principal, request.requestId), payload: { what: 'case', path: request.path } });
   }
   return view;
 }
@@ -93,7 +97,7 @@ const CaseSearchQuery: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    phone: { type: 'string', maxLength: 20, pattern: '^[+0-9 ().-]{6,20}$', description: "The citizen's phone number, in any usual writing (0912 000 111, +84912000111); not for agency keys" },
+    phone: { ...PhoneSchema, description: "The citizen's phone number, in any usual writing (0912 000 111, +84912000111); not for agency keys" },
     q: { type: 'string', minLength: 1, maxLength: 200, description: 'Words of the title or description, with or without diacritics (den duong finds Đèn đường); every word must appear' },
     status: { enum: ['running', 'completed'] },
     agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64, description: 'Cases this agency holds or held' },
@@ -202,7 +206,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
         });
         const page = rows.slice(0, limit);
         if (isExceptionalPiiRead(principal)) {
-          for (const row of page) await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal, ctx.state.requestId), payload: { what: 'search' } });
+          for (const row of page) await deps.runtime.recordCaseEvent({ caseId: row.id, type: 'pii.read', actor: actorOf(principal, ctx.state.requestId), payload: { what: 'search', path: ctx.path } });
         }
         const last = page[page.length - 1];
         ctx.body = {
@@ -235,7 +239,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
         const result = await deps.runtime.startCase(input);
         ctx.status = 201;
         ctx.set('Location', `/v1/cases/${result.code}`);
-        ctx.body = await loadCaseView(deps, result.code, principal, startedCase(result));
+        ctx.body = await loadCaseView(deps, result.code, principal, { requestId: ctx.state.requestId, path: ctx.path }, startedCase(result));
       },
     },
     {
@@ -248,7 +252,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       access: rolesFor('readCase'),
       responses: { 200: { description: 'The case', schema: { $ref: '#/components/schemas/Case' } } },
       handler: async (ctx) => {
-        ctx.body = await loadCaseView(deps, ctx.params.code, ctx.state.principal!);
+        ctx.body = await loadCaseView(deps, ctx.params.code, ctx.state.principal!, { requestId: ctx.state.requestId, path: ctx.path });
       },
     },
     {
@@ -264,7 +268,7 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
         await deps.runtime.correlateMessage({ code: ctx.params.code, name: ctx.params.name, payload: ctx.state.body, actor: actorOf(principal, ctx.state.requestId) });
-        ctx.body = await loadCaseView(deps, ctx.params.code, principal);
+        ctx.body = await loadCaseView(deps, ctx.params.code, principal, { requestId: ctx.state.requestId, path: ctx.path });
       },
     },
     {

@@ -26,6 +26,7 @@ export function keyRoutes(deps: AppDeps): RouteSpec[] {
       body: CreateKeyBody,
       responses: { 201: { description: 'The key; its secret is in `key` and is never shown again', schema: CreatedKeySchema } },
       handler: async (ctx) => {
+        // Through the API the agency must be in force today (a retired code is answered with its successor).
         if (ctx.state.body.agency) deps.catalogue.checkCodes({ agency: ctx.state.body.agency }, deps.clock.now());
         const { key, row } = await deps.keys.create({ ...ctx.state.body, createdBy: ctx.state.principal!.id });
         ctx.status = 201;

@@ -4,7 +4,7 @@ import { receiveSms } from '../../engine/hotline/rating.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import type { RouteSpec } from '../http.js';
-import { SmsInboundResultSchema, SmsStatusResultSchema } from '../schemas.js';
+import { PhoneSchema, SmsInboundResultSchema, SmsStatusResultSchema } from '../schemas.js';
 
 export function smsRoutes(deps: AppDeps): RouteSpec[] {
   return [
@@ -42,19 +42,26 @@ export function smsRoutes(deps: AppDeps): RouteSpec[] {
       path: '/v1/sms/inbound',
       summary: 'An SMS from a citizen, forwarded by the provider: a rating reply (1 satisfied, 2 not), or information',
       description:
-        'A rating reply rates the most recent case of that phone number that waits for a rating. Any other text is information: it resumes a case of that phone waiting for the information the agency asked for (message citizen-info), or else is attached to the phone\'s most recently active running case (history event sms.received, read by the handling agency). `as` says which. 200 with matched=false when the phone has no running case (the provider should not retry).',
+        'A rating reply rates the most recent case of that phone number that waits for a rating. Any other text is information: it resumes a case of that phone waiting for the information the agency asked for (message citizen-info), or else is attached to the phone\'s most recently active running case (history event sms.received, read by the handling agency). `as` says which. 200 with matched=false when the phone has no running case (the provider should not retry). A delivery repeated with the same providerId (a provider\'s retry), on any node, gets the first delivery\'s answer and changes nothing.',
       tags: ['SMS'],
       access: rolesFor('smsGateway'),
       body: {
         type: 'object',
         additionalProperties: false,
         required: ['from', 'text'],
-        properties: { from: { type: 'string', minLength: 6, maxLength: 20 }, text: { type: 'string', maxLength: 1000 }, providerId: { type: 'string', maxLength: 200 } },
+        properties: {
+          from: { ...PhoneSchema, description: "the citizen's number, e.g. 84909111222" },
+          text: { type: 'string', maxLength: 1000 },
+          providerId: { type: 'string', maxLength: 200, description: "the provider's id of the message: a delivery repeated with it is answered as the first was and changes nothing" },
+        },
       },
-      responses: { 200: { description: 'Whether the reply rated a case', schema: SmsInboundResultSchema } },
+      responses: {
+        200: { description: 'Whether the reply rated a case', schema: SmsInboundResultSchema },
+        409: { description: 'This providerId was already received from another number or with another text' },
+      },
       handler: async (ctx) => {
-        const { from, text } = ctx.state.body;
-        ctx.body = await receiveSms(deps.db, deps.runtime, { from, text, requestId: ctx.state.requestId });
+        const { from, text, providerId } = ctx.state.body;
+        ctx.body = await receiveSms(deps.db, deps.runtime, { from, text, providerId, requestId: ctx.state.requestId });
       },
     },
     {

@@ -1,6 +1,7 @@
 import { deliveriesOf, endSubscription, findSubscription, insertSubscription } from '../../db/subscriptions.js';
 import { InputError, NotFoundError, UnprocessableError } from '../../engine/errors.js';
 import { mayManageSubscription, rolesFor, subscriptionAgency, type Caller } from '../../engine/hotline/policy.js';
+import { refusedAtSubscription, systemResolver } from '../../engine/hotline/webhook-targets.js';
 import { EVENT_TYPES, newSecret, targetAllowed } from '../../engine/hotline/webhooks.js';
 import type { AppDeps } from '../deps.js';
 import { sendAnswered, writeOnce } from '../idempotency.js';
@@ -12,7 +13,7 @@ const SubscriptionBody: JsonSchema = {
   additionalProperties: false,
   required: ['url', 'events'],
   properties: {
-    url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: "The receiver: an http(s) URL among the server's configured targets (PAKN_WEBHOOK_TARGETS)" },
+    url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: "The receiver: an http(s) URL among the server's configured targets (PAKN_WEBHOOK_TARGETS), on a public address unless the operator named its host there" },
     events: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...EVENT_TYPES] } },
     agency: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64, description: "Admins only: deliver one agency's events (default: every event). An agency key always gets its own agency's." },
   },
@@ -80,8 +81,20 @@ export function subscriptionRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const p = ctx.state.principal!;
         const b = ctx.state.body as { url: string; events: string[]; agency?: string };
+        // A user name and password in the URL would be sent (Basic auth) with every event, and "https://allowed.host:@other.host/"
+        // passes a prefix of PAKN_WEBHOOK_TARGETS while it goes elsewhere: receivers authenticate the signature instead.
+        const parsed = new URL(b.url);
+        if (parsed.username || parsed.password) {
+          throw new UnprocessableError('A webhook URL must not carry a user name or password: receivers check the X-Pakn-Signature of each delivery instead.', [{ path: '/url', message: 'must not contain a user name or password' }]);
+        }
         if (!targetAllowed(b.url, targets)) {
           throw new UnprocessableError(`This server delivers only to URLs starting with ${targets.join(' or ')}; ask the administrator to add yours to PAKN_WEBHOOK_TARGETS.`, [{ path: '/url', message: 'is not among the configured targets' }]);
+        }
+        // The server would connect to it and list each attempt's error: an internal address would let a key probe
+        // the internal network (engine/hotline/webhook-targets.ts). Deliveries check again.
+        const why = await refusedAtSubscription(b.url, targets, deps.resolveHost ?? systemResolver);
+        if (why) {
+          throw new UnprocessableError(`Webhooks are delivered only to public addresses, and ${why}. Give your system's public address, or ask the administrator to name this host in PAKN_WEBHOOK_TARGETS.`, [{ path: '/url', message: 'is not a public address' }]);
         }
         const agency = subscriptionAgency(p, b.agency);
         const at = deps.clock.now();

@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors.js';
 import type { JobHandler } from '../jobs.js';
 import type { Runtime } from '../runtime.js';
 import type { SmsGateway } from './sms.js';
+import type { ResolveHost } from './webhook-targets.js';
 import { webhookHandlers } from './webhooks.js';
 
 /** Reference sent with every attempt of one message, so the provider sends it once. */
@@ -19,12 +20,13 @@ export type DeliveryLog = (level: 'info' | 'warn', msg: string, data: Record<str
  * The outbox's job handlers: `sms` through the gateway; `notification` (the
  * diagram's agency reminders), `task-deadline` and `webhook` as events for
  * agencies' systems, delivered to their subscriptions (webhooks.ts) to the
- * URLs `webhookTargets` allows. Each marks its job when it is done.
+ * URLs `webhookTargets` allows, on public addresses (`resolve` finds a name's;
+ * the system resolver unless given). Each marks its job when it is done.
  */
-export function deliveryHandlers(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog, webhookTargets: readonly string[]): Record<'sms' | 'notification' | 'webhook' | 'task-deadline', JobHandler> {
+export function deliveryHandlers(db: Db, gateway: SmsGateway, clock: Clock, log: DeliveryLog, webhookTargets: readonly string[], resolve?: ResolveHost): Record<'sms' | 'notification' | 'webhook' | 'task-deadline', JobHandler> {
   return {
     sms: (job) => deliverSms(db, gateway, clock, log, job),
-    ...webhookHandlers(db, clock, webhookTargets, log),
+    ...webhookHandlers(db, clock, webhookTargets, log, resolve),
   };
 }
 

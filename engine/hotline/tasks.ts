@@ -5,9 +5,11 @@
  */
 import type { TaskRow } from '../../db/tasks.js';
 import { InputError, UnprocessableError } from '../errors.js';
+import { PHONE_MESSAGE, PHONE_PATTERN } from '../json-schema.js';
 import type { OutboxMessage } from '../session.js';
 import { vietnamDate, vietnameseDate } from '../vietnam-time.js';
 import type { Catalogue } from './catalogue.js';
+import { CITIZEN_PHONE } from './public-status.js';
 import { HOTLINE_PROCESS, INTAKE_REQUIRED, MESSAGE_TOPICS, NEW_DUE_DATE, PROCESS_OWNED_VARIABLES, TEMPLATE_PLACEHOLDERS, TRANSFER } from './contract.js';
 import type { SmsTemplates } from './sms.js';
 
@@ -15,7 +17,8 @@ import type { SmsTemplates } from './sms.js';
  * Intake of the hotline's process: title, description and channel present
  * (POST /v1/cases's schema says so too; this holds for every other caller —
  * Open311, the demo seed, scripts), no variable the process sets itself
- * (refused naming each), and codes (field, unit, procedure …) in the
+ * (refused naming each), a citizen's phone that holds a phone number (any
+ * process: SMS go to it), and codes (field, unit, procedure …) in the
  * catalogue and in force today.
  */
 export function checkIntake(catalogue: Catalogue) {
@@ -36,9 +39,16 @@ export function checkIntake(catalogue: Catalogue) {
         );
       }
     }
+    const phone = variables[CITIZEN_PHONE];
+    if (phone !== undefined && !(typeof phone === 'string' && phone.length <= 30 && PHONE.test(phone))) {
+      throw new InputError(`${CITIZEN_PHONE} is not a phone number.`, [{ path: `/variables/${CITIZEN_PHONE}`, message: PHONE_MESSAGE }]);
+    }
     catalogue.checkCodes(variables, at);
   };
 }
+
+/** The citizen's phone as POST /v1/cases's schema checks it (api/schemas.ts PhoneSchema): outgoing SMS are sent to it. */
+const PHONE = new RegExp(PHONE_PATTERN, 'u');
 
 /**
  * A task's output: codes in the catalogue and in force; a transfer or a

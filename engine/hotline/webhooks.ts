@@ -9,6 +9,8 @@
  * the feed and the deliveries need no masking.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Knex } from 'knex';
 import type { Db } from '../../db/connect.js';
 import { findEvent, holdEventsWithDeliveries, insertEventsWithDeliveries, taskCompletedEver, type HotlineEventRow, type NewHotlineEvent } from '../../db/events.js';
@@ -20,6 +22,7 @@ import { tasksOfCase } from '../../db/tasks.js';
 import type { Clock } from '../clock.js';
 import type { JobHandler } from '../jobs.js';
 import type { PendingEvent } from '../session.js';
+import { checkTarget, pinnedLookup, systemResolver, type ResolveHost, type TargetCheck } from './webhook-targets.js';
 
 export const EVENT_TYPES = ['task.created', 'task.due-soon', 'task.overdue', 'case.escalated', 'case.transferred'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -184,7 +187,7 @@ export type WebhookLog = (level: 'info' | 'warn', msg: string, data: Record<stri
  * executor retries it later with a longer delay. The body is the same at
  * every attempt: receivers dedupe by its `id`.
  */
-async function deliver(db: Db, clock: Clock, targets: readonly string[], log: WebhookLog, job: JobRow): Promise<void> {
+async function deliver(db: Db, clock: Clock, targets: readonly string[], log: WebhookLog, resolve: ResolveHost, job: JobRow): Promise<void> {
   const { subscriptionId, eventId } = job.payload as { subscriptionId: string; eventId: string };
   const sub = await findSubscription(db, subscriptionId);
   const event = await findEvent(db, eventId);
@@ -199,23 +202,25 @@ async function deliver(db: Db, clock: Clock, targets: readonly string[], log: We
     await finishJob(db, job.id, { status: 'skipped', payload: { ...job.payload, skipped: 'target not allowed' }, at: clock.now() });
     return;
   }
-  const body = JSON.stringify(eventView(event));
-  let status: number;
-  try {
-    const res = await fetch(sub.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'User-Agent': 'pakn-webhooks', 'X-Pakn-Event': event.type, 'X-Pakn-Signature': signature(sub.secret, body) },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    });
-    status = res.status;
-    await res.body?.cancel();
-  } catch (err: any) {
-    const error = String(err?.cause?.code ?? err?.message ?? err).slice(0, 500);
+  // A name that does not resolve, a receiver that cannot be reached or does not answer: a failed attempt, retried.
+  const unreachable = async (err: any): Promise<never> => {
+    const error = String(err?.name === 'AbortError' ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : (err?.code ?? err?.cause?.code ?? err?.message ?? err)).slice(0, 500);
     await record('failed', null, error);
     throw new Error(`webhook ${subscriptionId}: ${error}`, { cause: err });
+  };
+  // Checked now, not only at subscription: the name may resolve elsewhere today (DNS rebinding), and subscriptions
+  // made before the check existed were never checked.
+  const target = await checkTarget(sub.url, targets, resolve).catch(unreachable);
+  if (target.verdict === 'refused') {
+    // The subscriber's list says only that it was refused: what the address is stays in the server's log.
+    await record('refused', null, 'refused: the address is not public');
+    await finishJob(db, job.id, { status: 'skipped', payload: { ...job.payload, skipped: 'address not public' }, at: clock.now() });
+    log('warn', 'webhook refused: the address is not public', { jobId: job.id, subscriptionId, why: target.why });
+    return;
   }
+  const body = JSON.stringify(eventView(event));
+  const headers = { 'Content-Type': 'application/json', 'User-Agent': 'pakn-webhooks', 'X-Pakn-Event': event.type, 'X-Pakn-Signature': signature(sub.secret, body) };
+  const status = await post(sub.url, target, headers, body).catch(unreachable);
   if (status < 200 || status > 299) {
     await record('failed', status, `HTTP ${status}`);
     throw new Error(`webhook ${subscriptionId}: HTTP ${status}`);
@@ -225,10 +230,38 @@ async function deliver(db: Db, clock: Clock, targets: readonly string[], log: We
   log('info', 'webhook delivered', { jobId: job.id, subscriptionId, type: event.type, attempt: job.attempts });
 }
 
+/**
+ * POST the body and answer the receiver's status. A checked public target is connected to at the addresses
+ * checked (pinnedLookup), not at whatever the name resolves to by now. Redirects are not followed (a 3xx is a
+ * failed attempt): they could lead anywhere. The answer's body is not read.
+ */
+function post(url: string, target: Exclude<TargetCheck, { verdict: 'refused' }>, headers: Record<string, string>, body: string): Promise<number> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+        // No pooled sockets: each delivery connects where its own check said.
+        agent: false,
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        ...(target.verdict === 'public' ? { lookup: pinnedLookup(target.addresses) } : {}),
+      },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        res.destroy();
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** The job handlers: webhook deliveries, task deadlines, and the diagram's notifications (which used to go to the log). */
-export function webhookHandlers(db: Db, clock: Clock, targets: readonly string[], log: WebhookLog): { webhook: JobHandler; 'task-deadline': JobHandler; notification: JobHandler } {
+export function webhookHandlers(db: Db, clock: Clock, targets: readonly string[], log: WebhookLog, resolve: ResolveHost = systemResolver): { webhook: JobHandler; 'task-deadline': JobHandler; notification: JobHandler } {
   return {
-    webhook: (job) => deliver(db, clock, targets, log, job),
+    webhook: (job) => deliver(db, clock, targets, log, resolve, job),
     'task-deadline': (job) => deadlineReached(db, clock, job),
     notification: (job) => notificationToEvents(db, clock, job),
   };

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../api/logger.js';
 import { createSystem, type System } from '../../api/system.js';
 import { ManualClock } from '../../engine/clock.js';
 import type { SmsGateway } from '../../engine/hotline/sms.js';
+import type { ResolveHost } from '../../engine/hotline/webhook-targets.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -54,9 +55,9 @@ export interface TestSystem extends System {
  * called through supertest, on a ManualClock (at TEST_START unless given;
  * pass one clock to two nodes to share time).
  */
-export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: ManualClock; log?: Logger } = {}): Promise<TestSystem> {
+export async function testSystem(db: Db, overrides: Partial<Config> = {}, options: { sms?: SmsGateway; clock?: ManualClock; log?: Logger; resolveHost?: ResolveHost } = {}): Promise<TestSystem> {
   const clock = options.clock ?? new ManualClock(TEST_START);
-  const system = await createSystem(testConfig(overrides), { db, log: options.log ?? createLogger(overrides.logLevel ?? 'silent'), sms: options.sms, clock });
+  const system = await createSystem(testConfig(overrides), { db, log: options.log ?? createLogger(overrides.logLevel ?? 'silent'), sms: options.sms, clock, resolveHost: options.resolveHost });
   // Every answer is checked against the served OpenAPI document (api/response-check.ts).
   const http = supertest(createApp(system, { checkResponses: true }).callback());
   return Object.assign(system, {

@@ -50,7 +50,7 @@ describe('Regression: dates a client sends are real days and instants between th
   it('Given a day that does not exist, when it filters the catalogue, the case search or Open311, then it answers 400 naming it', async () => {
     for (const on of ['2026-13-45', '2026-02-30', '2025-06-31', '0000-00-00', '9999-99-99']) await refused(`/v1/catalogue/units?on=${on}`, h.keys.operator, '/on');
     expect((await h.s.http.get('/v1/catalogue/units?on=today').set(h.keys.operator)).status).to.equal(200);
-    expect((await h.s.http.get('/v1/catalogue/units?on=2026-02-28').set(h.keys.operator)).body).to.not.be.empty;
+    expect((await h.s.http.get('/v1/catalogue/units?on=2026-02-28').set(h.keys.operator)).body).to.have.length.greaterThan(0);
     for (const from of ['2026-02-30', '2026-13-01', '2026-12-01T24:00:00Z', '0000-01-01']) await refused(`/v1/cases?from=${encodeURIComponent(from)}`, h.keys.operator, '/from');
     const search = await h.s.http.get(`/v1/cases?from=2026-01-01&to=${encodeURIComponent('2099-12-31T08:00+07:00')}`).set(h.keys.operator);
     expect(search.status, JSON.stringify(search.body)).to.equal(200);
