@@ -1,6 +1,6 @@
 import { INTAKE_REQUIRED } from '../engine/hotline/contract.js';
 import { ROLES } from '../engine/hotline/policy.js';
-import { PHONE_PATTERN } from '../engine/json-schema.js';
+import { HTTP_URL_PATTERN, PHONE_PATTERN } from '../engine/json-schema.js';
 import type { JsonSchema } from './http.js';
 
 /** Schemas shared by ajv (requests, and responses in tests) and the OpenAPI document. */
@@ -366,7 +366,8 @@ export const CommentBody: JsonSchema = {
         required: ['name', 'url'],
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 255 },
-          url: { type: 'string', format: 'uri', maxLength: 2000 },
+          // http(s) only: a javascript: or data: URL is a valid URI, and an agency's system that shows it as a link runs it.
+          url: { type: 'string', format: 'uri', maxLength: 2000, pattern: HTTP_URL_PATTERN, description: 'http(s) address of the file' },
           mediaType: { type: 'string', maxLength: 100 },
           size: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
         },
@@ -689,7 +690,7 @@ export const GeoReportPostBody: JsonSchema = {
     last_name: line(100, { 'x-pii': true }),
     phone: PhoneSchema,
     description: { type: 'string', maxLength: 4000, pattern: TEXT },
-    media_url: { type: 'string', format: 'uri', maxLength: 2000, pattern: '^https?://[^\\u0000-\\u0020\\u007F]+$', description: 'http(s) address of a photo' },
+    media_url: { type: 'string', format: 'uri', maxLength: 2000, pattern: HTTP_URL_PATTERN, description: 'http(s) address of a photo' },
     media: { type: 'string', format: 'binary', description: 'multipart file: refused for now (400); send media_url' },
   },
 };

@@ -64,6 +64,9 @@ export function isW3cInstant(s: string): boolean {
  */
 export const PHONE_PATTERN = '^[ ().-]*\\+?(?:[ ().-]*[0-9]){9,15}[ ().-]*$';
 
+/** An http(s) URL without spaces or control characters: links to files and photos (javascript: and data: are URIs too). */
+export const HTTP_URL_PATTERN = '^https?://[^\\u0000-\\u0020\\u007F]+$';
+
 /** What a value failing PHONE_PATTERN is told, wherever it is checked. */
 export const PHONE_MESSAGE = 'must be a phone number: 9 to 15 digits, optionally after one leading +, with only spaces, dots, dashes or parentheses between (e.g. 0912 000 111, +84 912 000 111)';
 
@@ -71,6 +74,7 @@ export const PHONE_MESSAGE = 'must be a phone number: 9 to 15 digits, optionally
 const PATTERN_MESSAGES: Record<string, string> = {
   [PHONE_PATTERN]: PHONE_MESSAGE,
   '\\S': 'must not be blank (only spaces)',
+  [HTTP_URL_PATTERN]: 'must be an http(s) address (no other scheme, no spaces)',
 };
 
 const FORMAT_MESSAGES: Record<string, string> = {
