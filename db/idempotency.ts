@@ -34,7 +34,9 @@ export async function reserveKey(trx: Knex.Transaction, r: { principalId: string
   if (inserted.length) return { kind: 'new' };
   const row = await trx('idempotency_keys').where({ principal_id: r.principalId, key: r.key }).first();
   if (!row) return { kind: 'conflict', reason: 'the first request with this Idempotency-Key is still being processed; retry shortly' };
-  if (row.route !== r.route || row.request_hash !== r.hash) return { kind: 'conflict', reason: 'this Idempotency-Key was already used with another request body' };
+  // Say which: a key reused on another task or case is not "another body" to the client who sent the same one.
+  if (row.route !== r.route) return { kind: 'conflict', reason: `this Idempotency-Key was already used for another request (${row.route}); use a new key for each request` };
+  if (row.request_hash !== r.hash) return { kind: 'conflict', reason: 'this Idempotency-Key was already used with another request body' };
   if (row.status === null) return { kind: 'conflict', reason: 'the first request with this Idempotency-Key is still being processed; retry shortly' };
   return { kind: 'replay', status: row.status, response: row.response };
 }
