@@ -296,6 +296,9 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
             throw new InputError(spec.forms ? 'Send the fields as a form (application/x-www-form-urlencoded or multipart/form-data) or as JSON.' : 'Send a JSON body with Content-Type: application/json.');
           }
           ctx.state.body = check(validateBody, raw ?? {}, 'body');
+        } else if (!isRaw && !validateBody && !spec.forms && hasContent(ctx) && !(ctx.is('json') && isEmptyObject(raw))) {
+          // A command that takes no body (claim, unclaim, retry) refuses one rather than ignore it: {"assignee": …} did nothing.
+          throw new InputError(`${spec.method.toUpperCase()} ${spec.path} takes no body: send none, or {}.`, [{ path: '/', message: 'must be empty' }]);
         } else {
           ctx.state.body = isRaw ? raw : cleanText(raw, 'body');
         }
@@ -303,6 +306,15 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
       await spec.handler(ctx);
     });
   }
+}
+
+/** Whether the request carries bytes (Content-Length: 0, as many clients send with an empty POST, carries none). */
+function hasContent(ctx: Ctx): boolean {
+  return (ctx.request.length ?? 0) > 0 || Boolean(ctx.get('Transfer-Encoding'));
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 /** The query schema of an API route that declares none. */
