@@ -63,7 +63,7 @@ async function everyTask(db: Db, q: InboxQuery): Promise<InboxRow[]> {
   if (q.unit) query.whereRaw(`c.variables->>'unit' = ?`, [q.unit]);
   if (q.overdue === true) query.whereRaw(`${DUE_KEY} < ?`, [q.now]);
   if (q.overdue === false) query.whereRaw(`${DUE_KEY} >= ?`, [q.now]);
-  if (q.q) query.where((w) => w.whereILike('t.name', `%${escapeLike(q.q!)}%`).orWhereRaw(`c.variables->>'title' ilike ?`, [`%${escapeLike(q.q!)}%`]));
+  if (q.q) query.whereRaw(TEXT_MATCH, textMatchBindings(q.q));
   if (q.cursor) {
     const { due, id } = q.cursor;
     // A task without a due date sorts as 'infinity', so the cursor of one is ('infinity', id).
@@ -135,10 +135,7 @@ function branch(q: InboxQuery, from: Range): Sql {
   if (q.state === 'claimed') cond('t.assignee is not null');
   if (q.field) cond(`c.variables->>'field' = ?`, q.field);
   if (q.unit) cond(`c.variables->>'unit' = ?`, q.unit);
-  if (q.q) {
-    const like = `%${escapeLike(q.q)}%`;
-    cond(`(t.name ilike ? or c.variables->>'title' ilike ?)`, like, like);
-  }
+  if (q.q) cond(TEXT_MATCH, ...textMatchBindings(q.q));
   return {
     text: `(select ${from.key} as due_key, ${from.id} as id from ${[from.table, ...joins].join(' ')}
        where ${where.join(' and ')}
@@ -166,4 +163,15 @@ async function inboxOfGroups(db: Db, q: InboxQuery, groups: string[]): Promise<I
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * ?q= of the inbox: the task's name, or the case's title and description without diacritics or case
+ * (cases.search_text, filled by pakn_fold, as the case search reads it): "ranh gioi" finds "Tranh chấp ranh
+ * giới", which it did not (the title was matched with ilike, diacritics and all).
+ */
+const TEXT_MATCH = `(t.name ilike ? or c.search_text like '%' || pakn_fold(?) || '%' escape '\\')`;
+
+function textMatchBindings(text: string): [string, string] {
+  return [`%${escapeLike(text)}%`, escapeLike(text)];
 }
