@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.js';
 import { adoptForms, caseDefinitionId, definitionForms, latestRecordedForms, versionsWithoutForms, type FormRow } from '../db/forms.js';
 import { parseBpmn } from './bpmn.js';
 import { createAjv, fieldProblems } from './json-schema.js';
-import { UnprocessableError } from './errors.js';
+import { NotFoundError, UnprocessableError } from './errors.js';
 import type { Problem } from './validate.js';
 import { calledDefinitionIn, calledDefinitionOf } from './call-activity.js';
 
@@ -75,7 +75,12 @@ export class FormRegistry {
    */
   checkMessage(name: string, payload: Record<string, unknown>): void {
     const key = `message-${name}`;
-    if (!this.has(key)) throw new UnprocessableError(`Message "${name}" has no form: add processes/forms/${key}${SUFFIX} declaring the fields it may carry.`);
+    if (!this.has(key)) {
+      // Mostly a misspelt name (citizen-infor): 404 naming the messages there are, before the hint for an analyst whose
+      // new diagram waits for a message no form declares (it answered 422 "add processes/forms/…" to every caller).
+      const known = this.keys().filter((k) => k.startsWith('message-')).map((k) => `"${k.slice('message-'.length)}"`);
+      throw new NotFoundError(`There is no message "${name}" to send to a case${known.length ? `; the messages are ${known.join(', ')}` : ''} (a new message needs its form, processes/forms/${key}${SUFFIX}).`);
+    }
     this.check(key, payload);
   }
 

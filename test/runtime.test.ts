@@ -156,7 +156,7 @@ describe('Case runtime through the API', () => {
       expect(undeclared.status).to.equal(422);
       expect(undeclared.body.errors).to.deep.equal([{ path: '/agency', message: 'is not a known field' }]);
       const unknown = await s.http.post(`/v1/cases/${kase.code}/messages/other`).set(operator).send({});
-      expect(unknown.status).to.equal(422);
+      expect(unknown.status).to.equal(404);
       const res = await s.http.post(`/v1/cases/${kase.code}/messages/citizen-info`).set(operator).send({ citizenInfo: 'Bổ sung ảnh' });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.tasks.map((x: any) => x.candidateGroups)).to.deep.equal([['SNNMT']]);
