@@ -293,7 +293,13 @@ export function mountRoutes(router: Router<State>, specs: RouteSpec[], authentic
           // A body of any other type (a form, as `curl -d` sends by default) is refused, not read as fields: it
           // completed tasks before (the body parser reads forms for the routes that take them).
           if (!isForm && (raw === undefined || ctx.is('json') === false)) {
-            throw new InputError(spec.forms ? 'Send the fields as a form (application/x-www-form-urlencoded or multipart/form-data) or as JSON.' : 'Send a JSON body with Content-Type: application/json.');
+            throw new InputError(
+              spec.forms
+                ? 'Send the fields as a form (application/x-www-form-urlencoded or multipart/form-data) or as JSON.'
+                : spec.rawBody
+                  ? `Send the XML with Content-Type: ${spec.rawBody.join(', ')}, or a JSON body with Content-Type: application/json.`
+                  : 'Send a JSON body with Content-Type: application/json.',
+            );
           }
           ctx.state.body = check(validateBody, raw ?? {}, 'body');
         } else if (!isRaw && !validateBody && !spec.forms && hasContent(ctx) && !(ctx.is('json') && isEmptyObject(raw))) {

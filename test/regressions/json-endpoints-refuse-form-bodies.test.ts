@@ -42,4 +42,11 @@ describe('Regression: a JSON endpoint refuses a form-encoded body with 400 and c
     const res = await h.s.http.post(`/v1/tasks/${task.id}/comments`).set(agency).send({ text: 'Ghi chú' });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
   });
+
+  it('Given an endpoint that takes XML or JSON, when text/plain is sent, then 400 says both (it said only "Send a JSON body")', async () => {
+    const analyst = await h.s.as('analyst', 'SNV');
+    const res = await h.s.http.post('/v1/definitions/validate').set(analyst).set('Content-Type', 'text/plain').send('<definitions/>');
+    expect(res.status, JSON.stringify(res.body)).to.equal(400);
+    expect(res.body.detail).to.equal('Send the XML with Content-Type: application/xml, text/xml, application/bpmn+xml, or a JSON body with Content-Type: application/json.');
+  });
 });
