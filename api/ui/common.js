@@ -1,4 +1,4 @@
-/* global window, document, fetch, sessionStorage, URLSearchParams */
+/* global window, document, fetch, sessionStorage, URLSearchParams, URL, setTimeout */
 // Shared by the pages: the API key lives in this tab only (sessionStorage). A key
 // given in the URL fragment (#key=…) is taken and removed from the address bar,
 // so it never reaches a server log.
@@ -48,5 +48,31 @@
     return body;
   }
 
-  window.PaknUi = { api, askForKey, showError, hasKey: () => Boolean(sessionStorage.getItem('pakn-key')) };
+  /**
+   * Download a file the API serves (a report's CSV) with the key: a plain link cannot send the key (it stays in the
+   * page, never in the URL), so it answered 401. The bytes are kept as sent (the CSV's BOM, for Excel).
+   */
+  async function download(path, filename, onUnauthorized) {
+    const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
+    if (res.status === 401) {
+      sessionStorage.removeItem('pakn-key');
+      askForKey(onUnauthorized);
+      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
+    }
+    if (!res.ok) {
+      const body = await res.json().catch(() => null);
+      throw new Error((body && body.detail) || 'Lỗi ' + res.status);
+    }
+    const named = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') || '');
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = named ? named[1] : filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  window.PaknUi = { api, download, askForKey, showError, hasKey: () => Boolean(sessionStorage.getItem('pakn-key')) };
 })();

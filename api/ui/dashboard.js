@@ -42,7 +42,7 @@
       const monday = new Date(report.from);
       const day = (d) => new Date(monday.getTime() + d * 86400000 + 7 * 3600000).toISOString().slice(0, 10);
       const stats = await api('/v1/reports/stats?groupBy=channel&period=day&from=' + day(0) + '&to=' + day(7));
-      document.getElementById('csv').href = '/v1/reports/weekly?format=csv&week=' + encodeURIComponent(week);
+      document.getElementById('csv').dataset.path = '/v1/reports/weekly?format=csv&week=' + encodeURIComponent(week);
 
       const t = report.totals;
       const tiles = document.getElementById('totals');
@@ -108,6 +108,13 @@
   document.getElementById('week').value = params.get('week') || thursday.getUTCFullYear() + '-W' + String(weekNo).padStart(2, '0');
   document.getElementById('print').onclick = function () {
     window.print();
+  };
+  document.getElementById('csv').onclick = function (e) {
+    e.preventDefault();
+    const path = e.currentTarget.dataset.path;
+    if (!path) return;
+    showError('');
+    window.PaknUi.download(path, 'bao-cao-tuan.csv', load).catch((err) => showError(err.message));
   };
   document.getElementById('pick').onsubmit = function (e) {
     e.preventDefault();

@@ -357,12 +357,12 @@
       if (kind === 'dmn') {
         $('kind').textContent = 'Bảng quyết định';
         await loadDmnJs(canEdit);
-        modeler = new DmnJS({ container: '#diagram', common: { keyboard: { bindTo: window } } });
+        // No keyboard.bindTo: the editors bind their shortcuts to the canvas themselves now, and the option logged an error.
+        modeler = new DmnJS({ container: '#diagram' });
       } else {
         if (canEdit) await loadPanelData(all);
         modeler = new window.PaknBpmn.Modeler({
           container: '#diagram',
-          keyboard: { bindTo: window },
           // Only analysts get the panel: the others cannot deploy what they would change.
           propertiesPanel: canEdit ? { parent: '#properties' } : {},
           paknData: panelData,
