@@ -45,16 +45,18 @@ const DEMO_CASES = [
  */
 export async function seedDemo(system: System): Promise<Array<{ name: string; roles: readonly string[]; agency: string | null; key: string }> | null> {
   if ((await system.keys.count()) > 0) return null;
-  const created = [];
-  for (const p of DEMO_PRINCIPALS) {
-    const { key } = await system.keys.create({ name: p.name, roles: [...p.roles], agency: p.agency, createdBy: 'system:seed' });
-    created.push({ ...p, key });
-  }
+  // The cases first, the keys last: a start that fails while seeding (no process deployed, say) stores no key, so the
+  // next start seeds again and prints them; keys stored first were never printed, and their secrets are only hashes.
   const operator = { id: 'system:seed', name: 'Dữ liệu mẫu', roles: ['operator'], agency: 'TONG-DAI-1022' };
   for (const variables of DEMO_CASES) {
     await system.runtime.startCase({ processKey: system.defaultProcess, variables, actor: operator });
   }
   await seedFinishedCase(system, operator);
+  const created = [];
+  for (const p of DEMO_PRINCIPALS) {
+    const { key } = await system.keys.create({ name: p.name, roles: [...p.roles], agency: p.agency, createdBy: 'system:seed' });
+    created.push({ ...p, key });
+  }
   return created;
 }
 

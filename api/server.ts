@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { createApp } from './app.js';
-import type { Config } from './config.js';
+import { existsSync, statSync } from 'node:fs';
+import { ConfigError, type Config } from './config.js';
 import { seedDemo } from './demo.js';
 import { createSystem, deployProcesses, type System } from './system.js';
 import { join } from 'node:path';
@@ -23,8 +24,24 @@ async function seedDemoAndPrintKeys(system: System, out: (line: string) => void)
   out('');
 }
 
+/**
+ * The folders a node starts from, checked before anything is opened or written: a PAKN_PROCESSES_DIR that does
+ * not exist failed later with "No process … is deployed" (after the demo keys were stored, never to be printed),
+ * a PAKN_DATA_DIR that is a file with an EEXIST stack trace.
+ */
+function checkFolders(config: Config): void {
+  const isDir = (path: string) => existsSync(path) && statSync(path).isDirectory();
+  if (!isDir(config.processesDir)) {
+    throw new ConfigError(`PAKN_PROCESSES_DIR must be the folder of the diagrams to deploy (the project's processes/); "${config.processesDir}" is not a folder.`);
+  }
+  if (!config.databaseUrl && config.dataDir !== 'memory' && existsSync(config.dataDir) && !statSync(config.dataDir).isDirectory()) {
+    throw new ConfigError(`PAKN_DATA_DIR must be a folder for the embedded database; "${config.dataDir}" is a file.`);
+  }
+}
+
 /** Start one node: migrate, deploy processes/, seed demo data on an empty database, serve, run jobs. */
 export async function serve(config: Config, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<Running> {
+  checkFolders(config);
   const system = await createSystem(config);
   const { log } = system;
   try {
