@@ -29,7 +29,19 @@
     'call.completed': 'Quy trình được gọi đã xong',
     'call.cancelled': 'Hủy quy trình được gọi',
     'call.error': 'Quy trình được gọi kết thúc với lỗi',
+    'variables.changed': 'Cập nhật thông tin hồ sơ',
+    'sms.received': 'Nhận SMS từ công dân',
+    'sms.delivered': 'SMS đã đến công dân',
+    'sms.failed': 'SMS không gửi được',
+    'job.retried': 'Gửi lại việc bị lỗi',
+    'finding.recorded': 'Kết luận trách nhiệm',
+    'case.escalated': 'Chuyển VP UBND tỉnh điều phối',
+    'case.transferred': 'Chuyển cơ quan khác',
+    'calendar.fallback': 'Tính hạn theo thứ Hai–thứ Sáu (năm chưa có lịch nghỉ)',
+    'activity.failed': 'Bước bị lỗi',
   };
+  /** Task groups in words: the roles (agency codes are shown as they are, the catalogue's own names). */
+  const GROUP_LABELS = { operator: 'tổng đài viên', coordinator: 'điều phối viên', reviewer: 'người duyệt' };
 
   /** A runtime incident in words: which step is held, which expression gave what, what it waits for. */
   function incidentText(i) {
@@ -78,7 +90,7 @@
       const what = document.createElement('span');
       const who = e.actor.agency ? e.actor.agency : e.actor.id;
       let detail = '';
-      if (e.type === 'task.created' && e.payload.candidateGroups) detail = ' → ' + e.payload.candidateGroups.join(', ');
+      if (e.type === 'task.created' && e.payload.candidateGroups) detail = ' → ' + e.payload.candidateGroups.map((g) => GROUP_LABELS[g] || g).join(', ');
       if (e.type === 'case.migrated') detail = ' v' + e.payload.fromVersion + ' → v' + e.payload.toVersion;
       if (e.type === 'decision.evaluated' && e.payload.result && typeof e.payload.result === 'object') {
         detail = ' → ' + Object.entries(e.payload.result).map(([k, v]) => k + ' ' + v).join(', ');
