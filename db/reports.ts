@@ -236,10 +236,10 @@ export type Period = 'day' | 'week' | 'month';
  * Cases received per group and period, counted in SQL (Vietnam-time periods),
  * so a year of cases is one indexed scan rather than rows in memory.
  */
-export async function receivedStats(db: Db, groupBy: GroupBy, period: Period, from: Date, to: Date) {
+export async function receivedStats(db: Db, groupBy: GroupBy, period: Period, from: Date, to: Date, unassigned: string) {
   const { rows } = await db.raw(
     `select date_trunc(?, c.created_at at time zone 'Asia/Ho_Chi_Minh')::date as period_start,
-            coalesce(c.variables->>?, '(none)') as grp,
+            coalesce(c.variables->>?, ?) as grp,
             count(*) as received,
             count(*) filter (where c.status = 'completed') as closed,
             count(*) filter (where (c.variables->>'late')::boolean is true) as late,
@@ -248,7 +248,7 @@ export async function receivedStats(db: Db, groupBy: GroupBy, period: Period, fr
       where c.created_at >= ? and c.created_at < ?
       group by 1, 2
       order by 1, 2`,
-    [period, groupBy, from, to],
+    [period, groupBy, unassigned, from, to],
   );
   return rows.map((r: any) => ({
     periodStart: r.period_start instanceof Date ? r.period_start.toISOString().slice(0, 10) : String(r.period_start).slice(0, 10),

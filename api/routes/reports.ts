@@ -2,8 +2,8 @@ import { stringify } from 'csv-stringify/sync';
 import { activityIn, agenciesOfCases, casesReceived, receivedByWeek, receivedStats, scorecardTotals, type GroupBy, type Period } from '../../db/reports.js';
 import { InputError } from '../../engine/errors.js';
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { isoWeekOf, isoWeekRange, scorecardOf, weekCounts, weeklyReport, workingDaysByDate } from '../../engine/hotline/reports.js';
-import { vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
+import { findingsInWords, isoWeekOf, isoWeekRange, scorecardOf, UNASSIGNED, weekCounts, weeklyReport, workingDaysByDate } from '../../engine/hotline/reports.js';
+import { vietnamDate, vietnamDayStart as dayStart } from '../../engine/vietnam-time.js';
 import type { AppDeps } from '../deps.js';
 import type { Ctx, RouteSpec } from '../http.js';
 import { ScorecardSchema, StatsRowSchema, WeeklyReportSchema } from '../schemas.js';
@@ -17,6 +17,11 @@ function sendCsv(ctx: Ctx, name: string, rows: Array<Record<string, unknown>>, c
   ctx.attachment(name);
   // BOM: Excel opens UTF-8 as such only with it, and Vietnamese needs UTF-8.
   ctx.body = stringify(rows, { header: true, bom: true, columns: columns.map(([key, header]) => ({ key, header })) });
+}
+
+/** Without `to`, a report runs to the end of today in Vietnam (it ran to now + 24 h, which was no day's end). */
+function endOfToday(now: Date): Date {
+  return new Date(dayStart(vietnamDate(now)).getTime() + 86_400_000);
 }
 
 export function reportRoutes(deps: AppDeps): RouteSpec[] {
@@ -89,7 +94,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const now = deps.clock.now();
         const q = ctx.state.query ?? {};
-        const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
+        const to = q.to ? dayStart(q.to) : endOfToday(now);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 31 * 86_400_000);
         if (from >= to) throw new InputError('from must be before to.', [{ path: '/from', message: 'must be before to' }]);
         const [totals, findings] = await Promise.all([
@@ -101,7 +106,7 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
           sendCsv(
             ctx,
             'bang-diem.csv',
-            rows.map((r) => ({ ...r, onTimeRate: r.onTimeRate ?? '', median: r.handlingWorkingDays.median ?? '', p90: r.handlingWorkingDays.p90 ?? '', satisfactionRate: r.satisfactionRate ?? '', findings: JSON.stringify(r.findings) })),
+            rows.map((r) => ({ ...r, onTimeRate: r.onTimeRate ?? '', median: r.handlingWorkingDays.median ?? '', p90: r.handlingWorkingDays.p90 ?? '', satisfactionRate: r.satisfactionRate ?? '', findings: findingsInWords(r.findings) })),
             [
               ['agency', 'Mã cơ quan'],
               ['agencyName', 'Cơ quan'],
@@ -143,9 +148,11 @@ export function reportRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const q = ctx.state.query;
         const now = deps.clock.now();
-        const to = q.to ? dayStart(q.to) : new Date(now.getTime() + 86_400_000);
+        const to = q.to ? dayStart(q.to) : endOfToday(now);
         const from = q.from ? dayStart(q.from) : new Date(to.getTime() - 366 * 86_400_000);
-        ctx.body = await receivedStats(deps.db, q.groupBy as GroupBy, (q.period ?? 'month') as Period, from, to);
+        // As the scorecard: an empty period is a mistake to name, not an empty answer.
+        if (from >= to) throw new InputError('from must be before to.', [{ path: '/from', message: 'must be before to' }]);
+        ctx.body = await receivedStats(deps.db, q.groupBy as GroupBy, (q.period ?? 'month') as Period, from, to, UNASSIGNED);
       },
     },
   ];

@@ -164,7 +164,18 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
 }
 
-const UNASSIGNED = '(chưa phân công)';
+/** A report's row of cases without the grouping value (no agency yet, no field …), in the words of every report. */
+export const UNASSIGNED = '(chưa phân công)';
+
+/** The accountability review's findings (processes/forms/accountability.schema.json), as the CSV reports print them. */
+const FINDING_LABELS: Record<string, string> = { 'wrong-answer': 'trả lời sai', 'buck-passing': 'đùn đẩy', irresponsibility: 'thiếu trách nhiệm', none: 'không vi phạm' };
+
+/** Findings by kind in words for a CSV cell ("đùn đẩy: 2; trả lời sai: 1"), empty when there are none: it printed the JSON "{}". */
+export function findingsInWords(findings: Record<string, number>): string {
+  return Object.entries(findings)
+    .map(([kind, n]) => `${FINDING_LABELS[kind] ?? kind}: ${n}`)
+    .join('; ');
+}
 
 /**
  * Working days between two times for one report, remembered per pair of Vietnam dates: the calendar
