@@ -48,6 +48,38 @@ export async function systemHeadBefore(trx: Knex.Transaction, asOf: Date): Promi
   return trx('case_events').whereNull('case_id').where('at', '<', asOf).orderBy('seq', 'desc').first('seq', 'hash', 'at');
 }
 
+/** A head a checkpoint signed whose event is no longer in the history as signed (gone, or another hash there). */
+export interface BrokenHead {
+  case_id: string | null;
+  code: string | null;
+  seq: number;
+  signed_hash: string;
+  live_hash: string | null;
+}
+
+/**
+ * The heads checkpoint `checkpointId` signed (the system chain's included) whose event is gone or changed:
+ * the event at the signed (case, seq) must still be there with the signed hash. Heads stamped before
+ * `liveStart` (months archived since) are not asked for. One indexed lookup per head, at most `limit` answers.
+ */
+export async function headsNoLongerInHistory(trx: Knex.Transaction, checkpointId: string, liveStart: Date | null, limit: number): Promise<BrokenHead[]> {
+  const { rows } = await trx.raw(
+    `select h.case_id, c.code, h.seq, h.hash as signed_hash, e.hash as live_hash
+       from history_checkpoint_heads h
+       left join case_events e on e.case_id = h.case_id and e.seq = h.seq
+       left join cases c on c.id = h.case_id
+      where h.checkpoint_id = ? and e.hash is distinct from h.hash and (e.id is not null or ?::timestamptz is null or h.at >= ?::timestamptz)
+     union all
+     select null, null, k.system_seq, k.system_hash, e.hash
+       from history_checkpoints k
+       left join case_events e on e.case_id is null and e.seq = k.system_seq
+      where k.id = ? and k.system_seq is not null and e.hash is distinct from k.system_hash and (e.id is not null or ?::timestamptz is null or k.system_at >= ?::timestamptz)
+      limit ?`,
+    [checkpointId, liveStart, liveStart, checkpointId, liveStart, liveStart, limit],
+  );
+  return rows.map((r: any) => ({ ...r, seq: Number(r.seq) }));
+}
+
 /** Store a checkpoint and its heads (append-only tables: the database refuses UPDATE, DELETE, TRUNCATE). */
 export async function insertCheckpoint(trx: Knex.Transaction, row: Omit<CheckpointRow, 'id'>, heads: CheckpointHead[]): Promise<string> {
   const [{ id }] = await trx('history_checkpoints')

@@ -7,6 +7,7 @@ import {
   checkpointHeads,
   checkpointsWithHead,
   findCheckpoint,
+  headsNoLongerInHistory,
   insertCheckpoint,
   listCheckpoints,
   systemHeadBefore,
@@ -14,8 +15,10 @@ import {
   type CheckpointRow,
 } from '../db/checkpoints.js';
 import { ensurePeriodicJob, reschedulePeriodicJob, type JobRow } from '../db/jobs.js';
+import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { liveStart } from './history.js';
 import { vietnamDate, vietnamDayStart } from './vietnam-time.js';
 
 export type { CheckpointHead, CheckpointRow };
@@ -105,9 +108,12 @@ export class Checkpoints {
     if (!key) throw new ConflictError('No checkpoint signing key is configured (PAKN_CHECKPOINT_KEY_FILE): checkpoints cannot be made on this node.');
     const now = this.clock.now();
     const asOf = input.asOf ?? new Date(now.getTime() - CHECKPOINT_MARGIN_MS);
+    // The newest checkpoint that holds: the history signed now must still contain what it signed.
+    const { trusted: previous } = await this.latestTrusted();
     // Repeatable read: the heads and the system head are one snapshot.
     return this.db.transaction(
       async (trx) => {
+        if (previous) await refuseIfRewritten(trx, previous.row);
         const heads = await caseHeadsBefore(trx, asOf);
         const system = await systemHeadBefore(trx, asOf);
         const statement: CheckpointStatement = {
@@ -236,6 +242,25 @@ export class Checkpoints {
     }
     return null;
   }
+}
+
+/**
+ * A checkpoint signs the history as it is: signed over a history whose tail was deleted (or whose chain was
+ * rewritten) since the checkpoint before, it would make that one moot — verify compares with the newest
+ * checkpoint that holds, and found the deletion until the next hourly checkpoint signed the shorter chain.
+ * So every head the previous checkpoint signed must still be there with its hash (archived months apart),
+ * else nothing is signed: 409 naming the cases, and the periodic job fails, which makes it an incident.
+ */
+async function refuseIfRewritten(trx: Knex.Transaction, previous: CheckpointRow): Promise<void> {
+  const broken = await headsNoLongerInHistory(trx, previous.id, await liveStart(trx), 20);
+  if (!broken.length) return;
+  const where = broken
+    .slice(0, 5)
+    .map((b) => `${b.case_id === null ? 'the system chain' : `case ${b.code ?? b.case_id}`} at seq ${b.seq} (${b.live_hash === null ? 'gone' : 'changed'})`)
+    .join('; ');
+  throw new ConflictError(
+    `The history no longer holds what checkpoint ${previous.id} signed: ${where}${broken.length > 5 ? `, and more` : ''}. Nothing was signed: run GET /v1/history/verify and restore the history before the next checkpoint.`,
+  );
 }
 
 /** The periodic checkpoint: a row in the jobs table that the executor runs and the handler reschedules. */

@@ -291,7 +291,7 @@ export async function verifyChains(db: Db, options: { caseId?: string; batch?: n
 }
 
 /** When the live history begins (the oldest attached month's first instant), or null. */
-async function liveStart(db: Db | Knex.Transaction): Promise<Date | null> {
+export async function liveStart(db: Db | Knex.Transaction): Promise<Date | null> {
   return liveStartOf(await oldestEventMonth(db));
 }
 
