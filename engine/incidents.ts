@@ -51,10 +51,12 @@ export async function resolveIncident(runtime: Runtime, input: { id: string; var
           }
         }
         const resolution = `variables set: ${Object.keys(input.variables).join(', ') || 'none'}${input.comment ? ` (${input.comment})` : ''}`;
-        await resolveIncidents(trx, [incident.id], { at: session.now(), by: input.actor.id, resolution });
+        const resolvedAt = session.now();
+        await resolveIncidents(trx, [incident.id], { at: resolvedAt, by: input.actor.id, resolution });
         session.record({ type: 'incident.resolved', elementId: incident.element_id, payload: { kind: incident.kind, incidentId: incident.id, variables: Object.keys(input.variables), comment: input.comment ?? null } });
         const result = await runtime.save(trx, { ...row, engine_state: state }, session);
-        return { ...result, incident: { ...incident, status: 'resolved' as const, resolution, resolved_by: input.actor.id } };
+        // The answer says when, as a later read of the incident does (it said resolvedAt null).
+        return { ...result, incident: { ...incident, status: 'resolved' as const, resolution, resolved_by: input.actor.id, resolved_at: resolvedAt } };
       } finally {
         session.dispose();
       }

@@ -35,7 +35,8 @@ function view(i: IncidentRow, code: string) {
     kind: i.kind,
     elementId: i.element_id,
     expression: i.expression,
-    yielded: typeof i.yielded === 'string' ? JSON.parse(i.yielded) : (i.yielded ?? null),
+    // jsonb: the driver has parsed it (parsing again failed on a text value, and every incident list answered 500).
+    yielded: i.yielded ?? null,
     message: i.message,
     status: i.status,
     createdAt: new Date(i.created_at).toISOString(),
