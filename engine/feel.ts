@@ -323,7 +323,7 @@ export function freeVariables(expression: string, functions: string[] = []): str
  * timer written as a comparison or a condition written as a number.
  * 'unknown' whenever it depends on variables or functions.
  */
-export function feelResultKind(expression: string, functions: string[] = []): 'boolean' | 'number' | 'string' | 'temporal' | 'null' | 'unknown' {
+export function feelResultKind(expression: string, functions: string[] = []): 'boolean' | 'number' | 'string' | 'duration' | 'date' | 'time' | 'null' | 'unknown' {
   const top = parseExpression(expression, parseContext(functions), undefined).topNode.firstChild;
   switch (top?.type.name) {
     case 'Comparison':
@@ -337,8 +337,13 @@ export function feelResultKind(expression: string, functions: string[] = []): 'b
       return 'number';
     case 'StringLiteral':
       return 'string';
-    case 'DateTimeLiteral':
-      return 'temporal';
+    case 'DateTimeLiteral': {
+      // duration("P3D"), @"P3D"; time("10:00"), @"10:00:00"; date("…") and date and time("…"), @"2026-…".
+      const text = expression.slice(top.from, top.to).trim();
+      if (/^duration\b/.test(text) || /^@"-?P/.test(text)) return 'duration';
+      if (/^time\b/.test(text) || /^@"\d{2}:/.test(text)) return 'time';
+      return 'date';
+    }
     case 'null':
       return 'null';
     default:

@@ -722,12 +722,23 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
       }
     }
   };
-  const checkKind = (el: any, what: string, expression: string, wanted: 'temporal' | 'boolean') => {
+  /**
+   * What a literal result must be: a condition true or false; a timer's duration (timeDuration) a duration, its
+   * date (timeDate) a date or date-time, its cycle (timeCycle) a duration or a date. A timeDuration of
+   * `=date and time("…")` was deployed, and every case then held its timer as an incident no variable could fix.
+   */
+  const WANTED: Record<'boolean' | 'timeDuration' | 'timeDate' | 'timeCycle', { refused: string[]; words: string }> = {
+    boolean: { refused: ['number', 'string', 'duration', 'date', 'time', 'null'], words: 'true or false' },
+    timeDuration: { refused: ['boolean', 'number', 'date', 'time', 'null'], words: 'a duration (e.g. duration("P3D"), or a text such as "P3D")' },
+    timeDate: { refused: ['boolean', 'number', 'duration', 'time', 'null'], words: 'a date or a date-time' },
+    timeCycle: { refused: ['boolean', 'number', 'time', 'null'], words: 'a cycle, a duration or a date-time' },
+  };
+  const KIND_WORDS: Record<string, string> = { null: 'null', duration: 'a duration', date: 'a date or date-time', time: 'a time of day', boolean: 'true or false', number: 'a number', string: 'a text' };
+  const checkKind = (el: any, what: string, expression: string, wanted: keyof typeof WANTED) => {
     const source = expression.trimStart().replace(/^=/, '');
     if (!source.trim() || feelSyntaxError(source, functions)) return;
     const kind = feelResultKind(source, functions);
-    const wrong = wanted === 'boolean' ? ['number', 'string', 'temporal', 'null'].includes(kind) : ['boolean', 'number', 'null'].includes(kind);
-    if (wrong) add(el.id, 'feel-type', `${what} yields ${kind === 'null' ? 'null' : `a ${kind === 'temporal' ? 'date or time' : kind}`}, but must yield ${wanted === 'boolean' ? 'true or false' : 'a date, a date-time or a duration'}: ${expression}`);
+    if (WANTED[wanted].refused.includes(kind)) add(el.id, 'feel-type', `${what} yields ${KIND_WORDS[kind] ?? kind}, but must yield ${WANTED[wanted].words}: ${expression}`);
   };
 
   for (const el of all) {
@@ -742,7 +753,7 @@ function checkNames(process: any, options: ValidateOptions, add: Add): void {
         const body = def[kind]?.body;
         if (typeof body !== 'string' || !isFeel(body)) continue;
         check(el, `The ${kind} of timer ${name}`, body, here);
-        checkKind(el, `The ${kind} of timer ${name}`, body, 'temporal');
+        checkKind(el, `The ${kind} of timer ${name}`, body, kind as 'timeDuration' | 'timeDate' | 'timeCycle');
       }
     }
     const loop = el.loopCharacteristics;
