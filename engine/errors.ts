@@ -30,6 +30,10 @@ export class UnprocessableError extends DomainError {
 export class NotFoundError extends DomainError {
   override readonly status = 404;
   override readonly title = 'Not found';
+  /** `errors`: the field that named what is not there, when a body did (POST /v1/cases {"process": …}). */
+  constructor(message: string, readonly errors: FieldProblem[] = []) {
+    super(message);
+  }
 }
 
 /** The state changed under the caller: the task is no longer open, another node won a race. */

@@ -228,6 +228,14 @@ export function caseRoutes(deps: AppDeps): RouteSpec[] {
       handler: async (ctx) => {
         const principal = ctx.state.principal!;
         const input = { processKey: ctx.state.body.process ?? deps.defaultProcess, variables: ctx.state.body.variables ?? {}, actor: actorOf(principal, ctx.state.requestId) };
+        if (ctx.state.body.process !== undefined) {
+          // A process the caller named that is not deployed: 404 naming the field and what there is (a decision key is no process).
+          await deps.definitions.latest(input.processKey).catch(async (err: unknown) => {
+            if (!(err instanceof NotFoundError)) throw err;
+            const processes = [...new Set((await deps.definitions.list()).filter((d) => d.kind === 'bpmn').map((d) => `"${d.key}"`))];
+            throw new NotFoundError(`No process "${input.processKey}" is deployed; the processes are ${processes.join(', ')}.`, [{ path: '/process', message: 'is not a deployed process' }]);
+          });
+        }
         // With an Idempotency-Key the key, the case and this answer commit in one transaction.
         const once = onceFor(ctx, 'POST /v1/cases', async (trx, result) => ({ status: 201, body: await caseView(trx, result.code, principal, deps.clock.now(), isStarted(result) ? startedCase(result) : undefined) }));
         if (once) {
