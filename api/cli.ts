@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
-import { connect, DataDirInUseError, lockDataDir } from '../db/connect.js';
+import { connect, DataDirInUseError, isDatabaseUnavailable, lockDataDir } from '../db/connect.js';
 import { migrateLatest, migrationsCurrent } from '../db/migrate.js';
 import { UnprocessableError } from '../engine/errors.js';
 import { FormRegistry, taskFormsIn } from '../engine/forms.js';
@@ -262,7 +262,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    if (err instanceof UsageError) {
+    // parseArgs refusing an option (unknown, or missing its value) is a usage error too, not a crash with a stack.
+    if (err instanceof UsageError || String(err?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
       console.error(`${err.message}\n\n${USAGE}`);
       process.exit(2);
     }
@@ -271,6 +272,11 @@ main(process.argv.slice(2)).then(
       // A refused input names its fields (as the API's problem+json does): the code, and what to use instead.
       for (const p of (err.errors ?? []) as Array<{ path: string; message: string }>) console.error(`pakn: ${p.path} ${p.message}`);
       process.exit(err instanceof ConfigError ? 78 : 1);
+    }
+    if (isDatabaseUnavailable(err)) {
+      // The server named in DATABASE_URL is not there (or refuses): say which setting, not a driver's stack trace.
+      console.error(`pakn: the database cannot be reached (${String(err?.code ?? err?.message ?? err)}): check DATABASE_URL (and PAKN_MIGRATION_DATABASE_URL) and that PostgreSQL runs.`);
+      process.exit(1);
     }
     createLogger('error').error({ err }, 'pakn failed');
     process.exit(1);
