@@ -85,11 +85,14 @@ function smsUrl(raw: string | undefined): string | undefined {
   return url;
 }
 
-function postgresUrl(name: string, raw: string | undefined): string | undefined {
+/** PAKN_MIGRATION_DATABASE_URL: the owner's connection to DATABASE_URL's database, so it needs DATABASE_URL. */
+function migrationUrl(raw: string | undefined, databaseUrl: string | undefined): string | undefined {
   const url = raw?.trim() || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new ConfigError(`${name} must be a postgres:// or postgresql:// URL (or unset for the embedded database); got "${url.replace(/:[^:@/]*@/, ':***@')}".`);
+    throw new ConfigError(`PAKN_MIGRATION_DATABASE_URL must be a postgres:// or postgresql:// URL (or unset: migrations then run on DATABASE_URL); got "${url.replace(/:[^:@/]*@/, ':***@')}".`);
   }
+  // Without DATABASE_URL the node would run on the embedded database and fail later on "pending migrations".
+  if (url && !databaseUrl) throw new ConfigError('PAKN_MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set DATABASE_URL to the same database (the application role\'s connection), or unset both for the embedded database.');
   return url;
 }
 
@@ -143,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smsUrl: smsUrl(env.PAKN_SMS_URL),
     smsToken: env.PAKN_SMS_TOKEN?.trim() || undefined,
     webhookTargets: webhookTargets(env.PAKN_WEBHOOK_TARGETS),
-    migrationDatabaseUrl: postgresUrl('PAKN_MIGRATION_DATABASE_URL', env.PAKN_MIGRATION_DATABASE_URL),
+    migrationDatabaseUrl: migrationUrl(env.PAKN_MIGRATION_DATABASE_URL, databaseUrl),
     checkpointKeyPem: checkpointKey(env.PAKN_CHECKPOINT_KEY_FILE),
     checkpointIntervalMinutes: int('PAKN_CHECKPOINT_INTERVAL_MINUTES', env.PAKN_CHECKPOINT_INTERVAL_MINUTES, 60, 0, 44_640),
     engineCacheSize: engineCacheSize(env),
