@@ -186,6 +186,12 @@ describe('SMS to citizens: transactional outbox, templates, retries, provider id
     expect((await t.db('jobs').where({ id: job.id }).first()).payload.delivery).to.include({ status: 'delivered', providerId: 'MSG-9' });
     const events = (await h.events(kase.id)).filter((e) => e.type === 'sms.delivered');
     expect(events).to.have.length(1);
+    // A provider repeats a report it is not sure arrived: answered as recorded, nothing written again (a black-box
+    // check, 2026-12-08: it wrote a second sms.delivered).
+    const again = await s.http.post('/v1/sms/status').set(gatewayKey).send({ reference: `pakn-sms-${job.id}`, status: 'delivered', providerId: 'MSG-9' });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal(res.body);
+    expect((await h.events(kase.id)).filter((e) => e.type === 'sms.delivered')).to.have.length(1);
     expect((await s.http.post('/v1/sms/status').set(gatewayKey).send({ reference: 'pakn-sms-987654321', status: 'failed' })).status).to.equal(404);
     expect((await s.http.post('/v1/sms/status').set(h.keys.operator).send({ reference: `pakn-sms-${job.id}`, status: 'failed' })).status).to.equal(403);
   });

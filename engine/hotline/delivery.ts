@@ -60,6 +60,10 @@ export async function recordSmsStatus(
   const id = /^pakn-sms-(\d+)$/.exec(report.reference)?.[1];
   const job = id ? await jobOfType(db, id, 'sms') : undefined;
   if (!job) throw new NotFoundError(`No message with reference ${report.reference}.`);
+  // A provider repeats a report it is not sure arrived: the same status again is answered as recorded, and
+  // writes nothing (it wrote a second sms.delivered into the case history).
+  const known = job.payload?.delivery as { status: string; providerId: string | null; detail: string | null; at: string } | undefined;
+  if (known && known.status === report.status && known.providerId === (report.providerId ?? null)) return known;
   const now = clock.now();
   const delivery = { status: report.status, providerId: report.providerId ?? null, detail: report.detail ?? null, at: now.toISOString() };
   await updateJobPayload(db, job.id, { ...job.payload, delivery }, now);
