@@ -292,6 +292,18 @@ export class FormStore {
     } catch (err: any) {
       return [problem(`is not a valid JSON Schema: ${err.message}`)];
     }
+    // A field required but not declared, in a form that refuses undeclared fields, makes the task impossible to
+    // complete (without it: "is required"; with it: "is not a known field"). The forms page said so; deploy did not.
+    if (s.additionalProperties === false) {
+      const declared = new Set(Object.keys((s.properties as Record<string, unknown> | undefined) ?? {}));
+      const branches = [s, s.then, s.else, ...(['allOf', 'anyOf', 'oneOf'] as const).flatMap((k) => (Array.isArray(s[k]) ? (s[k] as unknown[]) : []))];
+      const missing = new Set<string>();
+      for (const b of branches) {
+        const required = (b as { required?: unknown } | undefined)?.required;
+        if (Array.isArray(required)) for (const name of required) if (typeof name === 'string' && !declared.has(name)) missing.add(name);
+      }
+      if (missing.size) return [...missing].map((name) => problem(`requires "${name}", which "properties" does not declare, and undeclared fields are refused: the task could never be completed.`));
+    }
     return [];
   }
 
