@@ -89,7 +89,8 @@ export async function createSystem(config: Config, options: { log?: Logger; db?:
   const forms = new FormStore(db, FormRegistry.fromDirectory(join(config.processesDir, 'forms')));
   // The active process and decision versions, kept while the reference version proves them current (engine/active-versions.ts).
   const active = new ActiveVersions();
-  const decisions = new DecisionStore(db, active);
+  // A routing table naming a retired agency routes to its successor in force (the catalogue, made just below).
+  const decisions = new DecisionStore(db, active, (row) => catalogue.currentCodes(row, clock.now()));
   const calendarFile = join(config.processesDir, 'calendar', 'vn-holidays.json');
   // The file seeds the stored calendar (years an analyst changed through the API stay); deadlines read the database's.
   const calendarData = existsSync(calendarFile) ? readCalendarFile(calendarFile) : null;

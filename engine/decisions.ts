@@ -14,10 +14,14 @@ import { ActiveVersions } from './active-versions.js';
 export class DecisionStore {
   private readonly parsed = new Map<number, ParsedDmn>();
 
-  /** `active`: the active versions this node keeps, shared with the DefinitionStore (whose deploys drop them). */
+  /**
+   * `active`: the active versions this node keeps, shared with the DefinitionStore (whose deploys drop them).
+   * `mapRow`: applied to every matched row's outputs (the hotline's: retired codes to their successor in force).
+   */
   constructor(
     private readonly db: Db,
     private readonly active: ActiveVersions = new ActiveVersions(),
+    private readonly mapRow: (row: Record<string, unknown>) => Record<string, unknown> = (row) => row,
   ) {}
 
   /** The table of the newest deployed file that contains `decisionId`. */
@@ -47,7 +51,7 @@ export class DecisionStore {
     // A dry run evaluates a candidate decision file in place of the deployed one.
     const table = candidate?.decisions.find((d) => d.id === decisionId) ?? (await this.table(decisionId, trx)).table;
     const { output } = evaluateDecision(table, variables);
-    const rows = output === null ? [] : Array.isArray(output) ? output : [output];
+    const rows = (output === null ? [] : Array.isArray(output) ? output : [output]).map((r) => (r && typeof r === 'object' && !Array.isArray(r) ? this.mapRow(r as Record<string, unknown>) : r));
     switch (mapDecisionResult ?? 'singleResult') {
       case 'resultList':
         return rows;

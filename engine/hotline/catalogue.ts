@@ -339,6 +339,36 @@ export class Catalogue {
   }
 
   /**
+   * A decision's output row with every retired code (agency, unit, field, procedure: DEFAULT_CODE_FIELDS) replaced
+   * by the entry its `successor` chain leads to that is in force on `at`'s day; codes in force, unknown, or retired
+   * without an heir in force stay as they are (validation reports them). The routing table names agencies; when one
+   * is retired with a successor, new cases go to the successor (processes/catalogue/README.md) — they went on to
+   * the retired code, whose inbox nobody reads, until routing.dmn was edited.
+   */
+  currentCodes(row: Record<string, unknown>, at: Date): Record<string, unknown> {
+    if (this.isEmpty()) return row;
+    const day = vietnamDate(at);
+    let out = row;
+    for (const [field, kind] of Object.entries(DEFAULT_CODE_FIELDS)) {
+      const code = row[field];
+      if (typeof code !== 'string') continue;
+      const entry = this.get(kind, code);
+      if (!entry || inForce(entry, day)) continue;
+      let next = entry;
+      const seen = new Set([code]);
+      while (next.successor && !seen.has(next.successor) && this.get(kind, next.successor)) {
+        seen.add(next.successor);
+        next = this.get(kind, next.successor)!;
+        if (inForce(next, day)) {
+          out = { ...out, [field]: next.code };
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * New input (intake variables, a classification form) may only name codes in
    * force on `at`. Throws 422 naming each field, with what replaced a retired code.
    */
