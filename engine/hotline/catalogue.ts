@@ -59,6 +59,11 @@ export const CALENDAR_YEAR_SCHEMA = {
   },
 } as const;
 
+/** The civil day after `day` (YYYY-MM-DD). */
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
 export function inForce(e: Pick<CatalogueEntry, 'validFrom' | 'validTo'>, day: string): boolean {
   return e.validFrom <= day && (e.validTo === null || e.validTo === undefined || day <= e.validTo);
 }
@@ -266,8 +271,26 @@ export class Catalogue {
       if (value === e.code) out.push({ path: `/${field}`, message: 'cannot name the entry itself' });
       else if (!this.get(refKind, value)) out.push({ path: `/${field}`, message: `"${value}" is not in the ${refKind} catalogue` });
     };
+    if (typeof e.name === 'string' && !e.name.trim()) out.push({ path: '/name', message: 'must not be blank (only spaces)' });
     must('successor', kind, e.successor);
-    if (kind === 'units') must('parent', 'units', e.parent);
+    if (typeof e.successor === 'string' && e.successor !== e.code && this.get(kind, e.successor)) {
+      // README rule 3: the heir takes over the day after validTo; and a chain that comes back here would never end.
+      const heir = this.get(kind, e.successor)!;
+      const dayAfter = e.validTo ? nextDay(e.validTo) : null;
+      if (dayAfter && !inForce(heir, dayAfter)) out.push({ path: '/successor', message: `"${heir.code}" is not in force on ${dayAfter}, the day after validTo: the work would have no one to go to` });
+      const seen = new Set([e.code]);
+      for (let next: CatalogueEntry | undefined = heir; next?.successor; next = this.get(kind, next.successor)) {
+        if (seen.has(next.successor)) {
+          out.push({ path: '/successor', message: `leads back to "${next.successor}": a successor chain must end at an entry in force` });
+          break;
+        }
+        seen.add(next.code);
+      }
+    }
+    if (kind === 'units') {
+      must('parent', 'units', e.parent);
+      (Array.isArray(e.formerUnits) ? e.formerUnits : []).forEach((u, i) => must(`formerUnits/${i}`, 'units', u));
+    }
     if (kind === 'agencies') must('unit', 'units', e.unit);
     if (kind === 'fields') must('defaultAgency', 'agencies', e.defaultAgency);
     if (kind === 'procedures') {
