@@ -42,6 +42,12 @@ export class ConflictError extends DomainError {
   override readonly title = 'Conflict';
 }
 
+/** The caller's If-Match names a version of the resource that is no longer the current one (someone else changed it). */
+export class PreconditionFailedError extends DomainError {
+  override readonly status = 412;
+  override readonly title = 'Precondition failed';
+}
+
 export class ForbiddenError extends DomainError {
   override readonly status = 403;
   override readonly title = 'Forbidden';

@@ -1,5 +1,5 @@
 import { rolesFor } from '../../engine/hotline/policy.js';
-import { CALENDAR_YEAR_SCHEMA, CATALOGUE_KINDS, type Catalogue, type CatalogueKind } from '../../engine/hotline/catalogue.js';
+import { CALENDAR_YEAR_SCHEMA, CATALOGUE_KINDS, entryTag, type Catalogue, type CatalogueKind } from '../../engine/hotline/catalogue.js';
 import type { CalendarYear } from '../../engine/hotline/calendar.js';
 import { vietnamDate } from '../../engine/vietnam-time.js';
 import { NotFoundError } from '../../engine/errors.js';
@@ -130,13 +130,23 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       summary: 'One catalogue entry, in force or not',
       tags: ['Catalogue'],
       access: rolesFor('readCatalogue'),
-      responses: { 200: { description: 'The entry', schema: CatalogueEntrySchema, headers: { 'Last-Modified': { description: 'When it was last written', schema: { type: 'string' } } } } },
+      responses: {
+        200: {
+          description: 'The entry',
+          schema: CatalogueEntrySchema,
+          headers: {
+            'Last-Modified': { description: 'When it was last written', schema: { type: 'string' } },
+            ETag: { description: 'Its version: send it back as If-Match with a PUT so that a change made meanwhile is not overwritten', schema: { type: 'string' } },
+          },
+        },
+      },
       handler: (ctx) => {
         const kind = kindOf(ctx.params.kind);
         const entry = deps.catalogue.get(kind, ctx.params.code);
         if (!entry) throw new NotFoundError(`No ${kind} entry ${ctx.params.code}.`);
         const changed = deps.catalogue.changed(kind, entry.code);
         if (changed) ctx.set('Last-Modified', changed.updatedAt.toUTCString());
+        ctx.set('ETag', entryTag(entry));
         ctx.body = entry;
       },
     },
@@ -150,11 +160,18 @@ export function catalogueRoutes(deps: AppDeps): RouteSpec[] {
       access: rolesFor('writeCatalogue'),
       params: { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]*$', maxLength: 64 } } },
       body: { type: 'object', description: 'A catalogue entry of the kind (catalogue.schema.json); checked in full by the route (422 naming the field)' },
-      responses: { 200: { description: 'Changed (or unchanged)', schema: CatalogueEntrySchema }, 201: { description: 'Created', schema: CatalogueEntrySchema } },
+      responses: {
+        200: { description: 'Changed (or unchanged)', schema: CatalogueEntrySchema, headers: { ETag: { description: 'The version now', schema: { type: 'string' } } } },
+        201: { description: 'Created', schema: CatalogueEntrySchema, headers: { ETag: { description: 'The version now', schema: { type: 'string' } } } },
+        412: { description: 'If-Match names a version that is no longer the current one (someone changed the entry since it was read): nothing was written' },
+      },
       handler: async (ctx) => {
         const kind = kindOf(ctx.params.kind);
-        const r = await deps.catalogue.put(kind, ctx.params.code, ctx.state.body as Record<string, unknown>, actorOf(ctx.state.principal!, ctx.state.requestId));
+        // Optional If-Match (the ETag of a GET): a change made meanwhile by another analyst is not overwritten.
+        const ifMatch = ctx.get('If-Match') || undefined;
+        const r = await deps.catalogue.put(kind, ctx.params.code, ctx.state.body as Record<string, unknown>, actorOf(ctx.state.principal!, ctx.state.requestId), ifMatch);
         ctx.status = r.created ? 201 : 200;
+        ctx.set('ETag', entryTag(deps.catalogue.get(kind, ctx.params.code) ?? r.entry));
         ctx.body = r.entry;
       },
     },

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import canonicalize from 'canonicalize';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Db } from '../../db/connect.js';
@@ -10,7 +12,7 @@ import { appendSystemEvent } from '../history.js';
 import type { PendingEvent } from '../session.js';
 import type { Knex } from 'knex';
 import { vietnamDate } from '../vietnam-time.js';
-import { UnprocessableError, type FieldProblem } from '../errors.js';
+import { PreconditionFailedError, UnprocessableError, type FieldProblem } from '../errors.js';
 import { createAjv, fieldProblems } from '../json-schema.js';
 import { checkCalendarYear, LiveCalendar, type CalendarData, type CalendarYear } from './calendar.js';
 
@@ -58,6 +60,11 @@ export const CALENDAR_YEAR_SCHEMA = {
     provisional: { type: 'boolean', description: 'True while derived from the law and precedent rather than the official notice' },
   },
 } as const;
+
+/** An entry's version as an HTTP entity tag: a hash of its canonical JSON (the same data gives the same tag on every node). */
+export function entryTag(data: unknown): string {
+  return `"${createHash('sha256').update(canonicalize(data) ?? '').digest('hex').slice(0, 20)}"`;
+}
 
 /** The civil day after `day` (YYYY-MM-DD). */
 function nextDay(day: string): string {
@@ -233,7 +240,12 @@ export class Catalogue {
    * parent and unit must exist; validTo not before validFrom), then written
    * with its before and after on the system chain, in one transaction.
    */
-  async put(kind: CatalogueKind, code: string, body: Record<string, unknown>, actor: Actor): Promise<{ entry: CatalogueEntry; created: boolean }> {
+  /**
+   * `ifMatch` (the request's If-Match, optional): the entry's tag as the caller read it (`"…"` from ETag), or `*` for
+   * "it exists". Checked under the same lock as the write, so of two analysts who read the same version only the
+   * first one's change is kept; the second gets 412 and reads again (the last write won, silently, before).
+   */
+  async put(kind: CatalogueKind, code: string, body: Record<string, unknown>, actor: Actor, ifMatch?: string): Promise<{ entry: CatalogueEntry; created: boolean }> {
     const entry = { ...body, code } as CatalogueEntry;
     const problems: FieldProblem[] = [];
     if (body.code !== undefined && body.code !== code) problems.push({ path: '/code', message: `must be the code in the path (${code}) or left out` });
@@ -244,6 +256,17 @@ export class Catalogue {
     const result = await this.db.transaction(async (trx) => {
       await lockSystemChain(trx);
       const before = await findEntry(trx, kind, code, true);
+      if (ifMatch !== undefined) {
+        const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
+        const current = before ? entryTag(before.data) : null;
+        if (!current || (!tags.includes('*') && !tags.includes(current))) {
+          throw new PreconditionFailedError(
+            current
+              ? `The ${kind} entry ${code} changed since it was read (its ETag is now ${current}): read it again, then send the change.`
+              : `There is no ${kind} entry ${code} to match If-Match: leave If-Match out to create it.`,
+          );
+        }
+      }
       const created = !before;
       if (before && sameData(before.data, entry)) return { created, changed: false };
       await putEntry(trx, kind, entry, this.clock.now(), actor.id);
