@@ -83,7 +83,6 @@ function w3cDate(value: string | undefined, name: string): Date | undefined {
   return at;
 }
 
-const W3C = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const HTTP_URL = /^https?:\/\/[^\s\u0000-\u001f\u007f]+$/;
 
@@ -139,7 +138,7 @@ export function open311Routes(deps: AppDeps): RouteSpec[] {
       service_notice: null,
       requested_datetime: new Date(row.created_at).toISOString(),
       updated_datetime: new Date(row.updated_at).toISOString(),
-      expected_datetime: row.status !== 'completed' && typeof v.dueAt === 'string' && W3C.test(v.dueAt) ? v.dueAt : null,
+      expected_datetime: row.status !== 'completed' && typeof v.dueAt === 'string' && isW3cInstant(v.dueAt) ? v.dueAt : null,
       address: published && typeof v.address === 'string' ? v.address : null,
       address_id: null,
       zipcode: null,

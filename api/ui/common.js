@@ -29,15 +29,18 @@
   }
 
   /** Call an API path with the tab's key; problem+json details become the error message. */
+  /** A 401: the key is forgotten, asked for again (then `retry` runs), and the call fails. */
+  function unauthorized(retry) {
+    sessionStorage.removeItem('pakn-key');
+    askForKey(retry);
+    throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
+  }
+
   async function api(path, onUnauthorized, init) {
     const options = init || {};
     const headers = Object.assign({ authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') }, options.headers || {});
     const res = await fetch(path, Object.assign({}, options, { headers }));
-    if (res.status === 401) {
-      sessionStorage.removeItem('pakn-key');
-      askForKey(onUnauthorized);
-      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
-    }
+    if (res.status === 401) unauthorized(onUnauthorized);
     const type = res.headers.get('content-type') || '';
     const body = type.includes('json') ? await res.json() : await res.text();
     if (!res.ok) {
@@ -54,11 +57,7 @@
    */
   async function download(path, filename, onUnauthorized) {
     const res = await fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem('pakn-key') } });
-    if (res.status === 401) {
-      sessionStorage.removeItem('pakn-key');
-      askForKey(onUnauthorized);
-      throw new Error('Khóa API không hợp lệ hoặc đã bị thu hồi.');
-    }
+    if (res.status === 401) unauthorized(onUnauthorized);
     if (!res.ok) {
       const body = await res.json().catch(() => null);
       throw new Error((body && body.detail) || 'Lỗi ' + res.status);

@@ -13,7 +13,7 @@ import type { PendingEvent } from '../session.js';
 import type { Knex } from 'knex';
 import { vietnamDate } from '../vietnam-time.js';
 import { PreconditionFailedError, UnprocessableError, type FieldProblem } from '../errors.js';
-import { createAjv, fieldProblems } from '../json-schema.js';
+import { createAjv, fieldProblems, isW3cInstant } from '../json-schema.js';
 import { checkCalendarYear, LiveCalendar, type CalendarData, type CalendarYear } from './calendar.js';
 
 export const CATALOGUE_KINDS = ['agencies', 'units', 'fields', 'procedures'] as const;
@@ -477,8 +477,6 @@ function dedupe(problems: FieldProblem[]): FieldProblem[] {
   return problems.filter((p) => !seen.has(`${p.path}|${p.message}`) && seen.add(`${p.path}|${p.message}`));
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /** The actor of the calendar.fallback event: the calendar, not the caller, decided. */
 const CALENDAR_ACTOR: Actor = { id: 'system:calendar', name: 'Working-day calendar', roles: ['system'], agency: null };
 
@@ -498,7 +496,7 @@ export function flagCalendarFallback(catalogue: Catalogue) {
       if (e.type === 'task.created' && typeof e.payload?.due === 'string') deadlines.push({ what: `task ${e.elementId ?? ''}`.trim(), at: e.payload.due });
       if (e.type === 'variables.changed') {
         for (const c of (e.payload?.changes as Array<{ name: string; new: unknown }> | undefined) ?? []) {
-          if (typeof c.new === 'string' && ISO_INSTANT.test(c.new)) deadlines.push({ what: `variable ${c.name}`, at: c.new });
+          if (typeof c.new === 'string' && isW3cInstant(c.new)) deadlines.push({ what: `variable ${c.name}`, at: c.new });
         }
       }
     }
